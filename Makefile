@@ -1,0 +1,47 @@
+# OML living report. Two commands do everything on a fresh machine with only python3:
+#   make book   set up .venv, install, build the site into _build/html from the synthetic data
+#   make test   set up .venv, install, run the whole test suite
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# Every cache stays inside the repository, so `git clean -fdx -e .venv` is a clean state.
+export PIP_CACHE_DIR       := $(CURDIR)/.cache/pip
+export MPLCONFIGDIR        := $(CURDIR)/.cache/matplotlib
+export JUPYTER_RUNTIME_DIR := $(CURDIR)/.cache/jupyter/runtime
+export JUPYTER_DATA_DIR    := $(CURDIR)/.cache/jupyter/data
+export IPYTHONDIR          := $(CURDIR)/.cache/ipython
+export XDG_CACHE_HOME      := $(CURDIR)/.cache/xdg
+export PYTHONPYCACHEPREFIX := $(CURDIR)/.cache/pycache
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help setup book test bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --no-input -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-input --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv and install the pinned requirements and the oml package
+
+book: $(STAMP) ## Build the site into _build/html from the default synthetic data
+	$(BIN)/oml build
+	@echo "Site: $(CURDIR)/_build/html/index.html"
+
+test: $(STAMP) ## Run the whole test suite (unit, statistics, notebooks, full strict site build)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP) ## Benchmark build and statistics speed; writes bench/results/
+	$(BIN)/python bench/run.py
+
+clean: ## Remove everything generated (keeps .venv)
+	git clean -fdx -e .venv

@@ -1,0 +1,93 @@
+"""The ``oml`` command: ``validate``, ``synth`` and ``build``.
+
+Every expected failure (bad data, a failed notebook, a Sphinx warning) ends with a clear
+message on stderr and a non-zero exit, never a Python traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from oml.contract import DataValidationError
+
+EXIT_INVALID = 2
+EXIT_BUILD_FAILED = 3
+
+
+def _cmd_validate(args) -> int:
+    from oml.io import load
+    from oml.synth import is_synthetic
+
+    frame = load(args.path)
+    kind = "synthetic" if is_synthetic(frame) else "real"
+    years = sorted(frame["year"].unique().tolist())
+    items = [c for c in frame.columns if c.startswith("item_")]
+    print(
+        f"{args.path}: valid ({kind} data): {len(frame):,} pupils, {frame['school_id'].nunique():,} schools, "
+        f"years {', '.join(map(str, years))}, {len(items)} statements."
+    )
+    return 0
+
+
+def _cmd_synth(args) -> int:
+    from oml.io import save
+    from oml.synth import generate
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        print(f"oml synth: --out must end in .csv or .parquet, not '{out.suffix or '(none)'}'", file=sys.stderr)
+        return EXIT_INVALID
+    frame = generate(n=args.n, seed=args.seed)
+    save(frame, out)
+    print(f"{out}: {len(frame):,} synthetic pupils (seed {args.seed if args.seed is not None else 'default'}).")
+    return 0
+
+
+def _cmd_build(args) -> int:
+    from oml.build import BuildError, build
+
+    try:
+        build(data=args.data, force=args.force, jobs=args.jobs)
+    except BuildError as err:
+        print(f"oml build: FAILED: {err}", file=sys.stderr)
+        return EXIT_BUILD_FAILED
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="oml", description="OML living report: data, statistics and site build.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="check a data file against the data contract")
+    v.add_argument("path", help="data file: .csv, .parquet, .dta or .sav")
+    v.set_defaults(func=_cmd_validate)
+
+    s = sub.add_parser("synth", help="write the deterministic synthetic dataset")
+    s.add_argument("--out", required=True, help="output file, .csv or .parquet")
+    s.add_argument("--seed", type=int, default=None, help="random seed (default: the one `make book` uses)")
+    s.add_argument("--n", type=int, default=None, help="number of pupils (default: the published N)")
+    s.set_defaults(func=_cmd_synth)
+
+    b = sub.add_parser("build", help="execute the notebooks and build the site into _build/html")
+    b.add_argument("--data", default=None, help="data file (default: the synthetic dataset)")
+    b.add_argument("--force", action="store_true", help="re-execute every notebook, ignoring the cache")
+    b.add_argument("--jobs", type=int, default=None, help="notebooks executed in parallel (default: cores)")
+    b.set_defaults(func=_cmd_build)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from oml.paths import set_cache_environment
+
+    set_cache_environment()
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DataValidationError as err:
+        print(err.report(), file=sys.stderr)
+        return EXIT_INVALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())

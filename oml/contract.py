@@ -1,0 +1,332 @@
+"""The data contract: what one row of OML pupil data must look like.
+
+One row per pupil. Required columns:
+
+================== ============================================================================
+column             rule
+================== ============================================================================
+``pupil_id``       text, present, unique
+``school_id``      text, present
+``year``           whole number, 2009–2100 (survey year)
+``sex``            one of ``jongen``, ``meisje``
+``age``            number of years, 10–15 (groep 8 pupils are about 11–12)
+``parent_education`` one of ``mbo of lager``, ``hbo``, ``wo``, ``onbekend``
+``region``         one of the five Limburg regions in :data:`REGIONS`
+``item_*``         at least two statements; whole numbers 1–5, missing allowed
+================== ============================================================================
+
+:func:`validate` turns a raw table (every cell as read from the file) into a typed,
+canonical DataFrame, or raises :class:`DataValidationError` listing *every* problem at
+once: column, rule, number of rows and the first row numbers. Nothing is dropped.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+SEXES = ("jongen", "meisje")
+PARENT_EDUCATIONS = ("mbo of lager", "hbo", "wo", "onbekend")
+REGIONS = (
+    "Noord-Limburg",
+    "Midden-Limburg",
+    "Sittard-Geleen",
+    "Maastricht-Heuvelland",
+    "Parkstad Limburg",
+)
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "sex": SEXES,
+    "parent_education": PARENT_EDUCATIONS,
+    "region": REGIONS,
+}
+YEAR_RANGE = (2009, 2100)
+AGE_RANGE = (10.0, 15.0)
+ANSWER_RANGE = (1, 5)
+ITEM_PREFIX = "item_"
+MIN_ITEMS = 2
+ID_COLUMNS = ("pupil_id", "school_id")
+REQUIRED = ("pupil_id", "school_id", "year", "sex", "age", "parent_education", "region")
+
+#: Dutch display labels (Table 1, figure legends).
+LABELS: dict[str, str] = {
+    "jongen": "Jongens",
+    "meisje": "Meisjes",
+    "mbo of lager": "Mbo of lager",
+    "hbo": "Hbo",
+    "wo": "Wo",
+    "onbekend": "Onbekend",
+    **{r: r for r in REGIONS},
+}
+
+#: Dutch names of the background variables (table headings, reading guides).
+VARIABLE_LABELS: dict[str, str] = {
+    "sex": "geslacht",
+    "age": "leeftijd",
+    "parent_education": "opleiding ouders",
+    "region": "regio",
+    "year": "jaar",
+}
+
+#: Dutch answer labels of the 5-point scale.
+ANSWER_LABELS = {
+    1: "1 helemaal niet",
+    2: "2",
+    3: "3",
+    4: "4",
+    5: "5 helemaal wel",
+}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One statement of the scale: its column, Dutch wording and where the wording comes from."""
+
+    column: str
+    wording: str
+    real: bool
+
+    @property
+    def source(self) -> str:
+        """``"OML"`` for wording published in the factsheet, else ``"illustratief"``."""
+        return "OML" if self.real else "illustratief"
+
+
+#: The codebook. Only the two statements named in the factsheet carry real OML wording;
+#: the factsheet does not publish the others, so their wording is illustrative.
+CODEBOOK: tuple[Item, ...] = (
+    Item("item_praten", "Ik kan met de juf/meester over problemen praten.", True),
+    Item("item_gemak", "Ik voel me op mijn gemak bij de juf/meester.", True),
+    Item("item_eerlijk", "De juf/meester behandelt mij eerlijk.", False),
+    Item("item_helpen", "De juf/meester helpt mij als ik dat nodig heb.", False),
+    Item("item_interesse", "De juf/meester is geïnteresseerd in wat ik doe.", False),
+    Item("item_vertrouwen", "Ik vertrouw de juf/meester.", False),
+)
+
+
+def item_columns(columns) -> list[str]:
+    """The ``item_*`` columns of a table, in their order.
+
+    Examples
+    --------
+    >>> item_columns(["pupil_id", "item_a", "year", "item_b"])
+    ['item_a', 'item_b']
+    """
+    return [c for c in columns if str(c).startswith(ITEM_PREFIX)]
+
+
+def item_wording(column: str) -> str:
+    """Dutch wording of an item; unknown items (a real extract may have others) show their name.
+
+    Examples
+    --------
+    >>> item_wording("item_gemak")
+    'Ik voel me op mijn gemak bij de juf/meester.'
+    >>> item_wording("item_x")
+    'item_x'
+    """
+    for item in CODEBOOK:
+        if item.column == column:
+            return item.wording
+    return column
+
+
+# --------------------------------------------------------------------------- problems
+MAX_ROWS_SHOWN = 5
+
+
+@dataclass
+class Problem:
+    """One broken rule: which column, which rule, and the 1-based data rows (header excluded)."""
+
+    column: str
+    rule: str
+    rows: list[int] = field(default_factory=list)
+
+    def line(self) -> str:
+        where = self.column.strip("()") if self.column.startswith("(") else f"column '{self.column}'"
+        if not self.rows:
+            return f"- {where}: {self.rule}"
+        shown = ", ".join(str(r) for r in self.rows[:MAX_ROWS_SHOWN])
+        more = ", …" if len(self.rows) > MAX_ROWS_SHOWN else ""
+        n = len(self.rows)
+        return f"- {where}: {self.rule}: {n} row{'s' if n != 1 else ''} (rows {shown}{more})"
+
+
+class DataValidationError(ValueError):
+    """Raised for input that breaks the contract; the message is the full report."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        head = f"{self.source}: the data do not meet the OML data contract ({len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}); nothing was loaded. Rows are counted from 1 = the first data row."
+        return "\n".join([head, *(p.line() for p in self.problems)])
+
+
+def _rows(mask: pd.Series) -> list[int]:
+    """1-based data row numbers where ``mask`` is true (row 1 = first row under the header)."""
+    return [int(i) + 1 for i in np.flatnonzero(np.asarray(mask, dtype=bool))]
+
+
+# --------------------------------------------------------------------------- parsing
+def _parse_number(raw: pd.Series, column: str, whole: bool, problems: list[Problem]) -> pd.Series:
+    """Parse text or numbers to floats, reporting cells that are not numbers / not whole."""
+    if pd.api.types.is_bool_dtype(raw):
+        problems.append(Problem(column, "must be a number, found true/false values", _rows(raw.notna())))
+        return pd.Series(np.nan, index=raw.index)
+    text_missing = raw.isna() | raw.astype("string").str.strip().isin(["", "NA", "nan", "NaN"]).fillna(True)
+    parsed = pd.to_numeric(raw.where(~text_missing), errors="coerce").astype("float64")
+    not_number = ~text_missing & parsed.isna()
+    if not_number.any():
+        problems.append(Problem(column, "must be a number (found text)", _rows(not_number)))
+    if whole:
+        fractional = parsed.notna() & (np.floor(parsed) != parsed)
+        if fractional.any():
+            problems.append(Problem(column, "must be a whole number", _rows(fractional)))
+            parsed = parsed.where(~fractional)
+    return parsed
+
+
+def _parse_category(raw: pd.Series, column: str, allowed: tuple[str, ...], problems: list[Problem]) -> pd.Series:
+    """Map text to the canonical category (case and surrounding spaces ignored)."""
+    lookup = {a.casefold(): a for a in allowed}
+    text = raw.astype("string").str.strip()
+    canonical = text.str.casefold().map(lookup)
+    unknown = text.notna() & (text != "") & canonical.isna()
+    if unknown.any():
+        found = sorted(set(text[unknown].tolist()))[:MAX_ROWS_SHOWN]
+        problems.append(
+            Problem(
+                column,
+                f"must be one of {', '.join(repr(a) for a in allowed)}; unknown value(s) {', '.join(repr(f) for f in found)}",
+                _rows(unknown),
+            )
+        )
+    return pd.Categorical(canonical.where(~unknown), categories=list(allowed))
+
+
+def _schema(items: list[str]) -> pa.DataFrameSchema:
+    """Pandera schema for the typed frame: presence, ranges and uniqueness."""
+    lo_y, hi_y = YEAR_RANGE
+    lo_a, hi_a = AGE_RANGE
+    lo_i, hi_i = ANSWER_RANGE
+    columns = {
+        "pupil_id": pa.Column("string", nullable=False, unique=True, report_duplicates="all"),
+        "school_id": pa.Column("string", nullable=False),
+        "year": pa.Column("Int64", pa.Check.in_range(lo_y, hi_y), nullable=False),
+        "sex": pa.Column("category", nullable=False),
+        "age": pa.Column("float64", pa.Check.in_range(lo_a, hi_a), nullable=False),
+        "parent_education": pa.Column("category", nullable=False),
+        "region": pa.Column("category", nullable=False),
+    }
+    for c in items:
+        columns[c] = pa.Column("Int64", pa.Check.in_range(lo_i, hi_i), nullable=True)
+    return pa.DataFrameSchema(columns, strict=False, coerce=False)
+
+
+_RULE_TEXT = {
+    "not_nullable": "must not be empty",
+    "field_uniqueness": "must be unique (duplicate values)",
+}
+
+
+def _rule_text(column: str, check: str) -> str:
+    if check in _RULE_TEXT:
+        return _RULE_TEXT[check]
+    if check.startswith("in_range"):
+        lo, hi = {
+            "year": YEAR_RANGE,
+            "age": AGE_RANGE,
+        }.get(column, ANSWER_RANGE)
+        return f"must lie between {lo:g} and {hi:g}"
+    return check
+
+
+def validate(raw: pd.DataFrame, source: str = "data") -> pd.DataFrame:
+    """Check a raw table against the contract and return the typed, canonical frame.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        The table as read from the file: any dtypes, text allowed.
+    source : str
+        Name used in the report (usually the file path).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`REQUIRED` then the items; ``year`` and items ``Int64``, ``age``
+        float, the categories as ordered ``Categorical``. Same rows, same order.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem: column, rule, number of rows and the first row numbers.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"pupil_id": ["a", "b"], "school_id": ["s", "s"], "year": [2025, 2025],
+    ...     "sex": ["jongen", "Meisje"], "age": [11.5, 12.0], "parent_education": ["hbo", "wo"],
+    ...     "region": ["Noord-Limburg", "Noord-Limburg"], "item_a": [4, None], "item_b": [5, 3]})
+    >>> validate(raw)["sex"].tolist()
+    ['jongen', 'meisje']
+    >>> try:
+    ...     validate(raw.assign(item_a=[4, 9]), "x.csv")
+    ... except DataValidationError as err:
+    ...     print(err)
+    x.csv: the data do not meet the OML data contract (1 problem); nothing was loaded. Rows are counted from 1 = the first data row.
+    - column 'item_a': must lie between 1 and 5: 1 row (rows 2)
+    """
+    problems: list[Problem] = []
+    raw = raw.reset_index(drop=True)
+    if len(raw.columns) == 0:
+        raise DataValidationError(source, [Problem("(all)", "the file has no columns")])
+    missing = [c for c in REQUIRED if c not in raw.columns]
+    for c in missing:
+        problems.append(Problem(c, "required column is missing"))
+    items = item_columns(raw.columns)
+    if len(items) < MIN_ITEMS:
+        problems.append(
+            Problem(f"{ITEM_PREFIX}*", f"at least {MIN_ITEMS} statement columns named '{ITEM_PREFIX}…' are required; found {len(items)}")
+        )
+    if len(raw) == 0:
+        problems.append(Problem("(all)", "the file has a header but no data rows"))
+    if problems:
+        raise DataValidationError(source, problems)
+
+    typed = pd.DataFrame(index=raw.index)
+    for c in ID_COLUMNS:
+        text = raw[c].astype("string").str.strip()
+        typed[c] = text.mask(text == "")
+    typed["year"] = _parse_number(raw["year"], "year", True, problems).astype("Int64")
+    typed["sex"] = _parse_category(raw["sex"], "sex", SEXES, problems)
+    typed["age"] = _parse_number(raw["age"], "age", False, problems)
+    typed["parent_education"] = _parse_category(raw["parent_education"], "parent_education", PARENT_EDUCATIONS, problems)
+    typed["region"] = _parse_category(raw["region"], "region", REGIONS, problems)
+    for c in items:
+        typed[c] = _parse_number(raw[c], c, True, problems).astype("Int64")
+
+    # Type problems already name their rows; a cell that failed parsing is now missing, so the
+    # schema would report it again as "must not be empty" — skip those rows in the schema report.
+    unparsed = {(p.column, r) for p in problems for r in p.rows}
+    try:
+        _schema(items).validate(typed, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        for (column, check), grp in cases.groupby(["column", "check"], sort=False, dropna=False):
+            index = pd.to_numeric(grp["index"], errors="coerce").dropna().astype(int)
+            rows = sorted({int(i) + 1 for i in index} - {r for (col, r) in unparsed if col == column})
+            if rows:
+                problems.append(Problem(str(column), _rule_text(str(column), str(check)), rows))
+            elif index.empty:
+                problems.append(Problem(str(column), _rule_text(str(column), str(check))))
+    if problems:
+        order = {c: i for i, c in enumerate([*REQUIRED, *items])}
+        problems.sort(key=lambda p: order.get(p.column, math.inf))
+        raise DataValidationError(source, problems)
+    return typed[[*REQUIRED, *items]]

@@ -1,0 +1,44 @@
+"""Every path the project uses, in one place.
+
+Paths are derived from the repository root (the folder holding ``_config.yml``), so
+notebooks, the CLI and tests never write path literals of their own.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Repository root: the folder that holds ``_config.yml`` and ``_toc.yml``.
+ROOT = Path(os.environ.get("OML_ROOT", Path(__file__).resolve().parent.parent))
+
+NOTEBOOKS = ROOT / "notebooks"
+RUNS_CONFIG = NOTEBOOKS / "runs.toml"
+BOOK = ROOT / "book"
+BUILD = ROOT / "_build"
+CACHE = ROOT / ".cache"
+
+#: Where the default synthetic dataset is written (generated, gitignored).
+DEFAULT_DATA = BUILD / "data" / "oml-synthetic.parquet"
+
+
+def generated_dir(root: Path = ROOT) -> Path:
+    """Folder inside the book source where executed notebooks and their downloads go."""
+    return root / "book" / "generated"
+
+
+def set_cache_environment(root: Path = ROOT) -> None:
+    """Point every tool cache into ``.cache/`` of the repository unless already set.
+
+    The Makefile exports the same variables; this covers ``oml`` called directly.
+    """
+    cache = root / ".cache"
+    defaults = {
+        "MPLCONFIGDIR": cache / "matplotlib",
+        "JUPYTER_RUNTIME_DIR": cache / "jupyter" / "runtime",
+        "JUPYTER_DATA_DIR": cache / "jupyter" / "data",
+        "IPYTHONDIR": cache / "ipython",
+        "XDG_CACHE_HOME": cache / "xdg",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    }
+    for key, value in defaults.items():
+        os.environ.setdefault(key, str(value))
