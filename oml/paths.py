@@ -20,6 +20,9 @@ CACHE = ROOT / ".cache"
 #: Where the default synthetic dataset is written (generated, gitignored).
 DEFAULT_DATA = BUILD / "data" / "oml-synthetic.parquet"
 
+#: Result of the coverage simulation study (bench/coverage.py), committed: too slow to redo per build.
+COVERAGE = ROOT / "bench" / "coverage.csv"
+
 
 def generated_dir(root: Path = ROOT) -> Path:
     """Folder inside the book source where executed notebooks and their downloads go."""

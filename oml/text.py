@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 from oml.contract import LABELS
 from oml.findings import HIGHER, LOWER, STABLE, Findings
 
@@ -139,3 +141,125 @@ def summary_sentences(f: Findings) -> list[str]:
     if f.by is None:
         return [_trend_sentence(f)]
     return [_difference_sentence(f), _trend_sentence(f)]
+
+
+# --------------------------------------------------------------------------- chapter texts
+BY_TITLE = {None: "jaar", "sex": "jaar en geslacht", "parent_education": "jaar en opleiding ouders", "region": "jaar en regio"}
+
+
+def figure_caption(by: str | None, level: float) -> str:
+    """Caption of a diamond figure.
+
+    Examples
+    --------
+    >>> figure_caption("sex", 0.95)
+    'Sociale relaties met leraren, naar jaar en geslacht: gecorrigeerde afwijking van het gemiddelde met 95%-betrouwbaarheidsinterval.'
+    """
+    return (f"Sociale relaties met leraren, naar {BY_TITLE[by]}: gecorrigeerde afwijking van het gemiddelde "
+            f"met {nl_number(level * 100, 0)}%-betrouwbaarheidsinterval.")
+
+
+def leeswijzer(controls: list[str], level: float) -> str:
+    """The reading guide under a diamond figure, naming that figure's controls.
+
+    Examples
+    --------
+    >>> "gecontroleerd voor geslacht, leeftijd en regio" in leeswijzer(["sex", "age", "region"], 0.95)
+    True
+    """
+    from oml.contract import VARIABLE_LABELS
+
+    pct = nl_number(level * 100, 0)
+    return (
+        "**Leeswijzer.** De nullijn is het gemiddelde over alle scholen en alle jaren; elke diamant laat zien "
+        f"hoeveel een groep daarvan afwijkt (in standaarddeviaties). De verticale lijnen zijn {pct}%-betrouwbaarheidsintervallen: "
+        "hoe langer de lijn, hoe onzekerder de schatting, bijvoorbeeld omdat de groep klein is of de antwoorden sterk "
+        "uiteenlopen. Overlappen twee lijnen, dan is het verschil volgens de vuistregel van de factsheet niet significant; "
+        "een sterretje markeert verschillen die in de formele toets (met Holm-correctie) wel significant zijn. "
+        f"De gemiddelden zijn gecontroleerd voor {nl_list([VARIABLE_LABELS[c] for c in controls])}."
+    )
+
+
+def diamond_alt(table: pd.DataFrame, f: Findings) -> str:
+    """Alt text of a diamond figure, derived from the numbers drawn.
+
+    Examples
+    --------
+    >>> from oml.findings import Findings
+    >>> t = pd.DataFrame({"year": [2023, 2025], "group": ["totaal"] * 2, "estimate": [-0.01, 0.02]})
+    >>> diamond_alt(t, Findings(None, 2023, 2025, ["totaal"]))[:40]
+    'Diamantfiguur met per jaar (2023 tot en m'
+    """
+    shown = table.dropna(subset=["estimate"])
+    groups = list(dict.fromkeys(table["group"]))
+    who = "" if f.by is None else f" voor {nl_list([group_label(g) for g in groups])}"
+    text = (f"Diamantfiguur met per jaar ({f.first_year} tot en met {f.last_year}){who} de gecorrigeerde afwijking "
+            f"van het gemiddelde met betrouwbaarheidsinterval. De geschatte afwijkingen liggen tussen "
+            f"{nl_number(shown['estimate'].min(), 2)} en {nl_number(shown['estimate'].max(), 2)}.")
+    if f.differences:
+        text += " Significant: " + "; ".join(f"{group_label(d.higher)} hoger dan {group_label(d.lower)} in {d.year}" for d in f.differences) + "."
+    changed = [t for t in f.trends if t.direction != STABLE]
+    if changed:
+        text += " Significante verandering: " + "; ".join(f"{group_label(t.group)} {_CHANGE[t.direction]}" for t in changed) + "."
+    if not f.differences and not changed:
+        text += " Geen significante verschillen."
+    return text
+
+
+def _plain(key: str, value: float, decimals: int = 0) -> str:
+    return nl_number(value, decimals)
+
+
+def chapter_paragraph(f: Findings, comparisons: pd.DataFrame, figure_ref: str, level: float, fmt=_plain) -> str:
+    """The paragraph that introduces a diamond figure, with the key contrasts and their CIs.
+
+    ``fmt(key, value, decimals)`` formats each number; a notebook passes a recorder so every
+    number shown is also written to ``numbers.json``.
+    """
+    pct = nl_number(level * 100, 0)
+    intro = {
+        None: f"{figure_ref} toont de gemiddelde ervaren sociale relaties met leraren per jaar.",
+        "sex": f"{figure_ref} splitst de ervaren sociale relaties met leraren uit naar geslacht.",
+        "parent_education": f"{figure_ref} laat de ervaren sociale relaties met leraren zien naar het opleidingsniveau van de ouders.",
+        "region": f"{figure_ref} splitst de ervaren sociale relaties met leraren uit naar regio.",
+    }[f.by]
+    sentences = [intro, *summary_sentences(f)]
+    fl = comparisons[comparisons["family"] == "first_last"]
+    if f.by is None and len(fl):
+        r = fl.iloc[0]
+        sentences.append(
+            f"Het verschil tussen {f.last_year} en {f.first_year} is {fmt('change', r.estimate, 2)} standaarddeviatie "
+            f"({pct}%-betrouwbaarheidsinterval {fmt('change_ci_low', r.ci_low, 2)} tot {fmt('change_ci_high', r.ci_high, 2)})."
+        )
+    for d in f.differences:
+        row = comparisons[(comparisons["family"] == "between")
+                          & (comparisons["group_a"].isin([d.higher, d.lower])) & (comparisons["group_b"].isin([d.higher, d.lower]))].iloc[0]
+        sign = 1 if row.group_b == d.higher else -1
+        lo, hi = sorted([sign * row.ci_low, sign * row.ci_high])
+        sentences.append(
+            f"Het verschil tussen {group_phrase(d.higher)} en {group_phrase(d.lower)} in {d.year} is "
+            f"{fmt('difference', d.estimate, 2)} standaarddeviatie ({pct}%-betrouwbaarheidsinterval "
+            f"{fmt('difference_ci_low', lo, 2)} tot {fmt('difference_ci_high', hi, 2)})."
+        )
+    disagree = comparisons[comparisons["disagree"]]
+    if len(disagree):
+        sentences.append(
+            f"Let op: bij {fmt('disagree', len(disagree))} vergelijking(en) geeft de vuistregel van overlappende intervallen een "
+            "ander oordeel dan de formele toets; de tekst volgt de formele toets (zie Methoden)."
+        )
+    return " ".join(sentences)
+
+
+def alpha_judgement(alpha: float) -> str:
+    """Verbal judgement of a reliability coefficient (common rules of thumb).
+
+    Examples
+    --------
+    >>> alpha_judgement(0.86)
+    'een goede betrouwbaarheid'
+    """
+    for bound, words in ((0.9, "een uitstekende betrouwbaarheid"), (0.8, "een goede betrouwbaarheid"),
+                         (0.7, "een voldoende betrouwbaarheid")):
+        if alpha >= bound:
+            return words
+    return "een matige betrouwbaarheid"

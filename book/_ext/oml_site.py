@@ -1,0 +1,51 @@
+"""Sphinx extension for the OML living report.
+
+* Shows the synthetic-data notice on every page when the build used synthetic data
+  (read from ``book/rapport/build-info.json``, written by ``oml build``); no notice for real data.
+* Writes ``numbers.json`` at the site root: every published number (key, exact value, text
+  as shown, page), merged from the pages' manifest fragments.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+GENERATED = Path("book") / "rapport"
+BANNER = (
+    "Let op: alle cijfers, tabellen en figuren op deze site zijn berekend uit <strong>synthetische</strong> "
+    "(nagemaakte) gegevens. Het zijn <strong>geen resultaten van de OnderwijsMonitor Limburg</strong>."
+)
+
+
+def _build_info(app) -> dict:
+    path = Path(app.srcdir) / GENERATED / "build-info.json"
+    if not path.exists():
+        raise RuntimeError(f"{path} is missing: build the site with `oml build` (or `make book`), not jupyter-book directly")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _config_inited(app, config) -> None:
+    info = _build_info(app)
+    options = dict(config.html_theme_options or {})
+    options["announcement"] = f'<div class="oml-synthetic-banner" role="alert">{BANNER}</div>' if info["synthetic"] else ""
+    config.html_theme_options = options
+
+
+def _build_finished(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    entries = []
+    for fragment in sorted((Path(app.srcdir) / GENERATED).glob("files/*.numbers.json")):
+        for entry in json.loads(fragment.read_text(encoding="utf-8")):
+            docname = f"{GENERATED.as_posix()}/{entry['page']}"
+            entries.append({**entry, "page": app.builder.get_target_uri(docname)})
+    manifest = {"numbers": entries, "count": len(entries), "synthetic": _build_info(app)["synthetic"]}
+    out = Path(app.outdir) / "numbers.json"
+    out.write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True, allow_nan=False), encoding="utf-8")
+
+
+def setup(app):
+    app.connect("config-inited", _config_inited)
+    app.connect("build-finished", _build_finished)
+    app.add_css_file("oml.css")
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,279 @@
+"""Page building blocks: what a notebook shows, as MyST Markdown, with every number recorded.
+
+Each function takes the notebook :class:`oml.notebook.Context` and computed results,
+writes figure/CSV files where needed, records every number it shows in the page's
+:class:`oml.publish.Publisher` (→ ``numbers.json``) and returns MyST for
+:func:`oml.notebook.show`. Computation stays in the statistics modules; this is layout.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from oml import contract, plotting, text
+from oml.publish import SUPPRESSION_LEGEND, figure_block, provenance, table_block
+from oml.text import nl_number
+
+PCT = "\u00a0%"
+
+
+def _fmt(ctx):
+    """Formatter for the text module that records every number it formats."""
+    counter = iter(range(10_000))
+
+    def fmt(key, value, decimals=0):
+        return ctx.pub.number(f"{key}-{next(counter)}", value, decimals)
+
+    return fmt
+
+
+def _legend(ctx, frame: pd.DataFrame) -> str:
+    if "suppressed" in frame and frame["suppressed"].any():
+        return "\n\n" + SUPPRESSION_LEGEND.format(min_cell=nl_number(ctx.min_cell))
+    return ""
+
+
+# ----------------------------------------------------------------------------- scope, summary
+def glue_years(ctx) -> None:
+    """Glue the span of years in the data ("2023–2025") as ``years``."""
+    years = sorted(int(y) for y in ctx.frame["year"].unique())
+    ctx.pub.record("first_year", years[0], str(years[0]))
+    ctx.pub.record("last_year", years[-1], str(years[-1]))
+    ctx.pub.text("years", f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0]))
+
+
+def glue_scope(ctx) -> None:
+    """Glue the years covered, the number of pupils and of schools."""
+    glue_years(ctx)
+    ctx.pub.number("n_pupils", len(ctx.frame))
+    ctx.pub.number("n_schools", ctx.frame["school_id"].nunique())
+
+
+CHAPTER = {None: "verschillen-jaar", "sex": "verschillen-geslacht", "parent_education": "verschillen-opleiding-ouders",
+           "region": "verschillen-regio"}
+
+
+def summary_list(ctx, results) -> str:
+    """'Resultaten in het kort': the summary sentences of every figure, each linking to its chapter."""
+    lines = []
+    for result in results:
+        sentences = text.summary_sentences(result.findings)
+        for s in sentences:
+            lines.append(f"- {s}")
+        lines[-1] += f" (zie {{doc}}`{CHAPTER[result.by]}`)"
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- Table 1
+def table1_block(ctx, table: pd.DataFrame) -> str:
+    """Table 1 with Dutch counts and percentages, suppression legend and provenance."""
+    csv = ctx.pub.csv("tabel-1", table[["variable", "group", "n", "percent"]])
+    ctx.pub.table("tabel-1", table, ["variable", "group"], {"n": 0, "percent": 2})
+    rows = []
+    for variable, part in table.groupby("variable", sort=False):
+        if variable != "totaal":
+            rows.append([f"**{part['variable_label'].iat[0]}**", "", ""])
+        for r in part.itertuples(index=False):
+            label = f"**{r.label}**" if variable == "totaal" else r.label
+            rows.append([label, nl_number(r.n), "" if variable == "totaal" else nl_number(r.percent, 2)])
+    cells = pd.DataFrame(rows)
+    years = sorted(int(y) for y in ctx.frame["year"].unique())
+    caption = f"Leerlingen in de gegevens naar geslacht, opleiding ouders en regio ({years[0]}–{years[-1]}), aantallen en percentages."
+    return (
+        "{numref}`tab-algemeen-beeld` laat zien welke groepen leerlingen in de gegevens zitten, en dus in dit rapport.\n\n"
+        + table_block(cells, "tab-algemeen-beeld", caption, ["Groep", "Aantal leerlingen", "Percentage"])
+        + _legend(ctx, table)
+        + "\n" + provenance(ctx.notebook, ["oml.tables.table1"], csv)
+    )
+
+
+# ----------------------------------------------------------------------------- Figure 1
+def glue_agreement(ctx, agreement) -> None:
+    """Glue the share agreeing (4 or 5) with the two statements the factsheet names."""
+    for item, key in (("item_praten", "agree_praten"), ("item_gemak", "agree_gemak")):
+        answered = ctx.frame[item].notna().sum()
+        share = agreement(ctx.frame, item) * 100 if answered >= ctx.min_cell else float("nan")
+        ctx.pub.number(key, share, 0, PCT)
+
+
+def answers_figure(ctx, distribution: pd.DataFrame) -> str:
+    """Figure 1: stacked answer bars (pooled years), CSV of all periods, provenance."""
+    dist = distribution.copy()
+    small = dist["n"] < ctx.min_cell
+    dist.loc[small, ["count", "percent"]] = float("nan")
+    dist["suppressed"] = small
+    published = dist[["period", "item", "answer", "n", "percent"]].copy()
+    published["n"] = published["n"].astype("float64").where(~small)
+    csv = ctx.pub.csv("figuur-1", published)
+    ctx.pub.table("figuur-1", published, ["period", "item", "answer"], {"percent": 0, "n": 0})
+    ax = plotting.answer_bars(dist)
+    path = plotting.save(ax.figure, ctx.pub.files / f"{ctx.pub.page}-figuur-1.svg")
+    pooled = dist[(dist["period"] == "totaal") & dist["percent"].notna()]
+    agree = pooled[pooled["answer"] >= 4].groupby("item", sort=False)["percent"].sum()
+    years = sorted(int(y) for y in ctx.frame["year"].unique())
+    alt = (f"Gestapelde staven, één per stelling ({nl_number(len(agree))} stellingen), met het percentage leerlingen per "
+           f"antwoord van 1 (helemaal niet) tot 5 (helemaal wel), {years[0]}–{years[-1]} samen. Het aandeel dat het "
+           f"(helemaal) eens is (4 of 5) loopt van {nl_number(agree.min(), 0)}{PCT} ('{contract.item_wording(agree.idxmin())}') "
+           f"tot {nl_number(agree.max(), 0)}{PCT} ('{contract.item_wording(agree.idxmax())}').")
+    caption = f"Antwoorden van leerlingen op de stellingen over hun relatie met de leraar, {years[0]}–{years[-1]} (percentages)."
+    return (figure_block(f"files/{path.name}", "fig-algemeen-beeld", caption, alt) + _legend(ctx, dist) + "\n"
+            + provenance(ctx.notebook, ["oml.distribution.answer_distribution", "oml.plotting.answer_bars"], csv))
+
+
+def glue_alpha(ctx, alpha: dict) -> None:
+    """Glue Cronbach's alpha, its interval, n and a verbal judgement derived from its value."""
+    ctx.pub.number("alpha", alpha["alpha"], 2)
+    lo = ctx.pub.number("alpha_ci_low", alpha["ci_low"], 2)
+    hi = ctx.pub.number("alpha_ci_high", alpha["ci_high"], 2)
+    ctx.pub.text("alpha_ci", f"{nl_number(alpha['level'] * 100)}%-betrouwbaarheidsinterval {lo} tot {hi}")
+    ctx.pub.number("alpha_n", alpha["n"])
+    ctx.pub.text("alpha_judgement", text.alpha_judgement(alpha["alpha"]))
+
+
+# ----------------------------------------------------------------------------- Figures 2-5
+def breakdown_text(ctx, result) -> str:
+    """The paragraph above a diamond figure, from the findings and comparisons."""
+    return text.chapter_paragraph(result.findings, result.comparisons, f"{{numref}}`fig-{ctx.pub.page}`", ctx.level, _fmt(ctx))
+
+
+def breakdown_figure(ctx, result) -> str:
+    """A diamond figure with caption, alt text, reading guide, CSV of the drawn numbers and provenance."""
+    from oml.models import TIDY
+
+    drawn = result.table[TIDY]
+    csv = ctx.pub.csv("figuur", drawn)
+    tests = ctx.pub.csv("toetsen", result.comparisons)
+    ctx.pub.table("figuur", drawn, ["year", "group"], {"estimate": 2, "se": 3, "ci_low": 2, "ci_high": 2, "n": 0})
+    ax = plotting.diamond_plot(result.table, result.comparisons, level=ctx.level)
+    path = plotting.save(ax.figure, ctx.pub.files / f"{ctx.pub.page}-figuur.svg")
+    block = figure_block(f"files/{path.name}", f"fig-{ctx.pub.page}", text.figure_caption(result.by, ctx.level),
+                         text.diamond_alt(result.table, result.findings))
+    guide = text.leeswijzer(result.means.controls, ctx.level)
+    prov = provenance(ctx.notebook, ["oml.report.breakdown", "oml.models.adjusted_means", "oml.comparisons.compare",
+                                     "oml.plotting.diamond_plot"], csv)
+    prov = prov.replace("\n:::\n", f" Alle vergelijkingen: {{download}}`CSV <{tests}>`.\n:::\n")
+    return block + _legend(ctx, result.table) + "\n\n" + guide + "\n" + prov
+
+
+# ----------------------------------------------------------------------------- methods
+def glue_methods(ctx) -> None:
+    """Glue the rule parameters the methods text names."""
+    from oml.index import MIN_ANSWERED_SHARE
+
+    ctx.pub.text("min_share", "de helft" if MIN_ANSWERED_SHARE == 0.5 else nl_number(MIN_ANSWERED_SHARE * 100) + PCT)
+    ctx.pub.number("min_cell", ctx.min_cell)
+
+
+def contract_block(ctx) -> str:
+    """The data contract as a table, rendered from :mod:`oml.contract` itself."""
+    lo_y, hi_y = contract.YEAR_RANGE
+    lo_a, hi_a = contract.AGE_RANGE
+    lo_i, hi_i = contract.ANSWER_RANGE
+    rows = [
+        ["`pupil_id`", "tekst, verplicht, uniek (één rij per leerling)"],
+        ["`school_id`", "tekst, verplicht (voor de clustering naar school)"],
+        ["`year`", f"geheel getal, {lo_y} t/m {hi_y}"],
+        ["`sex`", ", ".join(f"`{c}`" for c in contract.SEXES)],
+        ["`age`", f"leeftijd in jaren, {nl_number(lo_a)} t/m {nl_number(hi_a)}"],
+        ["`parent_education`", ", ".join(f"`{c}`" for c in contract.PARENT_EDUCATIONS)],
+        ["`region`", ", ".join(f"`{c}`" for c in contract.REGIONS)],
+        ["`item_*`", f"minstens {contract.MIN_ITEMS} stellingen; geheel getal {lo_i} t/m {hi_i}, leeg toegestaan"],
+    ]
+    return table_block(pd.DataFrame(rows), "tab-datacontract", "Het datacontract: één rij per leerling.", ["Kolom", "Regel"])
+
+
+def codebook_block(ctx) -> str:
+    """The statements with their wording and its source."""
+    items = contract.item_columns(ctx.frame.columns)
+    rows = [[f"`{c}`", contract.item_wording(c), next((i.source for i in contract.CODEBOOK if i.column == c), "onbekend")] for c in items]
+    return table_block(pd.DataFrame(rows), "tab-codeboek", "Codeboek van de stellingen.", ["Kolom", "Stelling", "Formulering"])
+
+
+def items_block(ctx, stats: pd.DataFrame) -> str:
+    """Item–rest correlations and alpha-if-deleted."""
+    csv = ctx.pub.csv("items", stats)
+    ctx.pub.table("items", stats, ["item"], {"mean": 2, "sd": 2, "item_rest_r": 2, "alpha_if_deleted": 2})
+    rows = [[contract.item_wording(r.item), nl_number(r.mean, 2), nl_number(r.sd, 2), nl_number(r.item_rest_r, 2),
+             nl_number(r.alpha_if_deleted, 2)] for r in stats.itertuples(index=False)]
+    return (table_block(pd.DataFrame(rows), "tab-items", "Stellingen van de index: gemiddelde, standaarddeviatie, item-restcorrelatie en alfa zonder de stelling.",
+                        ["Stelling", "Gemiddelde", "sd", "Item-rest r", "Alfa zonder stelling"])
+            + "\n" + provenance(ctx.notebook, ["oml.reliability.item_statistics"], csv))
+
+
+def models_block(ctx) -> str:
+    """Per figure: formula, controls, pupils and schools in the model."""
+    from oml.models import BREAKDOWNS, adjusted_means, formula_for
+
+    rows = []
+    for k, by in enumerate(BREAKDOWNS):
+        am = adjusted_means(ctx.data, by, ctx.level)
+        rows.append([f"{{numref}}`fig-{CHAPTER[by]}`", f"`{formula_for(by)}`",
+                     text.nl_list([contract.VARIABLE_LABELS[c] for c in am.controls]),
+                     ctx.pub.number(f"model_n_{k}", am.n_model), ctx.pub.number(f"model_schools_{k}", am.n_clusters)])
+    return table_block(pd.DataFrame(rows), "tab-modellen", "Het model achter elke figuur.",
+                       ["Figuur", "Model", "Gecontroleerd voor", "Leerlingen", "Scholen"])
+
+
+def comparisons_block(ctx) -> str:
+    """How many comparisons per figure, how many significant, where the overlap rule disagrees."""
+    from oml.models import BREAKDOWNS
+    from oml.report import breakdown
+
+    rows = []
+    for by in BREAKDOWNS:
+        c = breakdown(ctx.data, by, ctx.level, ctx.min_cell).comparisons
+        rows.append([f"{{numref}}`fig-{CHAPTER[by]}`", ctx.pub.number(f"comparisons_{CHAPTER[by]}", len(c)),
+                     ctx.pub.number(f"significant_{CHAPTER[by]}", int(c["significant"].sum())),
+                     ctx.pub.number(f"overlap_significant_{CHAPTER[by]}", int(c["overlap_says_significant"].sum())),
+                     ctx.pub.number(f"disagree_{CHAPTER[by]}", int(c["disagree"].sum()))])
+    return table_block(pd.DataFrame(rows), "tab-vergelijkingen", "Vergelijkingen per figuur: formele toets (Holm) en de vuistregel van overlappende intervallen.",
+                       ["Figuur", "Vergelijkingen", "Significant (toets)", "Significant (vuistregel)", "Oneens"])
+
+
+def coverage_block(ctx) -> str:
+    """The coverage simulation result (bench/coverage.py), read from its committed CSV."""
+    from oml.paths import COVERAGE
+
+    cov = pd.read_csv(COVERAGE)
+    ctx.pub.table("dekking", cov, ["contrast"], {"coverage": 3, "mc_se": 3})
+    reps = int(cov["replications"].iloc[0])
+    rows = [[r.contrast, nl_number(r.coverage * 100, 1) + PCT, nl_number(r.mc_se * 100, 1)] for r in cov.itertuples(index=False)]
+    return (
+        f"Over {ctx.pub.number('coverage_replications', reps)} herhalingen bevatte het {nl_number(ctx.level * 100)}%-interval "
+        f"de ware waarde zo vaak als de tabel aangeeft; bij een goed interval ligt dat dicht bij {nl_number(ctx.level * 100)}{PCT}.\n\n"
+        + table_block(pd.DataFrame(rows), "tab-dekking", "Dekking van de betrouwbaarheidsintervallen in de simulatiestudie.",
+                      ["Vergelijking (ware waarde 0)", "Dekking", "Monte-Carlo-fout (procentpunt)"])
+        + "\n" + provenance(ctx.notebook, ["bench/coverage.py: run_coverage"], None)
+    )
+
+
+def quality_block(ctx, quality: pd.DataFrame) -> str:
+    """Rows read and pupils without an index, per year."""
+    csv = ctx.pub.csv("datakwaliteit", quality)
+    ctx.pub.table("datakwaliteit", quality, ["year"], {"rows": 0, "with_index": 0, "without_index": 0, "all_items_answered": 0, "missing_answers": 0})
+    rows = [[str(r.year).capitalize(), nl_number(r.rows), nl_number(r.with_index), nl_number(r.without_index),
+             nl_number(r.all_items_answered), nl_number(r.missing_answers)] for r in quality.itertuples(index=False)]
+    return (table_block(pd.DataFrame(rows), "tab-datakwaliteit", "Datakwaliteit per jaar.",
+                        ["Jaar", "Rijen ingelezen", "Met index", "Zonder index (te weinig antwoorden)", "Alle stellingen beantwoord", "Lege antwoorden"])
+            + "\n" + provenance(ctx.notebook, ["oml.index.quality_summary"], csv))
+
+
+def synthetic_block(ctx) -> str:
+    """Calibration targets of the synthetic data next to what the data at hand give."""
+    from oml.distribution import agreement
+    from oml.reliability import cronbach_alpha
+    from oml.synth import load_config
+
+    cfg = load_config()
+    t = cfg["targets"]
+    rows = [["N (Tabel 1)", nl_number(cfg["n"]), ctx.pub.number("synth_n", len(ctx.frame))]]
+    rows.append(["Cronbachs alfa", f"{nl_number(t['alpha'], 2)} ± {nl_number(t['alpha_tolerance'], 2)}",
+                 ctx.pub.number("synth_alpha", cronbach_alpha(ctx.frame, ctx.level)["alpha"], 3)])
+    for item, target in t["agree"].items():
+        rows.append([f"Eens (4 of 5): {contract.item_wording(item)}", f"{nl_number(target * 100)}{PCT} ± {nl_number(t['agree_tolerance'] * 100)}",
+                     ctx.pub.number(f"synth_agree_{item}", agreement(ctx.frame, item) * 100, 1, PCT)])
+    note = ("De gegevens van deze bouw zijn **synthetisch**." if ctx.synthetic else
+            "De gegevens van deze bouw zijn **echte** gegevens; de ijkdoelen gelden alleen voor de synthetische data.")
+    return (note + " De marges van Tabel 1 zijn exact overgenomen; de verdeling over de jaren, het aantal scholen en de "
+            "effectgroottes zijn aannemelijke keuzes (zie `oml/config/synthetic.toml`).\n\n"
+            + table_block(pd.DataFrame(rows), "tab-ijking", "IJkdoelen van de synthetische gegevens en de uitkomst in deze gegevens.",
+                          ["Doel", "IJkdoel", "In deze gegevens"]))
