@@ -69,7 +69,7 @@ def diamond_plot(table: pd.DataFrame, comparisons: pd.DataFrame | None = None, a
     >>> t = pd.DataFrame({"year": [2023, 2025], "group": ["totaal"] * 2, "estimate": [0.0, 0.1],
     ...                   "ci_low": [-0.1, 0.0], "ci_high": [0.1, 0.2]})
     >>> ax = diamond_plot(t)
-    >>> ax.get_ylim()
+    >>> tuple(float(v) for v in ax.get_ylim())
     (-0.4, 0.4)
     >>> plt.close(ax.figure)
     """

@@ -188,7 +188,7 @@ def diamond_alt(table: pd.DataFrame, f: Findings) -> str:
     >>> from oml.findings import Findings
     >>> t = pd.DataFrame({"year": [2023, 2025], "group": ["totaal"] * 2, "estimate": [-0.01, 0.02]})
     >>> diamond_alt(t, Findings(None, 2023, 2025, ["totaal"]))[:40]
-    'Diamantfiguur met per jaar (2023 tot en m'
+    'Diamantfiguur met per jaar (2023 tot en '
     """
     shown = table.dropna(subset=["estimate"])
     groups = list(dict.fromkeys(table["group"]))
