@@ -55,6 +55,13 @@ def _cmd_build(args) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="oml", description="OML living report: data, statistics and site build.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -66,7 +73,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("synth", help="write the deterministic synthetic dataset")
     s.add_argument("--out", required=True, help="output file, .csv or .parquet")
     s.add_argument("--seed", type=int, default=None, help="random seed (default: the one `make book` uses)")
-    s.add_argument("--n", type=int, default=None, help="number of pupils (default: the published N)")
+    s.add_argument("--n", type=_positive_int, default=None, help="number of pupils (default: the published N)")
     s.set_defaults(func=_cmd_synth)
 
     b = sub.add_parser("build", help="execute the notebooks and build the site into _build/html")
@@ -86,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except DataValidationError as err:
         print(err.report(), file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as err:  # e.g. an output folder that is a file: a message, not a traceback
+        print(f"oml {args.command}: {err.strerror or err}: {err.filename or ''}", file=sys.stderr)
         return EXIT_INVALID
 
 

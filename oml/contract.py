@@ -184,6 +184,12 @@ def _parse_number(raw: pd.Series, column: str, whole: bool, problems: list[Probl
     not_number = ~text_missing & parsed.isna()
     if not_number.any():
         problems.append(Problem(column, "must be a number (found text)", _rows(not_number)))
+    # inf or absurdly large values cannot be stored as whole numbers; report them, do not crash.
+    with np.errstate(invalid="ignore"):
+        absurd = parsed.notna() & (~np.isfinite(parsed) | (parsed.abs() > 1e15))
+    if absurd.any():
+        problems.append(Problem(column, "must be a finite number of plausible size", _rows(absurd)))
+        parsed = parsed.where(~absurd)
     if whole:
         fractional = parsed.notna() & (np.floor(parsed) != parsed)
         if fractional.any():
@@ -261,7 +267,7 @@ def validate(raw: pd.DataFrame, source: str = "data") -> pd.DataFrame:
     -------
     DataFrame
         Columns :data:`REQUIRED` then the items; ``year`` and items ``Int64``, ``age``
-        float, the categories as ordered ``Categorical``. Same rows, same order.
+        float, the categories as ``Categorical`` with the contract's category order. Same rows, same order.
 
     Raises
     ------
@@ -286,6 +292,9 @@ def validate(raw: pd.DataFrame, source: str = "data") -> pd.DataFrame:
     raw = raw.reset_index(drop=True)
     if len(raw.columns) == 0:
         raise DataValidationError(source, [Problem("(all)", "the file has no columns")])
+    repeated = sorted({str(c) for c in raw.columns[raw.columns.duplicated()]})
+    if repeated:
+        raise DataValidationError(source, [Problem(c, "column name appears more than once") for c in repeated])
     missing = [c for c in REQUIRED if c not in raw.columns]
     for c in missing:
         problems.append(Problem(c, "required column is missing"))

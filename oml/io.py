@@ -51,6 +51,13 @@ def _map_labels(frame: pd.DataFrame, labels: dict[str, dict], source: str) -> pd
         if column in labels:
             mapping = {float(k): str(v) for k, v in labels[column].items()}
             numeric = pd.to_numeric(values, errors="coerce")
+            unlabelled = numeric.notna() & ~numeric.isin(list(mapping))
+            if unlabelled.any():
+                codes = sorted({f"{c:g}" for c in numeric[unlabelled]})[:5]
+                rows = [int(i) + 1 for i in np.flatnonzero(unlabelled.to_numpy(dtype=bool))]
+                problems.append(Problem(column, f"code(s) {', '.join(codes)} have no value label", rows))
+                out[column] = pd.Series(pd.NA, index=out.index, dtype="string")
+                continue
             values = numeric.map(mapping).where(numeric.notna(), values)
         text = values.astype("string").str.strip()
         canonical = text.str.casefold().map(LABEL_SYNONYMS[column])
@@ -102,6 +109,11 @@ def read_raw(path: str | Path) -> pd.DataFrame:
         reader = pyreadstat.read_dta if suffix == ".dta" else pyreadstat.read_sav
         frame, meta = reader(str(path), apply_value_formats=False)
         labels = {col: meta.variable_value_labels[col] for col in meta.variable_value_labels}
+        for col in ("pupil_id", "school_id"):
+            # Numeric ids come back as floats; show 17 as "17", not "17.0".
+            if col in frame and pd.api.types.is_float_dtype(frame[col]):
+                whole = frame[col].notna() & (frame[col] % 1 == 0)
+                frame[col] = frame[col].astype(object).where(~whole, frame[col][whole].astype("int64").astype(str))
         return _map_labels(frame, labels, str(path))
     except DataValidationError:
         raise

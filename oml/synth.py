@@ -46,6 +46,8 @@ def exact_counts(shares: dict, n: int) -> dict:
     """
     keys = list(shares)
     w = np.array([float(shares[k]) for k in keys])
+    if not (w >= 0).all() or w.sum() <= 0:
+        raise ValueError(f"shares must be non-negative with a positive sum, not {shares}")
     raw = w / w.sum() * n
     counts = np.floor(raw).astype(int)
     # Hand out what flooring lost to the largest remainders; ties go to the earlier category.
@@ -84,6 +86,8 @@ def generate(n: int | None = None, seed: int | None = None) -> pd.DataFrame:
     """
     cfg = load_config()
     n = int(cfg["n"] if n is None else n)
+    if n < 1:
+        raise ValueError(f"n must be at least 1, not {n}")
     seed = int(cfg["seed"] if seed is None else seed)
     rng = np.random.default_rng(seed)
 

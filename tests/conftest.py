@@ -1,0 +1,53 @@
+"""Shared fixtures: the default synthetic data, and full site builds in throw-away copies of the repo.
+
+A site build runs the real ``oml build`` CLI in a copy of the project (``OML_ROOT`` points
+the build there), so the suite never touches the developer's own ``_build/``.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+COPY_IGNORE = shutil.ignore_patterns(".venv", "_build", ".git", ".cache", "rapport", "__pycache__", "*.egg-info", ".pytest_cache", "results")
+
+
+def copy_project(dest: Path) -> Path:
+    """A copy of the project sources (no venv, no build output) to build in."""
+    shutil.copytree(REPO, dest, ignore=COPY_IGNORE)
+    return dest
+
+
+def run_oml(root: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run the ``oml`` CLI with the project root at ``root``."""
+    env = {**os.environ, "OML_ROOT": str(root)}
+    return subprocess.run([sys.executable, "-m", "oml.cli", *args], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """sha256 of every file under ``folder`` (relative path -> digest)."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def default_frame():
+    from oml.synth import generate
+
+    return generate()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """A full strict build of the default synthetic report; returns the project copy's root."""
+    root = copy_project(tmp_path_factory.mktemp("site") / "project")
+    proc = run_oml(root, "build")
+    assert proc.returncode == 0, f"oml build failed:\n{proc.stdout}\n{proc.stderr}"
+    return root

@@ -1,0 +1,158 @@
+"""Tests of the ``oml`` command line, run as a user runs it: a separate process.
+
+Every expected failure must end with a clear message on stderr and a non-zero exit code,
+never a Python traceback.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from oml.cli import EXIT_INVALID
+from oml.io import save
+from oml.synth import generate, load_config
+
+CFG = load_config()
+
+
+def oml(*args: str, cwd) -> subprocess.CompletedProcess:
+    """Run ``python -m oml.cli ARGS`` in ``cwd`` and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "oml.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _assert_clean_failure(result: subprocess.CompletedProcess, code: int = EXIT_INVALID) -> None:
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip(), "a failure must say why on stderr"
+
+
+# --------------------------------------------------------------------------- synth + validate
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_synth_then_validate(tmp_path, suffix):
+    name = f"x{suffix}"
+    made = oml("synth", "--out", name, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / name).is_file()
+
+    checked = oml("validate", name, cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    lines = checked.stdout.strip().splitlines()
+    assert len(lines) == 1, checked.stdout
+    summary = lines[0]
+    assert "valid" in summary
+    assert "synthetic" in summary
+    assert f"{CFG['n']:,} pupils" in summary  # the default N from the config
+    for year in CFG["years"]:
+        assert str(year) in summary
+    assert "Traceback" not in checked.stderr
+
+
+def test_synth_respects_n(tmp_path):
+    made = oml("synth", "--out", "small.csv", "--n", "123", "--seed", "4", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    checked = oml("validate", "small.csv", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert "123 pupils" in checked.stdout
+
+
+@pytest.mark.parametrize("name", ["x.txt", "x"])
+def test_synth_refuses_unsupported_output(tmp_path, name):
+    result = oml("synth", "--out", name, cwd=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "--out must end in .csv or .parquet" in result.stderr
+    assert not (tmp_path / name).exists()
+
+
+def test_synth_same_seed_identical_bytes_different_seed_different(tmp_path):
+    for name, seed in [("a.csv", "1"), ("b.csv", "1"), ("c.csv", "2")]:
+        result = oml("synth", "--out", name, "--seed", seed, "--n", "500", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+    a, b, c = ((tmp_path / n).read_bytes() for n in ("a.csv", "b.csv", "c.csv"))
+    assert a == b
+    assert a != c
+
+
+
+# --------------------------------------------------------------------------- validate failures
+def test_validate_bad_file_reports_without_traceback(tmp_path):
+    frame = generate(n=50, seed=2)
+    path = tmp_path / "bad.csv"
+    save(frame, path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    for data_row in (2, 7):  # 1-based data rows
+        cells = lines[data_row].split(",")
+        cells[header.index("item_praten")] = "9"
+        lines[data_row] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = oml("validate", "bad.csv", cwd=tmp_path)
+    _assert_clean_failure(result)
+    assert "item_praten" in result.stderr
+    assert "rows" in result.stderr
+    assert "(rows 2, 7)" in result.stderr
+    assert "valid (" not in result.stdout  # nothing claims success
+
+
+
+def test_validate_non_existent_path(tmp_path):
+    result = oml("validate", "nowhere.csv", cwd=tmp_path)
+    _assert_clean_failure(result)
+    assert "nowhere.csv" in result.stderr
+    assert "does not exist" in result.stderr
+
+
+def test_validate_unsupported_file(tmp_path):
+    (tmp_path / "data.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    result = oml("validate", "data.xlsx", cwd=tmp_path)
+    _assert_clean_failure(result)
+    assert "unsupported file type" in result.stderr
+
+
+
+# --------------------------------------------------------------------------- help
+def test_help_lists_the_commands(tmp_path):
+    result = oml("--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: oml")
+    for command in ("validate", "synth", "build"):
+        assert command in result.stdout
+
+
+def test_no_command_is_a_usage_error(tmp_path):
+    result = oml(cwd=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "usage: oml" in result.stderr
+
+
+# --------------------------------------------------------------------------- formerly bugs, fixed
+def test_validate_infinite_year_reports_without_traceback(tmp_path):
+    frame = generate(n=20, seed=2)
+    path = tmp_path / "inf.csv"
+    save(frame, path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("year")] = "inf"
+    lines[1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = oml("validate", "inf.csv", cwd=tmp_path)
+    _assert_clean_failure(result)
+    assert "year" in result.stderr
+
+
+def test_synth_zero_n_fails_cleanly(tmp_path):
+    result = oml("synth", "--out", "x.csv", "--n", "0", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "--n" in result.stderr or "n must" in result.stderr
