@@ -67,7 +67,8 @@ def summary_list(ctx, results) -> str:
 def table1_block(ctx, table: pd.DataFrame) -> str:
     """Table 1 with Dutch counts and percentages, suppression legend and provenance."""
     csv = ctx.pub.csv("tabel-1", table[["variable", "group", "n", "percent"]])
-    ctx.pub.table("tabel-1", table, ["variable", "group"], {"n": 0, "percent": 2})
+    ctx.pub.table("tabel-1", table[table["variable"] != "totaal"], ["variable", "group"], {"n": 0, "percent": 2})
+    ctx.pub.table("tabel-1", table[table["variable"] == "totaal"], ["variable", "group"], {"n": 0})
     rows = []
     for variable, part in table.groupby("variable", sort=False):
         if variable != "totaal":

@@ -83,11 +83,16 @@ class Publisher:
         frame.to_csv(path, index=False, float_format="%.17g", lineterminator="\n")
         return f"{FILES}/{path.name}"
 
-    def save(self) -> Path:
-        """Write the manifest fragment of this page (read by the site build into numbers.json)."""
-        path = self.files / f"{self.page}.numbers.json"
-        path.write_text(json.dumps(self.entries, ensure_ascii=False, indent=1, allow_nan=False), encoding="utf-8")
-        return path
+    @property
+    def manifest_path(self) -> Path:
+        return self.files / f"{self.page}.numbers.json"
+
+    def save(self) -> None:
+        """Write the manifest fragment of this page (read by the site build into numbers.json).
+
+        Returns nothing, so that it can end a notebook cell without producing output.
+        """
+        self.manifest_path.write_text(json.dumps(self.entries, ensure_ascii=False, indent=1, allow_nan=False), encoding="utf-8")
 
 
 def provenance(notebook: str, functions: list[str], csv: str | None = None) -> str:
