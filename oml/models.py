@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import patsy
 import statsmodels.formula.api as smf
 from scipy.stats import norm
 
@@ -66,7 +65,8 @@ def model_frame(frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
     """
     cols = ["index", "year", "school_id", *CONTROLS]
     data = frame.loc[frame["index"].notna(), cols].copy()
-    data["year"] = data["year"].astype("int64")
+    # Year as a categorical: its codes give the dummy columns, its categories the cells.
+    data["year"] = pd.Categorical(data["year"].astype("int64"))
     for c in ("sex", "parent_education", "region"):
         data[c] = data[c].cat.remove_unused_categories()
     return data.reset_index(drop=True)
@@ -91,22 +91,76 @@ class AdjustedMeans:
         return controls_for(self.by)
 
 
-def _cell_columns(design_info: patsy.DesignInfo, cell_vars: set[str]) -> np.ndarray:
-    """Boolean mask of design columns that depend only on year/group (incl. the intercept)."""
-    mask = np.zeros(len(design_info.column_names), dtype=bool)
-    for term, slc in design_info.term_slices.items():
-        names = {f.name() for f in term.factors}
-        if names <= cell_vars:
-            mask[slc] = True
-    return mask
-
-
 def fit(frame: pd.DataFrame, by: str | None = None):
-    """Fit the figure's OLS model with school-clustered (CR1) covariance; returns (results, data)."""
+    """The figure's model through the statsmodels formula interface (patsy), CR1 by school.
+
+    :func:`adjusted_means` does not use this: it builds the same design in NumPy, which is
+    an order of magnitude faster at national scale. The tests use this fit as the
+    independent reference. Returns ``(results, data)``.
+    """
     data = model_frame(frame, by)
     groups = pd.factorize(data["school_id"])[0]
     results = smf.ols(formula_for(by), data=data).fit(cov_type="cluster", cov_kwds={"groups": groups})
     return results, data
+
+
+def _dummies(values: pd.Categorical) -> np.ndarray:
+    """Treatment coding: one 0/1 column per category except the first (the reference)."""
+    codes = values.codes
+    k = len(values.categories)
+    out = np.zeros((len(codes), max(k - 1, 0)))
+    rows = np.flatnonzero(codes > 0)
+    out[rows, codes[rows] - 1] = 1.0
+    return out
+
+
+def design(data: pd.DataFrame, by: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Design matrix of the figure's model and the mask of its year/group ("cell") columns.
+
+    Columns: intercept, year dummies, [group dummies, year x group products], then the
+    controls (categorical dummies; age linear) — the same column space as the formula
+    :func:`formula_for` gives in patsy.
+    """
+    year = _dummies(data["year"].array)
+    blocks = [np.ones((len(data), 1)), year]
+    if by is not None:
+        group = _dummies(data[by].array)
+        blocks += [group, (year[:, :, None] * group[:, None, :]).reshape(len(data), -1)]
+    n_cell = sum(b.shape[1] for b in blocks)
+    for c in controls_for(by):
+        blocks.append(data[[c]].to_numpy(dtype=float) if c == "age" else _dummies(data[c].array))
+    x = np.hstack(blocks)
+    mask = np.zeros(x.shape[1], dtype=bool)
+    mask[:n_cell] = True
+    return x, mask
+
+
+def ols_cluster(x: np.ndarray, y: np.ndarray, clusters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""OLS coefficients and CR1 cluster-robust covariance.
+
+    :math:`\hat\beta = (X^\top X)^{-1} X^\top y`;
+    :math:`V = c\,(X^\top X)^{-1} \Big(\sum_g s_g s_g^\top\Big) (X^\top X)^{-1}` with
+    :math:`s_g = \sum_{i \in g} x_i \hat e_i` and :math:`c = \frac{G}{G-1}\frac{N-1}{N-K}`
+    (statsmodels ``cov_type="cluster"`` defaults; Stata's ``vce(cluster)``).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.column_stack([np.ones(2000), rng.normal(size=2000)])
+    >>> beta, v = ols_cluster(x, x @ [1.0, 2.0] + rng.normal(size=2000), np.arange(2000) // 5)
+    >>> np.round(beta, 1).tolist()
+    [1.0, 2.0]
+    """
+    xtx_inv = np.linalg.inv(x.T @ x)
+    beta = xtx_inv @ (x.T @ y)
+    resid = y - x @ beta
+    codes, uniques = pd.factorize(clusters)
+    scores = np.zeros((len(uniques), x.shape[1]))
+    np.add.at(scores, codes, x * resid[:, None])
+    n, k, g = x.shape[0], x.shape[1], len(uniques)
+    meat = scores.T @ scores
+    cov = (g / (g - 1)) * ((n - 1) / (n - k)) * (xtx_inv @ meat @ xtx_inv)
+    return beta, cov
 
 
 def adjusted_means(frame: pd.DataFrame, by: str | None = None, level: float = 0.95) -> AdjustedMeans:
@@ -139,27 +193,26 @@ def adjusted_means(frame: pd.DataFrame, by: str | None = None, level: float = 0.
     """
     if by not in BREAKDOWNS:
         raise ValueError(f"by must be one of {BREAKDOWNS}, not {by!r}")
-    results, data = fit(frame, by)
-    design_info = results.model.data.model_spec  # patsy DesignInfo of the exog matrix
-    exog = results.model.exog
-    cell_vars = {"C(year)"} | ({f"C({by})"} if by else set())
-    mask = _cell_columns(design_info, cell_vars)
-    xbar = exog.mean(axis=0)
+    data = model_frame(frame, by)
+    x, mask = design(data, by)
+    # An empty year x group cell gives an all-zero column: not estimable, so it is left out.
+    keep = np.abs(x).sum(axis=0) > 0
+    x, mask = x[:, keep], mask[keep]
+    params, cov = ols_cluster(x, data["index"].to_numpy(dtype=float), data["school_id"].to_numpy())
+    xbar = x.mean(axis=0)
 
-    years = sorted(data["year"].unique())
+    years = list(data["year"].cat.categories)
     groups = [ALL] if by is None else list(data[by].cat.categories)
     cells = pd.DataFrame([(y, g) for y in years for g in groups], columns=["year", "group"])
-    # Design rows of the cells: controls are set to the first pupil's values, then replaced
-    # by the sample means (they do not interact with year/group, so only their mean matters).
+    # Design rows of the cells: the year/group columns as in the cell; every control column at
+    # its sample mean (controls do not interact with year/group, so only their mean matters).
     proto = data.iloc[[0] * len(cells)].reset_index(drop=True)
-    proto["year"] = cells["year"].to_numpy()
+    proto["year"] = pd.Categorical(cells["year"], categories=data["year"].cat.categories)
     if by is not None:
         proto[by] = pd.Categorical(cells["group"], categories=data[by].cat.categories)
-    rows = np.asarray(patsy.build_design_matrices([design_info], proto)[0])
+    rows = design(proto, by)[0][:, keep]
     grads = np.where(mask[None, :], rows, xbar[None, :])
 
-    params = np.asarray(results.params)
-    cov = np.asarray(results.cov_params())
     estimate = grads @ params
     se = np.sqrt(np.einsum("ij,jk,ik->i", grads, cov, grads))
     z = norm.ppf(0.5 + level / 2)
@@ -181,6 +234,6 @@ def adjusted_means(frame: pd.DataFrame, by: str | None = None, level: float = 0.
         cov=cov,
         params=params,
         formula=formula_for(by),
-        n_model=int(results.nobs),
-        n_clusters=int(len(np.unique(pd.factorize(data["school_id"])[0]))),
+        n_model=len(data),
+        n_clusters=int(data["school_id"].nunique()),
     )
