@@ -65,10 +65,10 @@ def load_runs(config: Path = paths.RUNS_CONFIG) -> list[Run]:
     return [Run(r["template"], r["page"], r["title"], {**defaults, **r.get("parameters", {})}) for r in cfg["run"]]
 
 
-def _hash_files(files) -> str:
+def _hash_files(files, root: Path) -> str:
     digest = hashlib.sha256()
     for f in sorted(files):
-        digest.update(str(Path(f).relative_to(paths.ROOT)).encode())
+        digest.update(str(Path(f).relative_to(root)).encode())
         digest.update(Path(f).read_bytes())
     return digest.hexdigest()
 
@@ -76,7 +76,7 @@ def _hash_files(files) -> str:
 def code_fingerprint(root: Path = paths.ROOT) -> str:
     """Hash of the ``oml`` package source and the pinned requirements (what every notebook runs on)."""
     files = [p for p in (root / "oml").rglob("*") if p.is_file() and p.suffix in (".py", ".toml")]
-    return _hash_files([*files, root / "requirements.txt"])
+    return _hash_files([*files, root / "requirements.txt"], root)
 
 
 def cache_key(run: Run, data_sha: str, code: str, root: Path = paths.ROOT) -> str:
@@ -165,14 +165,20 @@ def execute(run: Run, data_path: Path, work: Path, root: Path = paths.ROOT) -> f
 
 
 def _papermill_reason(stderr: str) -> str:
-    """The informative line of a papermill failure (the exception of the failing cell)."""
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    for marker in ("PapermillExecutionError", "Exception encountered at", "Error:"):
-        hits = [i for i, line in enumerate(lines) if marker in line]
-        if hits:
-            i = hits[-1]
-            return " ".join(lines[i:i + 4])[:600]
-    return (lines[-1] if lines else "unknown error")[:600]
+    """The informative part of a papermill failure: the failing cell and the exception line.
+
+    Examples
+    --------
+    >>> _papermill_reason('PapermillExecutionError: \\nException encountered at "In [3]":\\nValueError: bad\\n')
+    'cell In [3]: ValueError: bad'
+    """
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", stderr)
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not set(line.strip()) <= {"-"}]
+    cell = re.search(r'Exception encountered at "([^"]+)"', text)
+    last = lines[-1] if lines else "unknown error"
+    return (f"cell {cell.group(1)}: {last}" if cell else last)[:600]
 
 
 def _sync(src: Path, dst: Path) -> int:
@@ -231,7 +237,8 @@ def run_notebooks(runs: list[Run], data_path: Path, data_sha: str, build_dir: Pa
             if f.stem not in keep:
                 f.unlink()
     written = sum(_sync(cache / run.page, generated) for run in runs)
-    return {"executed": len(todo), "reused": len(reused), "seconds": time.perf_counter() - start, "files_written": written}
+    return {"executed": len(todo), "reused": len(reused), "seconds": time.perf_counter() - start, "files_written": written,
+            "executed_pages": sorted(run.page for run, _, _ in todo), "reused_pages": sorted(run.page for run in reused)}
 
 
 def run_sphinx(build_dir: Path, root: Path = paths.ROOT) -> float:
