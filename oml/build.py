@@ -115,14 +115,19 @@ def prepare_data(data: str | None, build_dir: Path) -> tuple[Path, str, dict]:
 
 
 def _postprocess(nb_path: Path, run: Run) -> None:
-    """Give the executed page its title and hide papermill's injected-parameters cell."""
+    """Give the executed page its title, hide papermill's injected-parameters cell, drop run-specific metadata."""
     import nbformat
 
     nb = nbformat.read(nb_path, as_version=4)
     for cell in nb.cells:
         tags = cell.metadata.setdefault("tags", [])
-        if "injected-parameters" in tags and "remove-cell" not in tags:
-            tags.append("remove-cell")
+        if "injected-parameters" in tags:
+            cell.id = "injected-parameters"  # papermill draws a random id
+            if "remove-cell" not in tags:
+                tags.append("remove-cell")
+    meta = nb.metadata.get("papermill", {})
+    meta["input_path"] = f"notebooks/{run.template}"
+    meta["output_path"] = f"book/{GENERATED}/{run.page}.ipynb"
     title = nbformat.v4.new_markdown_cell(f"# {run.title}")
     title.id = "title"
     nb.cells.insert(0, title)
@@ -150,7 +155,7 @@ def execute(run: Run, data_path: Path, work: Path, root: Path = paths.ROOT) -> f
         shutil.rmtree(work)
     work.mkdir(parents=True)
     out = work / f"{run.page}.ipynb"
-    params = {**run.parameters, "data": str(data_path), "page": run.page}
+    params = {**run.parameters, "data": _portable(data_path, root), "page": run.page}
     cmd = [sys.executable, "-m", "papermill", str(root / "notebooks" / run.template), str(out),
            "--cwd", str(work), "-y", json.dumps(params), "--kernel", "python3", "--no-progress-bar",
            "--no-request-save-on-cell-execute", "--no-log-output"]
@@ -162,6 +167,18 @@ def execute(run: Run, data_path: Path, work: Path, root: Path = paths.ROOT) -> f
         raise BuildError(f"notebook {run.template} ({run.page}) failed: {reason} (log: {work / 'papermill.log'})")
     _postprocess(out, run)
     return time.perf_counter() - start
+
+
+def _portable(path: Path, root: Path) -> str:
+    """A data path as the notebooks get it: relative to the project root when inside it.
+
+    The same inputs then give the same executed notebooks wherever the project lives;
+    :func:`oml.notebook.load_frame` resolves relative paths against the project root.
+    """
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _papermill_reason(stderr: str) -> str:

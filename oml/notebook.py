@@ -46,8 +46,10 @@ def load_frame(data: str | None) -> pd.DataFrame:
 
         return generate()
     from oml.io import load
+    from oml.paths import ROOT
 
-    return load(data)
+    path = Path(data)
+    return load(path if path.is_absolute() else ROOT / path)
 
 
 def setup(data: str | None, page: str, level: float = 0.95, min_cell: int = 10, out_dir: str = ".") -> Context:

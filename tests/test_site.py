@@ -6,6 +6,7 @@ the HTML, the downloads and ``numbers.json``; nbval re-executes the executed not
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -207,5 +208,5 @@ def test_nbval_on_executed_notebooks(site):
     assert len(notebooks) == len(load_runs())
     proc = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "-q", "-o", "addopts=",
                            "-W", "error", *map(str, notebooks)], cwd=site / "book" / "rapport", capture_output=True,
-                          text=True, timeout=900)
+                          text=True, timeout=900, env={**os.environ, "OML_ROOT": str(site)})
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
