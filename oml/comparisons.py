@@ -19,7 +19,6 @@ import itertools
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
-from statsmodels.stats.multitest import multipletests
 
 from oml.models import AdjustedMeans
 
@@ -27,6 +26,26 @@ COLUMNS = [
     "family", "group_a", "year_a", "group_b", "year_b", "estimate", "se", "ci_low", "ci_high",
     "p", "p_holm", "significant", "overlap", "overlap_says_significant", "disagree",
 ]
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values: sorted ascending, :math:`\\max_{j \\le i} (m - j + 1) p_{(j)}`, capped at 1.
+
+    Same as ``statsmodels.stats.multitest.multipletests(p, method="holm")[1]`` (checked in the
+    tests), without its ``gc.collect()`` per call, which cost a second per report.
+
+    Examples
+    --------
+    >>> holm(np.array([0.01, 0.04, 0.03])).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(p, dtype=float)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    adjusted = np.minimum(np.maximum.accumulate((m - np.arange(m)) * p[order]), 1.0)
+    out = np.empty(m)
+    out[order] = adjusted
+    return out
 
 
 def compare(am: AdjustedMeans, level: float | None = None, exclude=None) -> pd.DataFrame:
@@ -91,7 +110,7 @@ def compare(am: AdjustedMeans, level: float | None = None, exclude=None) -> pd.D
     out = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("p_holm", "significant", "overlap_says_significant", "disagree")])
     out["p_holm"] = np.nan
     for family, part in out.groupby("family", sort=False):
-        out.loc[part.index, "p_holm"] = multipletests(part["p"].to_numpy(), method="holm")[1]
+        out.loc[part.index, "p_holm"] = holm(part["p"].to_numpy())
     out["significant"] = out["p_holm"] < 1 - level
     out["overlap_says_significant"] = ~out["overlap"].astype(bool)
     out["disagree"] = out["significant"] != out["overlap_says_significant"]

@@ -10,8 +10,8 @@ A cell's value is the average counterfactual prediction: every pupil in the mode
 the cell's year (and group), keeps their own controls, and the predictions are averaged
 — what Stata ``margins`` and R ``emmeans(weights = "proportional")`` report. Because
 the controls do not interact with year or group, that average is :math:`g^\\top\\hat\\beta`
-with :math:`g` = the cell's design row for the year/group columns and the sample mean of
-every control column. Its standard error is the delta method :math:`\\sqrt{g^\\top V g}`
+with :math:`g` = the cell's indicator for the cell columns and the sample mean of every
+control column (the design is parametrised by cell means, see :func:`design`). Its standard error is the delta method :math:`\\sqrt{g^\\top V g}`
 and the interval is normal-based, :math:`\\hat\\theta \\pm z_{(1+c)/2}\\,\\mathrm{se}`.
 """
 from __future__ import annotations
@@ -114,25 +114,34 @@ def _dummies(values: pd.Categorical) -> np.ndarray:
     return out
 
 
-def design(data: pd.DataFrame, by: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """Design matrix of the figure's model and the mask of its year/group ("cell") columns.
+def cell_codes(data: pd.DataFrame, by: str | None) -> np.ndarray:
+    """Cell number of every pupil: ``year_code * n_groups + group_code`` (group 0 when ``by`` is None)."""
+    year = data["year"].array.codes.astype(np.int64)
+    if by is None:
+        return year
+    group = data[by].array
+    return year * len(group.categories) + group.codes.astype(np.int64)
 
-    Columns: intercept, year dummies, [group dummies, year x group products], then the
-    controls (categorical dummies; age linear) — the same column space as the formula
-    :func:`formula_for` gives in patsy.
+
+def design(data: pd.DataFrame, by: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Design matrix of the figure's model and the list of cells its first columns stand for.
+
+    Cell-means parametrisation: one 0/1 column per *observed* year (x group) cell — no
+    intercept — then the controls (categorical dummies against the first category; age
+    linear). This spans the same column space as the formula :func:`formula_for` gives in
+    patsy (``C(year) * C(by)`` is a reparametrisation of the cell indicators), and an empty
+    cell simply has no column, so the design stays of full rank whatever cells are empty.
+
+    Returns ``(X, cells)`` with ``cells`` the cell numbers (:func:`cell_codes`) of the first
+    ``len(cells)`` columns.
     """
-    year = _dummies(data["year"].array)
-    blocks = [np.ones((len(data), 1)), year]
-    if by is not None:
-        group = _dummies(data[by].array)
-        blocks += [group, (year[:, :, None] * group[:, None, :]).reshape(len(data), -1)]
-    n_cell = sum(b.shape[1] for b in blocks)
+    codes = cell_codes(data, by)
+    cells, index = np.unique(codes, return_inverse=True)
+    blocks = [np.zeros((len(data), len(cells)))]
+    blocks[0][np.arange(len(data)), index] = 1.0
     for c in controls_for(by):
         blocks.append(data[[c]].to_numpy(dtype=float) if c == "age" else _dummies(data[c].array))
-    x = np.hstack(blocks)
-    mask = np.zeros(x.shape[1], dtype=bool)
-    mask[:n_cell] = True
-    return x, mask
+    return np.hstack(blocks), cells
 
 
 def ols_cluster(x: np.ndarray, y: np.ndarray, clusters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -194,31 +203,25 @@ def adjusted_means(frame: pd.DataFrame, by: str | None = None, level: float = 0.
     if by not in BREAKDOWNS:
         raise ValueError(f"by must be one of {BREAKDOWNS}, not {by!r}")
     data = model_frame(frame, by)
-    x, mask = design(data, by)
-    # An empty year x group cell gives an all-zero column: not estimable, so it is left out.
-    keep = np.abs(x).sum(axis=0) > 0
-    x, mask = x[:, keep], mask[keep]
+    x, observed = design(data, by)
     params, cov = ols_cluster(x, data["index"].to_numpy(dtype=float), data["school_id"].to_numpy())
-    xbar = x.mean(axis=0)
 
     years = list(data["year"].cat.categories)
     groups = [ALL] if by is None else list(data[by].cat.categories)
     cells = pd.DataFrame([(y, g) for y in years for g in groups], columns=["year", "group"])
-    # Design rows of the cells: the year/group columns as in the cell; every control column at
-    # its sample mean (controls do not interact with year/group, so only their mean matters).
-    proto = data.iloc[[0] * len(cells)].reset_index(drop=True)
-    proto["year"] = pd.Categorical(cells["year"], categories=data["year"].cat.categories)
-    if by is not None:
-        proto[by] = pd.Categorical(cells["group"], categories=data[by].cat.categories)
-    rows = design(proto, by)[0][:, keep]
-    grads = np.where(mask[None, :], rows, xbar[None, :])
-
+    # Gradient of a cell's average counterfactual prediction: 1 on its own cell column, 0 on the
+    # other cells, and the sample mean of every control column (controls do not interact with
+    # year/group, so averaging the predictions over pupils averages the controls).
+    grads = np.zeros((len(cells), x.shape[1]))
+    grads[:, len(observed):] = x[:, len(observed):].mean(axis=0)
+    position = {int(c): j for j, c in enumerate(observed)}
+    for i in range(len(cells)):
+        if i in position:
+            grads[i, position[i]] = 1.0
     estimate = grads @ params
     se = np.sqrt(np.einsum("ij,jk,ik->i", grads, cov, grads))
     z = norm.ppf(0.5 + level / 2)
-    key = data["year"].astype(str) + "|" + (data[by].astype(str) if by else ALL)
-    counts = key.value_counts()
-    n = np.array([int(counts.get(f"{y}|{g}", 0)) for y, g in cells.itertuples(index=False)])
+    n = np.bincount(cell_codes(data, by), minlength=len(cells))
     empty = n == 0
     estimate[empty] = np.nan
     se[empty] = np.nan

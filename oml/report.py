@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from oml.comparisons import compare
-from oml.disclosure import MIN_CELL, primary, suppress
+from oml.disclosure import MIN_CELL, primary, secondary, suppress
 from oml.distribution import answer_distribution
 from oml.findings import Findings, findings
 from oml.index import add_index, quality_summary
@@ -44,12 +44,20 @@ def breakdown(frame: pd.DataFrame, by: str | None, level: float = 0.95, min_cell
     ['year', 'group', 'estimate', 'se', 'ci_low', 'ci_high', 'n', 'suppressed']
     """
     am = adjusted_means(frame, by, level)
-    hidden = primary(am.table["n"], min_cell)
+    n = am.table["n"]
+    hidden = primary(n, min_cell)
+    if by is not None:
+        # The groups of a year add up to that year's published total (Figure 2): hide a second
+        # cell where a hidden count could otherwise be recovered. Empty cells reveal nothing.
+        for _, idx in am.table.groupby("year").groups.items():
+            small = hidden.loc[idx] & (n.loc[idx] > 0)
+            hidden.loc[idx] = secondary(n.loc[idx], small, min_cell) | hidden.loc[idx]
     table = suppress(am.table, hidden, ["estimate", "se", "ci_low", "ci_high"])
     table["n"] = am.table["n"].astype("float64").where(~hidden.to_numpy())
     comps = compare(am, level, exclude=hidden.to_numpy())
     groups = [g for g in dict.fromkeys(am.table["group"])]
-    return Breakdown(by, am, table[[*TIDY, "suppressed"]], comps, findings(comps, by, groups))
+    years = sorted(int(y) for y in am.table["year"].unique())
+    return Breakdown(by, am, table[[*TIDY, "suppressed"]], comps, findings(comps, by, groups, years))
 
 
 def compute_all(frame: pd.DataFrame, level: float = 0.95, min_cell: int = MIN_CELL) -> dict:

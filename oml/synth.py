@@ -116,8 +116,9 @@ def generate(n: int | None = None, seed: int | None = None) -> pd.DataFrame:
     age = np.round(np.clip(rng.normal(a["mean"], a["sd"], n), a["min"], a["max"]), 1)
 
     eff = cfg["effects"]
-    shift = np.array([eff.get(f"region.{r}", 0.0) for r in region])
-    shift += eff["year"] * (year - year.min())
+    shift = eff["year"] * (year - year.min())
+    for var, values in (("sex", sex), ("parent_education", parent_education), ("region", region)):
+        shift = shift + np.array([eff.get(f"{var}.{v}", 0.0) for v in values])
     residual_sd = np.sqrt(1.0 - cfg["schools"]["sd_school_effect"] ** 2)
     latent = school_effect[school] + shift + rng.normal(0.0, residual_sd, n)
 

@@ -25,7 +25,7 @@ def nl_number(value: float, decimals: int = 0) -> str:
     >>> nl_number(float("nan"))
     '•'
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return SUPPRESSED
     text = f"{abs(value):,.{decimals}f}".replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
     # A true minus sign reads better than a hyphen; "-0,00" is shown as "0,00".
@@ -95,37 +95,52 @@ _BY_NOUN = {
 _CHANGE = {HIGHER: "positiever geworden", LOWER: "minder positief geworden", STABLE: "gelijk gebleven"}
 
 
-def _trend_sentence(f: Findings) -> str:
+def _untested(groups: list[str], what: str) -> str:
+    return (f"Voor {nl_list([group_phrase(g) for g in groups])} is {what} niet mogelijk, omdat het om te weinig "
+            "leerlingen gaat.")
+
+
+def _trend_sentence(f: Findings) -> str | None:
+    if not f.has_trend:
+        return None
     span = f"tussen {f.first_year} en {f.last_year}"
     if f.by is None:
+        if not f.trends:
+            return _untested(["totaal"], f"een vergelijking {span}")
         t = f.trends[0]
         return f"{_TOPIC[0].upper()}{_TOPIC[1:]} zijn {span} {_CHANGE[t.direction]}."
     if f.all_stable:
         who = {"sex": "Bij zowel jongens als meisjes", "parent_education": "Bij leerlingen van alle opleidingsniveaus van de ouders",
                "region": "In alle regio's"}[f.by]
         return f"{who} zijn {_TOPIC} {span} gelijk gebleven."
+    # The subject is always "de ervaren sociale relaties" (plural): "zijn".
     parts = []
-    for direction in (HIGHER, LOWER):
+    for direction in (HIGHER, LOWER, STABLE):
         groups = [group_phrase(t.group) for t in f.trends if t.direction == direction]
         if groups:
-            verb = "is" if len(groups) == 1 and f.by != "sex" else "zijn"
-            parts.append(f"bij {nl_list(groups)} {verb} deze {span} {_CHANGE[direction]}")
-    stable = [group_phrase(t.group) for t in f.trends if t.direction == STABLE]
-    text = "; ".join(parts)
-    text = f"{text[0].upper()}{text[1:]}"
-    if stable:
-        text += f"; bij {nl_list(stable)} {'is' if len(stable) == 1 and f.by != 'sex' else 'zijn'} ze gelijk gebleven"
-    return f"{text[:1].upper()}{text[1:]}."
+            subject = f"{_TOPIC} {span}" if not parts else "ze"
+            parts.append(f"bij {nl_list(groups)} zijn {subject} {_CHANGE[direction]}")
+    text = ""
+    if parts:
+        text = "; ".join(parts)
+        text = f"{text[0].upper()}{text[1:]}."
+    if f.untested_trend:
+        text = (text + " " if text else "") + _untested(f.untested_trend, f"een vergelijking {span}")
+    return text
 
 
 def _difference_sentence(f: Findings) -> str:
     if not f.differences:
-        return f"In {f.last_year} zijn er geen significante verschillen tussen {_BY_NOUN[f.by]} in {_TOPIC}."
-    clauses = [
-        f"{group_phrase(d.higher)} betere sociale relaties met leraren dan {group_phrase(d.lower)}"
-        for d in f.differences
-    ]
-    return f"In {f.last_year} ervaren {nl_list(clauses)}."
+        sentence = f"In {f.last_year} zijn er geen significante verschillen tussen {_BY_NOUN[f.by]} in {_TOPIC}."
+    else:
+        clauses = [
+            f"{group_phrase(d.higher)} betere sociale relaties met leraren dan {group_phrase(d.lower)}"
+            for d in f.differences
+        ]
+        sentence = f"In {f.last_year} ervaren {nl_list(clauses)}."
+    if f.untested_between:
+        sentence += " " + _untested(f.untested_between, f"een vergelijking met de andere groepen in {f.last_year}")
+    return sentence
 
 
 def summary_sentences(f: Findings) -> list[str]:
@@ -138,9 +153,8 @@ def summary_sentences(f: Findings) -> list[str]:
     >>> summary_sentences(f)
     ['De ervaren sociale relaties met leraren zijn tussen 2023 en 2025 gelijk gebleven.']
     """
-    if f.by is None:
-        return [_trend_sentence(f)]
-    return [_difference_sentence(f), _trend_sentence(f)]
+    sentences = [_trend_sentence(f)] if f.by is None else [_difference_sentence(f), _trend_sentence(f)]
+    return [s for s in sentences if s]
 
 
 # --------------------------------------------------------------------------- chapter texts

@@ -1,0 +1,199 @@
+"""Benchmark of the build and the statistics: `make bench`.
+
+Measures, in one run on this machine (so the ratios are comparable):
+
+* clean build of the default synthetic report (papermill and Sphinx time split);
+* no-op rebuild; rebuild after one Markdown edit; rebuild after a data change;
+* the single-process floor: every table, figure and finding computed without notebooks;
+* the statistics of the whole factsheet in one process (default data and 600,000 pupils);
+* a national-scale clean build (600,000 synthetic pupils) with its peak memory.
+
+Results go to ``bench/results/bench.json`` (and a Markdown summary next to it); the
+targets of the speed issue are checked and printed as met or missed, with the ratio.
+Builds run in throw-away copies of the project, never in the developer's ``_build/``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from oml.build import build  # noqa: E402
+
+IGNORE = shutil.ignore_patterns(".venv", "_build", ".git", ".cache", "rapport", "__pycache__", "*.egg-info", "results")
+NATIONAL_N = 600_000
+MB = 1024 * 1024
+
+
+class PeakMemory:
+    """Samples the resident memory of this process and all its descendants (sum, and largest one)."""
+
+    def __init__(self, interval: float = 0.1):
+        self.interval, self.total, self.largest = interval, 0, 0
+        self._stop = threading.Event()
+
+    def _tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for status in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = status.read_text().rsplit(")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(status.parent.name))
+            except (OSError, IndexError, ValueError):
+                continue
+        out, todo = [], [os.getpid()]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            todo.extend(children.get(pid, []))
+        return out
+
+    def _rss(self, pid: int) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return 0
+
+    def _run(self):
+        while not self._stop.is_set():
+            sizes = [self._rss(p) for p in self._tree()]
+            self.total = max(self.total, sum(sizes))
+            self.largest = max(self.largest, max(sizes, default=0))
+            time.sleep(self.interval)
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def project_copy(base: Path, name: str) -> Path:
+    root = base / name
+    shutil.copytree(REPO, root, ignore=IGNORE)
+    return root
+
+
+def quiet_build(root: Path, **kwargs) -> dict:
+    # The build prints one line per notebook; keep the benchmark output to its table.
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        return build(root=root, **kwargs)
+
+
+def floor(frame) -> float:
+    """Every table, figure and finding without notebooks or Sphinx, in this process."""
+    import matplotlib.pyplot as plt
+
+    from oml.index import add_index
+    from oml.plotting import answer_bars, diamond_plot, set_theme
+    from oml.report import compute_all
+    from oml.text import summary_sentences
+
+    set_theme()
+    start = time.perf_counter()
+    result = compute_all(frame)
+    add_index(frame)
+    for b in result["breakdowns"].values():
+        diamond_plot(b.table, b.comparisons).figure.savefig(os.devnull, format="svg")
+        summary_sentences(b.findings)
+    answer_bars(result["distribution"]).figure.savefig(os.devnull, format="svg")
+    plt.close("all")
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    from oml.io import save
+    from oml.report import compute_all
+    from oml.synth import generate
+
+    out_dir = REPO / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    r: dict = {"machine": {"cores": os.cpu_count()}}
+    with tempfile.TemporaryDirectory(prefix="oml-bench-") as tmp:
+        tmp = Path(tmp)
+        default = generate()
+        r["floor_seconds"] = floor(default)
+        r["stats_default_seconds"], _ = timed(compute_all, default)
+        print(f"floor (single process, all tables/figures/findings): {r['floor_seconds']:.2f} s", flush=True)
+
+        root = project_copy(tmp, "default")
+        with PeakMemory() as mem:
+            r["clean_seconds"], clean = timed(quiet_build, root)
+        r["clean_papermill_seconds"] = clean["notebooks"]["seconds"]
+        r["clean_sphinx_seconds"] = clean["sphinx_seconds"]
+        r["clean_peak_total_mb"], r["clean_peak_process_mb"] = mem.total / MB, mem.largest / MB
+        print(f"clean build: {r['clean_seconds']:.1f} s (papermill {r['clean_papermill_seconds']:.1f} s, "
+              f"Sphinx {r['clean_sphinx_seconds']:.1f} s)", flush=True)
+
+        r["noop_seconds"], noop = timed(quiet_build, root)
+        assert noop["notebooks"]["executed"] == 0
+        page = root / "book" / "aanbevelingen.md"
+        page.write_text(page.read_text(encoding="utf-8") + "\nEen extra zin voor de benchmark.\n", encoding="utf-8")
+        r["markdown_edit_seconds"], md = timed(quiet_build, root)
+        assert md["notebooks"]["executed"] == 0
+        changed = tmp / "changed.parquet"
+        save(generate(seed=7), changed)
+        r["data_change_seconds"], dc = timed(quiet_build, root, data=str(changed))
+        r["data_change_executed"] = dc["notebooks"]["executed"]
+        print(f"no-op {r['noop_seconds']:.1f} s; one Markdown edit {r['markdown_edit_seconds']:.1f} s; "
+              f"data change {r['data_change_seconds']:.1f} s", flush=True)
+
+        national = generate(n=NATIONAL_N)
+        r["stats_national_seconds"], _ = timed(compute_all, national)
+        path = tmp / "national.parquet"
+        save(national, path)
+        del national
+        nroot = project_copy(tmp, "national")
+        with PeakMemory() as mem:
+            r["national_seconds"], nat = timed(quiet_build, nroot, data=str(path))
+        r["national_papermill_seconds"] = nat["notebooks"]["seconds"]
+        r["national_sphinx_seconds"] = nat["sphinx_seconds"]
+        r["national_peak_total_mb"], r["national_peak_process_mb"] = mem.total / MB, mem.largest / MB
+        print(f"national ({NATIONAL_N:,} pupils): statistics {r['stats_national_seconds']:.1f} s; clean build "
+              f"{r['national_seconds']:.1f} s, peak memory {r['national_peak_process_mb']:.0f} MB (largest process), "
+              f"{r['national_peak_total_mb']:.0f} MB (all processes together)", flush=True)
+
+    targets = [
+        ("statistics, default data, one process", r["stats_default_seconds"], "<", 2.0, "s"),
+        ("statistics, 600,000 pupils, one process", r["stats_national_seconds"], "<", 30.0, "s"),
+        ("no-op rebuild / clean build", r["noop_seconds"] / r["clean_seconds"], "<=", 0.10, "ratio"),
+        ("one Markdown edit / clean build", r["markdown_edit_seconds"] / r["clean_seconds"], "<=", 0.25, "ratio"),
+        ("clean build / (floor + Sphinx-only)", r["clean_seconds"] / (r["floor_seconds"] + r["clean_sphinx_seconds"]), "<=", 2.0, "ratio"),
+        ("national clean build / default clean build", r["national_seconds"] / r["clean_seconds"], "<=", 3.0, "ratio"),
+        ("national peak memory, largest process", r["national_peak_process_mb"], "<=", 2048.0, "MB"),
+    ]
+    r["targets"] = [{"target": name, "value": value, "limit": limit, "unit": unit,
+                     "met": value < limit if op == "<" else value <= limit} for name, value, op, limit, unit in targets]
+    (out_dir / "bench.json").write_text(json.dumps(r, indent=1), encoding="utf-8")
+    lines = ["| target | measured | limit | met |", "|---|---|---|---|"]
+    for t in r["targets"]:
+        lines.append(f"| {t['target']} | {t['value']:.2f} {t['unit']} | {t['limit']:g} {t['unit']} | {'yes' if t['met'] else 'NO'} |")
+    (out_dir / "bench.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
