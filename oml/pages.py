@@ -274,7 +274,7 @@ def synthetic_block(ctx) -> str:
                      ctx.pub.number(f"synth_agree_{item}", agreement(ctx.frame, item) * 100, 1, PCT)])
     note = ("De gegevens van deze bouw zijn **synthetisch**." if ctx.synthetic else
             "De gegevens van deze bouw zijn **echte** gegevens; de ijkdoelen gelden alleen voor de synthetische data.")
-    return (note + " De marges van Tabel 1 zijn exact overgenomen; de verdeling over de jaren, het aantal scholen en de "
+    return (note + " De marges van {numref}`tab-algemeen-beeld` zijn exact overgenomen; de verdeling over de jaren, het aantal scholen en de "
             "effectgroottes zijn aannemelijke keuzes (zie `oml/config/synthetic.toml`).\n\n"
             + table_block(pd.DataFrame(rows), "tab-ijking", "IJkdoelen van de synthetische gegevens en de uitkomst in deze gegevens.",
                           ["Doel", "IJkdoel", "In deze gegevens"]))

@@ -217,6 +217,15 @@ def test_real_data_has_no_synthetic_banner(small_cells_site):
     for page in html.rglob("*.html"):
         assert "oml-synthetic-banner" not in page.read_text(encoding="utf-8"), page
     assert json.loads((html / "numbers.json").read_text())["synthetic"] is False
+    assert "geen echte OML-resultaten" not in (html / "book" / "intro.html").read_text(encoding="utf-8")
+
+
+def test_switch_from_synthetic_to_real_data_rereads_every_page(small_cells_site):
+    # The same project, built again on synthetic data: the notice comes back on unchanged pages.
+    proc = run_oml(small_cells_site, "build")
+    assert proc.returncode == 0, proc.stderr
+    intro = (small_cells_site / "_build" / "html" / "book" / "intro.html").read_text(encoding="utf-8")
+    assert "geen echte OML-resultaten" in intro and "oml-synthetic-banner" in intro
 
 
 def test_methods_state_suppression_rule_and_data_quality(site):
