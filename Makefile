@@ -17,7 +17,6 @@ export JUPYTER_RUNTIME_DIR := $(CURDIR)/.cache/jupyter/runtime
 export JUPYTER_DATA_DIR    := $(CURDIR)/.cache/jupyter/data
 export IPYTHONDIR          := $(CURDIR)/.cache/ipython
 export XDG_CACHE_HOME      := $(CURDIR)/.cache/xdg
-export PYTHONPYCACHEPREFIX := $(CURDIR)/.cache/pycache
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help setup book test bench clean

@@ -36,7 +36,7 @@ MB = 1024 * 1024
 class PeakMemory:
     """Samples the resident memory of this process and all its descendants (sum, and largest one)."""
 
-    def __init__(self, interval: float = 0.1):
+    def __init__(self, interval: float = 0.25):
         self.interval, self.total, self.largest = interval, 0, 0
         self._stop = threading.Event()
 

@@ -19,8 +19,8 @@ from oml.publish import Publisher
 class Context:
     """What a notebook works with."""
 
-    frame: pd.DataFrame  # validated pupil data
-    data: pd.DataFrame  # the same with the standardised index
+    frame: pd.DataFrame  # validated pupil data (with the index columns added)
+    data: pd.DataFrame  # the same object: kept as a name for the index analyses
     pub: Publisher
     notebook: str  # file name of the executed notebook (for the provenance links)
     level: float
@@ -58,15 +58,17 @@ def setup(data: str | None, page: str, level: float = 0.95, min_cell: int = 10, 
     from oml.synth import is_synthetic
 
     set_theme()
-    frame = load_frame(data)
+    # One copy of the data in memory: the frame with its index columns serves both roles
+    # (functions that do not use the index ignore those columns).
+    data_ = add_index(load_frame(data))
     return Context(
-        frame=frame,
-        data=add_index(frame),
+        frame=data_,
+        data=data_,
         pub=Publisher(page, out_dir),
         notebook=f"{page}.ipynb",
         level=float(level),
         min_cell=int(min_cell),
-        synthetic=is_synthetic(frame),
+        synthetic=is_synthetic(data_),
     )
 
 
