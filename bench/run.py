@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -36,8 +37,9 @@ MB = 1024 * 1024
 class PeakMemory:
     """Samples the resident memory of this process and all its descendants (sum, and largest one)."""
 
-    def __init__(self, interval: float = 0.25):
+    def __init__(self, interval: float = 0.25, pid: int | None = None):
         self.interval, self.total, self.largest = interval, 0, 0
+        self.pid = pid or os.getpid()
         self._stop = threading.Event()
 
     def _tree(self) -> list[int]:
@@ -48,7 +50,7 @@ class PeakMemory:
                 children.setdefault(int(fields[1]), []).append(int(status.parent.name))
             except (OSError, IndexError, ValueError):
                 continue
-        out, todo = [], [os.getpid()]
+        out, todo = [], [self.pid]
         while todo:
             pid = todo.pop()
             out.append(pid)
@@ -161,15 +163,22 @@ def main() -> int:
               f"data change {r['data_change_seconds']:.1f} s", flush=True)
 
         national = generate(n=NATIONAL_N)
-        r["stats_national_seconds"], _ = timed(compute_all, national)
+        r["stats_national_seconds"], result = timed(compute_all, national)
+        del result
         path = tmp / "national.parquet"
         save(national, path)
         del national
         nroot = project_copy(tmp, "national")
-        with PeakMemory() as mem:
-            r["national_seconds"], nat = timed(quiet_build, nroot, data=str(path))
-        r["national_papermill_seconds"] = nat["notebooks"]["seconds"]
-        r["national_sphinx_seconds"] = nat["sphinx_seconds"]
+        # As a researcher runs it: the `oml build` command in its own process, whose whole
+        # process tree (papermill, kernels, Sphinx) is measured — not this benchmark's memory.
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "oml.cli", "build", "--data", str(path)], cwd=nroot,
+                                env={**os.environ, "OML_ROOT": str(nroot)}, stdout=subprocess.PIPE, text=True)
+        with PeakMemory(pid=proc.pid) as mem:
+            out, _ = proc.communicate()
+        r["national_seconds"] = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"national build failed:\n{out}")
         r["national_peak_total_mb"], r["national_peak_process_mb"] = mem.total / MB, mem.largest / MB
         print(f"national ({NATIONAL_N:,} pupils): statistics {r['stats_national_seconds']:.1f} s; clean build "
               f"{r['national_seconds']:.1f} s, peak memory {r['national_peak_process_mb']:.0f} MB (largest process), "
@@ -183,6 +192,7 @@ def main() -> int:
         ("clean build / (floor + Sphinx-only)", r["clean_seconds"] / (r["floor_seconds"] + r["clean_sphinx_seconds"]), "<=", 2.0, "ratio"),
         ("national clean build / default clean build", r["national_seconds"] / r["clean_seconds"], "<=", 3.0, "ratio"),
         ("national peak memory, largest process", r["national_peak_process_mb"], "<=", 2048.0, "MB"),
+        ("national peak memory, whole build (all processes)", r["national_peak_total_mb"], "<=", 2048.0, "MB"),
     ]
     r["targets"] = [{"target": name, "value": value, "limit": limit, "unit": unit,
                      "met": value < limit if op == "<" else value <= limit} for name, value, op, limit, unit in targets]
