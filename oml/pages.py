@@ -210,8 +210,9 @@ def models_block(ctx) -> str:
         rows.append([f"{{numref}}`fig-{CHAPTER[by]}`", f"`{formula_for(by)}`",
                      text.nl_list([contract.VARIABLE_LABELS[c] for c in am.controls]),
                      ctx.pub.number(f"model_n_{k}", am.n_model), ctx.pub.number(f"model_schools_{k}", am.n_clusters)])
-    return table_block(pd.DataFrame(rows), "tab-modellen", "Het model achter elke figuur.",
-                       ["Figuur", "Model", "Gecontroleerd voor", "Leerlingen", "Scholen"])
+    return (table_block(pd.DataFrame(rows), "tab-modellen", "Het model achter elke figuur.",
+                        ["Figuur", "Model", "Gecontroleerd voor", "Leerlingen", "Scholen"])
+            + "\n" + provenance(ctx.notebook, ["oml.models.adjusted_means", "oml.models.formula_for"], None))
 
 
 def comparisons_block(ctx) -> str:
@@ -226,8 +227,9 @@ def comparisons_block(ctx) -> str:
                      ctx.pub.number(f"significant_{CHAPTER[by]}", int(c["significant"].sum())),
                      ctx.pub.number(f"overlap_significant_{CHAPTER[by]}", int(c["overlap_says_significant"].sum())),
                      ctx.pub.number(f"disagree_{CHAPTER[by]}", int(c["disagree"].sum()))])
-    return table_block(pd.DataFrame(rows), "tab-vergelijkingen", "Vergelijkingen per figuur: formele toets (Holm) en de vuistregel van overlappende intervallen.",
-                       ["Figuur", "Vergelijkingen", "Significant (toets)", "Significant (vuistregel)", "Oneens"])
+    return (table_block(pd.DataFrame(rows), "tab-vergelijkingen", "Vergelijkingen per figuur: formele toets (Holm) en de vuistregel van overlappende intervallen.",
+                        ["Figuur", "Vergelijkingen", "Significant (toets)", "Significant (vuistregel)", "Oneens"])
+            + "\n" + provenance(ctx.notebook, ["oml.report.breakdown", "oml.comparisons.compare"], None))
 
 
 def coverage_block(ctx) -> str:
@@ -277,4 +279,5 @@ def synthetic_block(ctx) -> str:
     return (note + " De marges van {numref}`tab-algemeen-beeld` zijn exact overgenomen; de verdeling over de jaren, het aantal scholen en de "
             "effectgroottes zijn aannemelijke keuzes (zie `oml/config/synthetic.toml`).\n\n"
             + table_block(pd.DataFrame(rows), "tab-ijking", "IJkdoelen van de synthetische gegevens en de uitkomst in deze gegevens.",
-                          ["Doel", "IJkdoel", "In deze gegevens"]))
+                          ["Doel", "IJkdoel", "In deze gegevens"])
+            + "\n" + provenance(ctx.notebook, ["oml.synth.load_config", "oml.reliability.cronbach_alpha", "oml.distribution.agreement"], None))
