@@ -45,6 +45,22 @@ def default_frame():
 
 
 @pytest.fixture(scope="session")
+def frame(default_frame):
+    """The default synthetic data with the standardised index (tests may override per module)."""
+    from oml.index import add_index
+
+    return add_index(default_frame)
+
+
+@pytest.fixture(scope="session")
+def means(frame) -> dict:
+    """Adjusted means of every figure on the default data."""
+    from oml.models import BREAKDOWNS, adjusted_means
+
+    return {by: adjusted_means(frame, by) for by in BREAKDOWNS}
+
+
+@pytest.fixture(scope="session")
 def site(tmp_path_factory):
     """A full strict build of the default synthetic report; returns the project copy's root."""
     root = copy_project(tmp_path_factory.mktemp("site") / "project")

@@ -29,14 +29,8 @@ def holm(p: np.ndarray) -> np.ndarray:
     return out
 
 
-@pytest.fixture(scope="module")
-def frame() -> pd.DataFrame:
-    return add_index(generate())
-
-
-@pytest.fixture(scope="module")
-def means(frame) -> dict:
-    return {by: adjusted_means(frame, by) for by in BREAKDOWNS}
+# `frame` (default synthetic data with the index) and `means` (adjusted means of every figure)
+# come from conftest.py, shared with the other statistics tests.
 
 
 @pytest.fixture(scope="module")

@@ -65,32 +65,31 @@ def test_bad_input_is_refused_and_the_site_stays_byte_identical(site, tmp_path, 
     assert tree_digest(site / "_build" / "html") == before
 
 
-def test_failed_notebook_leaves_previous_site(site):
-    template = site / "notebooks" / "resultaten.ipynb"
-    original = template.read_text(encoding="utf-8")
+def _broken_build_leaves_previous_site(site, path, edit, expected: list[str]) -> None:
+    """Break one source file, build, expect a clean failure naming ``expected``; the site must not change."""
+    original = path.read_text(encoding="utf-8")
     before = tree_digest(site / "_build" / "html")
     try:
-        template.write_text(original.replace("from oml.models import BREAKDOWNS", "raise RuntimeError('stop here')"), encoding="utf-8")
+        path.write_text(edit(original), encoding="utf-8")
         proc = run_oml(site, "build")
         assert proc.returncode != 0 and "Traceback" not in proc.stderr
-        assert "resultaten" in proc.stderr and "stop here" in proc.stderr
+        assert all(word in proc.stderr for word in expected), proc.stderr
     finally:
-        template.write_text(original, encoding="utf-8")
+        path.write_text(original, encoding="utf-8")
     assert tree_digest(site / "_build" / "html") == before
+
+
+def test_failed_notebook_leaves_previous_site(site):
+    _broken_build_leaves_previous_site(
+        site, site / "notebooks" / "resultaten.ipynb",
+        lambda text: text.replace("from oml.models import BREAKDOWNS", "raise RuntimeError('stop here')"),
+        ["resultaten", "stop here"])
 
 
 def test_sphinx_warning_fails_and_leaves_previous_site(site):
-    page = site / "book" / "aanbevelingen.md"
-    original = page.read_text(encoding="utf-8")
-    before = tree_digest(site / "_build" / "html")
-    try:
-        page.write_text(original + "\nZie {numref}`fig-bestaat-niet`.\n", encoding="utf-8")
-        proc = run_oml(site, "build")
-        assert proc.returncode != 0 and "Traceback" not in proc.stderr
-        assert "fig-bestaat-niet" in proc.stderr
-    finally:
-        page.write_text(original, encoding="utf-8")
-    assert tree_digest(site / "_build" / "html") == before
+    _broken_build_leaves_previous_site(
+        site, site / "book" / "aanbevelingen.md", lambda text: text + "\nZie {numref}`fig-bestaat-niet`.\n",
+        ["fig-bestaat-niet"])
 
 
 def test_noop_rebuild_reuses_every_notebook(site):
