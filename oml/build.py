@@ -49,6 +49,8 @@ class Run:
     page: str
     title: str
     parameters: dict = field(default_factory=dict)
+    #: Files the notebook reads besides the data (relative to the project root): part of its cache key.
+    inputs: list[str] = field(default_factory=list)
 
 
 def load_runs(config: Path = paths.RUNS_CONFIG) -> list[Run]:
@@ -62,7 +64,8 @@ def load_runs(config: Path = paths.RUNS_CONFIG) -> list[Run]:
     """
     cfg = tomllib.loads(Path(config).read_text(encoding="utf-8"))
     defaults = cfg.get("defaults", {})
-    return [Run(r["template"], r["page"], r["title"], {**defaults, **r.get("parameters", {})}) for r in cfg["run"]]
+    return [Run(r["template"], r["page"], r["title"], {**defaults, **r.get("parameters", {})}, list(r.get("inputs", [])))
+            for r in cfg["run"]]
 
 
 def _hash_files(files, root: Path) -> str:
@@ -80,11 +83,12 @@ def code_fingerprint(root: Path = paths.ROOT) -> str:
 
 
 def cache_key(run: Run, data_sha: str, code: str, root: Path = paths.ROOT) -> str:
-    """Everything a page depends on, hashed: template, parameters, code, requirements, data."""
+    """Everything a page depends on, hashed: template, parameters, code, requirements, data, extra inputs."""
     template = (root / "notebooks" / run.template).read_bytes()
+    inputs = _hash_files([root / f for f in run.inputs], root) if run.inputs else ""
     payload = json.dumps(
         {"template": hashlib.sha256(template).hexdigest(), "parameters": run.parameters, "page": run.page,
-         "title": run.title, "code": code, "data": data_sha},
+         "title": run.title, "code": code, "data": data_sha, "inputs": inputs},
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()

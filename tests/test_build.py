@@ -37,11 +37,13 @@ def project(tmp_path):
     _template(root / "notebooks" / "b.ipynb")
     data = root / "data.csv"
     data.write_text("x\n1\n")
+    (root / "extra.csv").write_text("a\n1\n")
     return root, data
 
 
 def _runs(x2: int = 2) -> list[Run]:
-    return [Run("a.ipynb", "a", "A", {"x": 0}), Run("b.ipynb", "b1", "B1", {"x": 1}), Run("b.ipynb", "b2", "B2", {"x": x2})]
+    return [Run("a.ipynb", "a", "A", {"x": 0}, ["extra.csv"]), Run("b.ipynb", "b1", "B1", {"x": 1}),
+            Run("b.ipynb", "b2", "B2", {"x": x2})]
 
 
 def _build(root: Path, data: Path, runs=None, force: bool = False) -> dict:
@@ -67,6 +69,7 @@ def test_first_build_executes_all_then_nothing(project):
         ("requirements", ["a", "b1", "b2"]),
         ("data", ["a", "b1", "b2"]),
         ("force", ["a", "b1", "b2"]),
+        ("input", ["a"]),
     ],
 )
 def test_only_dependents_rerun(project, change, expected):
@@ -85,6 +88,8 @@ def test_only_dependents_rerun(project, change, expected):
         data.write_text("x\n2\n")  # same size, other content: the hash, not the mtime, decides
     elif change == "force":
         force = True
+    elif change == "input":
+        (root / "extra.csv").write_text("a\n2\n")  # a file only notebook a reads
     result = _build(root, data, runs, force)
     assert result["executed_pages"] == expected
     assert sorted(set(["a", "b1", "b2"]) - set(expected)) == result["reused_pages"]
@@ -124,8 +129,9 @@ def test_cache_key_covers_every_dependency(project):
     run = _runs()[0]
     base = cache_key(run, "d", code_fingerprint(root), root)
     assert cache_key(run, "other-data", code_fingerprint(root), root) != base
-    assert cache_key(Run("a.ipynb", "a", "A", {"x": 9}), "d", code_fingerprint(root), root) != base
-    assert cache_key(Run("a.ipynb", "a", "Other title", {"x": 0}), "d", code_fingerprint(root), root) != base
+    assert cache_key(Run("a.ipynb", "a", "A", {"x": 9}, ["extra.csv"]), "d", code_fingerprint(root), root) != base
+    assert cache_key(Run("a.ipynb", "a", "Other title", {"x": 0}, ["extra.csv"]), "d", code_fingerprint(root), root) != base
+    assert cache_key(Run("a.ipynb", "a", "A", {"x": 0}), "d", code_fingerprint(root), root) != base
     (root / "oml" / "new.py").write_text("")
     assert cache_key(run, "d", code_fingerprint(root), root) != base
 
