@@ -38,21 +38,21 @@ import pandas as pd
 from oml.comparisons import compare
 from oml.index import add_index
 from oml.models import adjusted_means
+from oml.paths import COVERAGE
 from oml.synth import generate, load_config
 
-RESULTS = Path(__file__).resolve().parent / "results"
 COLUMNS = ["contrast", "coverage", "mc_se", "replications", "by", "truth", "mean_estimate", "sd_estimate", "mean_se",
            "level", "n"]
 DEFAULT_SEED = 700_000  # far from the book's seed, so replication 0 is not the published dataset
 
 #: (name, breakdown, family, group_a, group_b); the estimate is b minus a (later minus earlier year).
 CONTRASTS = [
-    ("jaar: laatste - eerste, alle leerlingen", None, "first_last", "totaal", "totaal"),
-    ("jaar: laatste - eerste, jongens", "sex", "first_last", "jongen", "jongen"),
-    ("jaar: laatste - eerste, meisjes", "sex", "first_last", "meisje", "meisje"),
-    ("geslacht: meisjes - jongens, laatste jaar", "sex", "between", "jongen", "meisje"),
-    ("regio: Midden- - Noord-Limburg, laatste jaar", "region", "between", "Noord-Limburg", "Midden-Limburg"),
-    ("opleiding: wo - mbo of lager, laatste jaar", "parent_education", "between", "mbo of lager", "wo"),
+    ("jaar: laatste t.o.v. eerste jaar, alle leerlingen", None, "first_last", "totaal", "totaal"),
+    ("jaar: laatste t.o.v. eerste jaar, jongens", "sex", "first_last", "jongen", "jongen"),
+    ("jaar: laatste t.o.v. eerste jaar, meisjes", "sex", "first_last", "meisje", "meisje"),
+    ("geslacht: meisjes t.o.v. jongens, laatste jaar", "sex", "between", "jongen", "meisje"),
+    ("regio: Midden-Limburg t.o.v. Noord-Limburg, laatste jaar", "region", "between", "Noord-Limburg", "Midden-Limburg"),
+    ("opleiding ouders: wo t.o.v. mbo of lager, laatste jaar", "parent_education", "between", "mbo of lager", "wo"),
 ]
 
 
@@ -169,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=None, help="pupils per dataset (default: the published N)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--processes", type=int, default=None)
-    p.add_argument("--out", type=Path, default=RESULTS / "coverage.csv")
+    # Default: the committed result the methods chapter reads (oml.paths.COVERAGE).
+    p.add_argument("--out", type=Path, default=COVERAGE)
     args = p.parse_args(argv)
     start = time.perf_counter()
     table = run_coverage(args.replications, args.n, args.seed, processes=args.processes)

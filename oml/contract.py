@@ -90,12 +90,12 @@ class Item:
 
     @property
     def source(self) -> str:
-        """``"OML"`` for wording published in the factsheet, else ``"illustratief"``."""
-        return "OML" if self.real else "illustratief"
+        """Where the wording comes from: the factsheet's description of the statement, or illustrative."""
+        return "factsheet (omschrijving)" if self.real else "illustratief"
 
 
-#: The codebook. Only the two statements named in the factsheet carry real OML wording;
-#: the factsheet does not publish the others, so their wording is illustrative.
+#: The codebook. The factsheet describes two statements (in its own words); their wording here
+#: follows that description. It does not publish the others, so their wording is illustrative.
 CODEBOOK: tuple[Item, ...] = (
     Item("item_praten", "Ik kan met de juf/meester over problemen praten.", True),
     Item("item_gemak", "Ik voel me op mijn gemak bij de juf/meester.", True),
@@ -115,6 +115,17 @@ def item_columns(columns) -> list[str]:
     ['item_a', 'item_b']
     """
     return [c for c in columns if str(c).startswith(ITEM_PREFIX)]
+
+
+def is_illustrative(column: str) -> bool:
+    """True for statements whose wording is not taken from the factsheet (unknown items included).
+
+    Examples
+    --------
+    >>> is_illustrative("item_gemak"), is_illustrative("item_eerlijk")
+    (False, True)
+    """
+    return not any(item.column == column and item.real for item in CODEBOOK)
 
 
 def item_wording(column: str) -> str:

@@ -60,7 +60,10 @@ def summary_list(ctx, results) -> str:
         for s in sentences:
             lines.append(f"- {s}")
         lines[-1] += f" (zie {{doc}}`{CHAPTER[result.by]}`)"
-    return "\n".join(lines)
+    tests = pd.concat([r.comparisons.assign(figure=CHAPTER[r.by]) for r in results], ignore_index=True)
+    csv = ctx.pub.csv("toetsen", tests)
+    return "\n".join(lines) + "\n" + provenance(
+        ctx.notebook, ["oml.report.breakdown", "oml.findings.findings", "oml.text.summary_sentences"], csv)
 
 
 # ----------------------------------------------------------------------------- Table 1
@@ -88,6 +91,15 @@ def table1_block(ctx, table: pd.DataFrame) -> str:
 
 
 # ----------------------------------------------------------------------------- Figure 1
+def glue_scale(ctx) -> None:
+    """Glue the answer scale and the index rule as the text names them (from the contract and index modules)."""
+    from oml.index import MIN_ANSWERED_SHARE
+
+    lo, hi = contract.ANSWER_RANGE
+    ctx.pub.text("scale", f"{lo} (helemaal niet) tot en met {hi} (helemaal wel)")
+    ctx.pub.text("min_share", "de helft" if MIN_ANSWERED_SHARE == 0.5 else nl_number(MIN_ANSWERED_SHARE * 100) + PCT)
+
+
 def glue_agreement(ctx, agreement) -> None:
     """Glue the share agreeing (4 or 5) with the two statements the factsheet names."""
     for item, key in (("item_praten", "agree_praten"), ("item_gemak", "agree_gemak")):
@@ -98,12 +110,10 @@ def glue_agreement(ctx, agreement) -> None:
 
 def answers_figure(ctx, distribution: pd.DataFrame) -> str:
     """Figure 1: stacked answer bars (pooled years), CSV of all periods, provenance."""
-    dist = distribution.copy()
-    small = dist["n"] < ctx.min_cell
-    dist.loc[small, ["count", "percent"]] = float("nan")
-    dist["suppressed"] = small
-    published = dist[["period", "item", "answer", "n", "percent"]].copy()
-    published["n"] = published["n"].astype("float64").where(~small)
+    from oml.disclosure import suppress_distribution
+
+    dist = suppress_distribution(distribution, ctx.min_cell)
+    published = dist[["period", "item", "answer", "n", "percent"]]
     csv = ctx.pub.csv("figuur-1", published)
     ctx.pub.table("figuur-1", published, ["period", "item", "answer"], {"percent": 0, "n": 0})
     ax = plotting.answer_bars(dist)
@@ -116,15 +126,18 @@ def answers_figure(ctx, distribution: pd.DataFrame) -> str:
            f"(helemaal) eens is (4 of 5) loopt van {nl_number(agree.min(), 0)}{PCT} ('{contract.item_wording(agree.idxmin())}') "
            f"tot {nl_number(agree.max(), 0)}{PCT} ('{contract.item_wording(agree.idxmax())}').")
     caption = f"Antwoorden van leerlingen op de stellingen over hun relatie met de leraar, {years[0]}–{years[-1]} (percentages)."
+    if any(contract.is_illustrative(i) for i in agree.index):
+        caption += (" † Formulering ter illustratie: de factsheet beschrijft alleen de stellingen over praten over "
+                    "problemen en je op je gemak voelen.")
     return (figure_block(f"files/{path.name}", "fig-algemeen-beeld", caption, alt) + _legend(ctx, dist) + "\n"
             + provenance(ctx.notebook, ["oml.distribution.answer_distribution", "oml.plotting.answer_bars"], csv))
 
 
 def glue_alpha(ctx, alpha: dict) -> None:
     """Glue Cronbach's alpha, its interval, n and a verbal judgement derived from its value."""
-    ctx.pub.number("alpha", alpha["alpha"], 2)
-    lo = ctx.pub.number("alpha_ci_low", alpha["ci_low"], 2)
-    hi = ctx.pub.number("alpha_ci_high", alpha["ci_high"], 2)
+    ctx.pub.number("alpha", alpha["alpha"], 3)
+    lo = ctx.pub.number("alpha_ci_low", alpha["ci_low"], 3)
+    hi = ctx.pub.number("alpha_ci_high", alpha["ci_high"], 3)
     ctx.pub.text("alpha_ci", f"{nl_number(alpha['level'] * 100)}%-betrouwbaarheidsinterval {lo} tot {hi}")
     ctx.pub.number("alpha_n", alpha["n"])
     ctx.pub.text("alpha_judgement", text.alpha_judgement(alpha["alpha"]))
@@ -158,9 +171,7 @@ def breakdown_figure(ctx, result) -> str:
 # ----------------------------------------------------------------------------- methods
 def glue_methods(ctx) -> None:
     """Glue the rule parameters the methods text names."""
-    from oml.index import MIN_ANSWERED_SHARE
-
-    ctx.pub.text("min_share", "de helft" if MIN_ANSWERED_SHARE == 0.5 else nl_number(MIN_ANSWERED_SHARE * 100) + PCT)
+    glue_scale(ctx)
     ctx.pub.number("min_cell", ctx.min_cell)
 
 
@@ -204,15 +215,18 @@ def models_block(ctx) -> str:
     """Per figure: formula, controls, pupils and schools in the model."""
     from oml.models import BREAKDOWNS, adjusted_means, formula_for
 
-    rows = []
+    rows, tidy = [], []
     for k, by in enumerate(BREAKDOWNS):
         am = adjusted_means(ctx.data, by, ctx.level)
+        tidy.append({"figure": CHAPTER[by], "formula": formula_for(by), "controls": " + ".join(am.controls),
+                     "pupils": am.n_model, "schools": am.n_clusters})
         rows.append([f"{{numref}}`fig-{CHAPTER[by]}`", f"`{formula_for(by)}`",
                      text.nl_list([contract.VARIABLE_LABELS[c] for c in am.controls]),
                      ctx.pub.number(f"model_n_{k}", am.n_model), ctx.pub.number(f"model_schools_{k}", am.n_clusters)])
+    csv = ctx.pub.csv("modellen", pd.DataFrame(tidy))
     return (table_block(pd.DataFrame(rows), "tab-modellen", "Het model achter elke figuur.",
                         ["Figuur", "Model", "Gecontroleerd voor", "Leerlingen", "Scholen"])
-            + "\n" + provenance(ctx.notebook, ["oml.models.adjusted_means", "oml.models.formula_for"], None))
+            + "\n" + provenance(ctx.notebook, ["oml.models.adjusted_means", "oml.models.formula_for"], csv))
 
 
 def comparisons_block(ctx) -> str:
@@ -220,44 +234,67 @@ def comparisons_block(ctx) -> str:
     from oml.models import BREAKDOWNS
     from oml.report import breakdown
 
-    rows = []
+    rows, tidy = [], []
     for by in BREAKDOWNS:
         c = breakdown(ctx.data, by, ctx.level, ctx.min_cell).comparisons
-        rows.append([f"{{numref}}`fig-{CHAPTER[by]}`", ctx.pub.number(f"comparisons_{CHAPTER[by]}", len(c)),
-                     ctx.pub.number(f"significant_{CHAPTER[by]}", int(c["significant"].sum())),
-                     ctx.pub.number(f"overlap_significant_{CHAPTER[by]}", int(c["overlap_says_significant"].sum())),
-                     ctx.pub.number(f"disagree_{CHAPTER[by]}", int(c["disagree"].sum()))])
+        counts = {"comparisons": len(c), "significant": int(c["significant"].sum()),
+                  "overlap_says_significant": int(c["overlap_says_significant"].sum()), "disagree": int(c["disagree"].sum())}
+        tidy.append({"figure": CHAPTER[by], **counts})
+        rows.append([f"{{numref}}`fig-{CHAPTER[by]}`", *(ctx.pub.number(f"{k}_{CHAPTER[by]}", v) for k, v in counts.items())])
+    csv = ctx.pub.csv("vergelijkingen", pd.DataFrame(tidy))
     return (table_block(pd.DataFrame(rows), "tab-vergelijkingen", "Vergelijkingen per figuur: formele toets (Holm) en de vuistregel van overlappende intervallen.",
                         ["Figuur", "Vergelijkingen", "Significant (toets)", "Significant (vuistregel)", "Oneens"])
-            + "\n" + provenance(ctx.notebook, ["oml.report.breakdown", "oml.comparisons.compare"], None))
+            + "\n" + provenance(ctx.notebook, ["oml.report.breakdown", "oml.comparisons.compare"], csv))
 
 
 def coverage_block(ctx) -> str:
-    """The coverage simulation result (bench/coverage.py), read from its committed CSV."""
+    """The coverage simulation result (bench/coverage.py), read from its committed CSV, with its reading."""
     from oml.paths import COVERAGE
 
     cov = pd.read_csv(COVERAGE)
-    ctx.pub.table("dekking", cov, ["contrast"], {"coverage": 3, "mc_se": 3})
+    csv = ctx.pub.csv("dekking", cov)
     reps = int(cov["replications"].iloc[0])
-    rows = [[r.contrast, nl_number(r.coverage * 100, 1) + PCT, nl_number(r.mc_se * 100, 1)] for r in cov.itertuples(index=False)]
+    nominal = float(cov["level"].iloc[0]) if "level" in cov else ctx.level
+    rows = []
+    for r in cov.itertuples(index=False):
+        rows.append([r.contrast, ctx.pub.number(f"dekking/{r.contrast}/coverage", r.coverage * 100, 1, PCT),
+                     ctx.pub.number(f"dekking/{r.contrast}/mc_se", r.mc_se * 100, 1)])
+    # Reading: within 2 Monte Carlo standard errors of the nominal level counts as "as promised".
+    z = (cov["coverage"] - nominal) / cov["mc_se"]
+    high, low = cov.loc[z > 2, "contrast"].tolist(), cov.loc[z < -2, "contrast"].tolist()
+    pct = nl_number(nominal * 100) + PCT
+    reading = f"Bij een goed interval ligt de dekking dicht bij {pct}. "
+    if not high and not low:
+        reading += f"Voor alle vergelijkingen ligt de dekking binnen twee keer de Monte-Carlo-fout van {pct}."
+    if high:
+        reading += (f"Voor {text.nl_list(high)} ligt de dekking meer dan twee Monte-Carlo-fouten boven {pct}: die "
+                    "intervallen zijn daar iets te ruim (voorzichtig). ")
+    if low:
+        reading += (f"Voor {text.nl_list(low)} ligt de dekking meer dan twee Monte-Carlo-fouten onder {pct}: die "
+                    "intervallen zijn daar iets te smal. ")
+    reading += (" De studie toetst de intervallen alleen onder het model van de synthetische gegevens en alleen voor "
+                "vergelijkingen waarvan de ware waarde 0 is.")
     return (
-        f"Over {ctx.pub.number('coverage_replications', reps)} herhalingen bevatte het {nl_number(ctx.level * 100)}%-interval "
-        f"de ware waarde zo vaak als de tabel aangeeft; bij een goed interval ligt dat dicht bij {nl_number(ctx.level * 100)}{PCT}.\n\n"
+        f"Over {ctx.pub.number('coverage_replications', reps)} herhalingen met telkens een nieuwe synthetische "
+        f"dataset telden we hoe vaak het {nl_number(nominal * 100)}%-interval de ware waarde bevatte. {reading}\n\n"
         + table_block(pd.DataFrame(rows), "tab-dekking", "Dekking van de betrouwbaarheidsintervallen in de simulatiestudie.",
                       ["Vergelijking (ware waarde 0)", "Dekking", "Monte-Carlo-fout (procentpunt)"])
-        + "\n" + provenance(ctx.notebook, ["bench/coverage.py: run_coverage"], None)
+        + "\n" + provenance(ctx.notebook, ["bench/coverage.py: run_coverage"], csv)
     )
 
 
 def quality_block(ctx, quality: pd.DataFrame) -> str:
     """Rows read and pupils without an index, per year."""
-    csv = ctx.pub.csv("datakwaliteit", quality)
+    from oml.disclosure import suppress_quality
+
+    quality = suppress_quality(quality, ctx.min_cell)
+    csv = ctx.pub.csv("datakwaliteit", quality.drop(columns="suppressed"))
     ctx.pub.table("datakwaliteit", quality, ["year"], {"rows": 0, "with_index": 0, "without_index": 0, "all_items_answered": 0, "missing_answers": 0})
     rows = [[str(r.year).capitalize(), nl_number(r.rows), nl_number(r.with_index), nl_number(r.without_index),
              nl_number(r.all_items_answered), nl_number(r.missing_answers)] for r in quality.itertuples(index=False)]
     return (table_block(pd.DataFrame(rows), "tab-datakwaliteit", "Datakwaliteit per jaar.",
                         ["Jaar", "Rijen ingelezen", "Met index", "Zonder index (te weinig antwoorden)", "Alle stellingen beantwoord", "Lege antwoorden"])
-            + "\n" + provenance(ctx.notebook, ["oml.index.quality_summary"], csv))
+            + _legend(ctx, quality) + "\n" + provenance(ctx.notebook, ["oml.index.quality_summary"], csv))
 
 
 def synthetic_block(ctx) -> str:
@@ -268,16 +305,22 @@ def synthetic_block(ctx) -> str:
 
     cfg = load_config()
     t = cfg["targets"]
+    alpha = cronbach_alpha(ctx.frame, ctx.level)["alpha"]
+    tidy = [{"target": "n", "goal": cfg["n"], "tolerance": 0, "value": len(ctx.frame)},
+            {"target": "alpha", "goal": t["alpha"], "tolerance": t["alpha_tolerance"], "value": alpha}]
     rows = [["N (Tabel 1)", nl_number(cfg["n"]), ctx.pub.number("synth_n", len(ctx.frame))]]
     rows.append(["Cronbachs alfa", f"{nl_number(t['alpha'], 2)} ± {nl_number(t['alpha_tolerance'], 2)}",
-                 ctx.pub.number("synth_alpha", cronbach_alpha(ctx.frame, ctx.level)["alpha"], 3)])
+                 ctx.pub.number("synth_alpha", alpha, 3)])
     for item, target in t["agree"].items():
+        share = agreement(ctx.frame, item)
+        tidy.append({"target": f"agree_{item}", "goal": target, "tolerance": t["agree_tolerance"], "value": share})
         rows.append([f"Eens (4 of 5): {contract.item_wording(item)}", f"{nl_number(target * 100)}{PCT} ± {nl_number(t['agree_tolerance'] * 100)}",
-                     ctx.pub.number(f"synth_agree_{item}", agreement(ctx.frame, item) * 100, 1, PCT)])
+                     ctx.pub.number(f"synth_agree_{item}", share * 100, 1, PCT)])
+    csv = ctx.pub.csv("ijking", pd.DataFrame(tidy))
     note = ("De gegevens van deze bouw zijn **synthetisch**." if ctx.synthetic else
             "De gegevens van deze bouw zijn **echte** gegevens; de ijkdoelen gelden alleen voor de synthetische data.")
     return (note + " De marges van {numref}`tab-algemeen-beeld` zijn exact overgenomen; de verdeling over de jaren, het aantal scholen en de "
             "effectgroottes zijn aannemelijke keuzes (zie `oml/config/synthetic.toml`).\n\n"
             + table_block(pd.DataFrame(rows), "tab-ijking", "IJkdoelen van de synthetische gegevens en de uitkomst in deze gegevens.",
                           ["Doel", "IJkdoel", "In deze gegevens"])
-            + "\n" + provenance(ctx.notebook, ["oml.synth.load_config", "oml.reliability.cronbach_alpha", "oml.distribution.agreement"], None))
+            + "\n" + provenance(ctx.notebook, ["oml.synth.load_config", "oml.reliability.cronbach_alpha", "oml.distribution.agreement"], csv))

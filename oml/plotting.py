@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from oml.contract import ANSWER_LABELS, item_wording  # noqa: E402
+from oml.contract import ANSWER_LABELS, is_illustrative, item_wording  # noqa: E402
 from oml.text import group_label, nl_number  # noqa: E402
 
 #: Okabe–Ito: distinguishable with the common colour-vision deficiencies.
@@ -110,8 +110,10 @@ def diamond_plot(table: pd.DataFrame, comparisons: pd.DataFrame | None = None, a
     if marked:
         handles.append(matplotlib.lines.Line2D([], [], color="0.3", linewidth=1))
         labels.append("* significant verschil")
+    ax.grid(axis="x", visible=False)  # a grid line would run through the middle group's interval
     if len(groups) > 1 or marked:
-        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=min(len(labels), 3), frameon=False)
+        ncol = len(labels) if len(labels) <= 4 else (len(labels) + 1) // 2
+        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=ncol, frameon=False)
     return ax
 
 
@@ -136,7 +138,7 @@ def answer_bars(distribution: pd.DataFrame, ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(FIGSIZE[0], 0.6 * len(wide) + 1.4))
     # Wrapped statement texts keep the bars wide enough to read at page width.
-    labels = [textwrap.fill(item_wording(i), 34) for i in wide.index]
+    labels = [textwrap.fill(item_wording(i) + (" †" if is_illustrative(i) else ""), 34) for i in wide.index]
     left = np.zeros(len(wide))
     y = np.arange(len(wide))[::-1]
     for answer, colour in zip(wide.columns, ANSWER_COLOURS):
@@ -144,15 +146,16 @@ def answer_bars(distribution: pd.DataFrame, ax=None):
         ax.barh(y, values, left=left, color=colour, label=ANSWER_LABELS[int(answer)], height=0.7, edgecolor="white")
         for yi, l, v in zip(y, left, values):
             if v >= 6:
-                ax.text(l + v / 2, yi, nl_number(v, 0), ha="center", va="center", fontsize=8,
-                        color="white" if answer in (1, 4, 5) else "black")
+                # White only on the two dark ends of the scale: enough contrast everywhere.
+                ax.text(l + v / 2, yi, nl_number(v, 0), ha="center", va="center", fontsize=10,
+                        color="white" if answer in (1, 5) else "black")
         left += values
     ax.set_yticks(y, labels)
     ax.set_xlim(0, 100)
     ax.set_xlabel("Percentage leerlingen")
     _nl_ticks(ax, "x", 0)
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=5, frameon=False, fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=5, frameon=False, fontsize=10)
     return ax
 
 

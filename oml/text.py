@@ -63,7 +63,7 @@ GROUP_PHRASE = {
     "totaal": "alle leerlingen",
     "jongen": "jongens",
     "meisje": "meisjes",
-    "mbo of lager": "leerlingen met ouders met mbo of lager",
+    "mbo of lager": "leerlingen van wie de ouders hooguit mbo hebben",
     "hbo": "leerlingen met hbo-opgeleide ouders",
     "wo": "leerlingen met wo-opgeleide ouders",
     "onbekend": "leerlingen van wie de opleiding van de ouders onbekend is",
@@ -81,16 +81,24 @@ def group_phrase(group: str) -> str:
     return GROUP_PHRASE.get(group, f"leerlingen in {group}")
 
 
+def _inline_label(group: str) -> str:
+    """A group label inside a sentence: lower case, except region names (proper nouns)."""
+    from oml.contract import REGIONS
+
+    label = group_label(group)
+    return label if group in REGIONS else label.lower()
+
+
 def group_label(group: str) -> str:
     """Short display label of a group (legends, tables)."""
     return "Alle leerlingen" if group == "totaal" else LABELS.get(group, group)
 
 
 _TOPIC = "de ervaren sociale relaties met leraren"
-_BY_NOUN = {
-    "sex": "jongens en meisjes",
-    "parent_education": "leerlingen met verschillend opgeleide ouders",
-    "region": "leerlingen uit de verschillende regio's",
+_NO_DIFFERENCE = {
+    "sex": "tussen jongens en meisjes",
+    "parent_education": "naar opleidingsniveau van de ouders",
+    "region": "tussen de regio's",
 }
 _CHANGE = {HIGHER: "positiever geworden", LOWER: "minder positief geworden", STABLE: "gelijk gebleven"}
 
@@ -110,7 +118,7 @@ def _trend_sentence(f: Findings) -> str | None:
         t = f.trends[0]
         return f"{_TOPIC[0].upper()}{_TOPIC[1:]} zijn {span} {_CHANGE[t.direction]}."
     if f.all_stable:
-        who = {"sex": "Bij zowel jongens als meisjes", "parent_education": "Bij leerlingen van alle opleidingsniveaus van de ouders",
+        who = {"sex": "Bij zowel jongens als meisjes", "parent_education": "Voor alle opleidingsniveaus van de ouders",
                "region": "In alle regio's"}[f.by]
         return f"{who} zijn {_TOPIC} {span} gelijk gebleven."
     # The subject is always "de ervaren sociale relaties" (plural): "zijn".
@@ -131,7 +139,7 @@ def _trend_sentence(f: Findings) -> str | None:
 
 def _difference_sentence(f: Findings) -> str:
     if not f.differences:
-        sentence = f"In {f.last_year} zijn er geen significante verschillen tussen {_BY_NOUN[f.by]} in {_TOPIC}."
+        sentence = f"In {f.last_year} verschillen {_TOPIC} niet significant {_NO_DIFFERENCE[f.by]}."
     else:
         clauses = [
             f"{group_phrase(d.higher)} betere sociale relaties met leraren dan {group_phrase(d.lower)}"
@@ -186,7 +194,7 @@ def leeswijzer(controls: list[str], level: float) -> str:
     pct = nl_number(level * 100, 0)
     return (
         "**Leeswijzer.** De nullijn is het gemiddelde over alle scholen en alle jaren; elke diamant laat zien "
-        f"hoeveel een groep daarvan afwijkt (in standaarddeviaties). De verticale lijnen zijn {pct}%-betrouwbaarheidsintervallen: "
+        f"hoeveel een jaar of groep daarvan afwijkt (in standaarddeviaties). De verticale lijnen zijn {pct}%-betrouwbaarheidsintervallen: "
         "hoe langer de lijn, hoe onzekerder de schatting, bijvoorbeeld omdat de groep klein is of de antwoorden sterk "
         "uiteenlopen. Overlappen twee lijnen, dan is het verschil volgens de vuistregel van de factsheet niet significant; "
         "een sterretje markeert verschillen die in de formele toets (met Holm-correctie) wel significant zijn. "
@@ -206,15 +214,15 @@ def diamond_alt(table: pd.DataFrame, f: Findings) -> str:
     """
     shown = table.dropna(subset=["estimate"])
     groups = list(dict.fromkeys(table["group"]))
-    who = "" if f.by is None else f" voor {nl_list([group_label(g) for g in groups])}"
+    who = "" if f.by is None else f" voor {nl_list([_inline_label(g) for g in groups])}"
     text = (f"Diamantfiguur met per jaar ({f.first_year} tot en met {f.last_year}){who} de gecorrigeerde afwijking "
             f"van het gemiddelde met betrouwbaarheidsinterval. De geschatte afwijkingen liggen tussen "
             f"{nl_number(shown['estimate'].min(), 2)} en {nl_number(shown['estimate'].max(), 2)}.")
     if f.differences:
-        text += " Significant: " + "; ".join(f"{group_label(d.higher)} hoger dan {group_label(d.lower)} in {d.year}" for d in f.differences) + "."
+        text += " Significant: " + "; ".join(f"{_inline_label(d.higher)} hoger dan {_inline_label(d.lower)} in {d.year}" for d in f.differences) + "."
     changed = [t for t in f.trends if t.direction != STABLE]
     if changed:
-        text += " Significante verandering: " + "; ".join(f"{group_label(t.group)} {_CHANGE[t.direction]}" for t in changed) + "."
+        text += " Significante verandering: " + "; ".join(f"{_inline_label(t.group)} {_CHANGE[t.direction]}" for t in changed) + "."
     if not f.differences and not changed:
         text += " Geen significante verschillen."
     return text
@@ -232,7 +240,7 @@ def chapter_paragraph(f: Findings, comparisons: pd.DataFrame, figure_ref: str, l
     """
     pct = nl_number(level * 100, 0)
     intro = {
-        None: f"{figure_ref} toont de gemiddelde ervaren sociale relaties met leraren per jaar.",
+        None: f"{figure_ref} toont per jaar de gemiddelde indexscore voor sociale relaties met leraren.",
         "sex": f"{figure_ref} splitst de ervaren sociale relaties met leraren uit naar geslacht.",
         "parent_education": f"{figure_ref} laat de ervaren sociale relaties met leraren zien naar het opleidingsniveau van de ouders.",
         "region": f"{figure_ref} splitst de ervaren sociale relaties met leraren uit naar regio.",
@@ -251,29 +259,31 @@ def chapter_paragraph(f: Findings, comparisons: pd.DataFrame, figure_ref: str, l
         sign = 1 if row.group_b == d.higher else -1
         lo, hi = sorted([sign * row.ci_low, sign * row.ci_high])
         sentences.append(
-            f"Het verschil tussen {group_phrase(d.higher)} en {group_phrase(d.lower)} in {d.year} is "
-            f"{fmt('difference', d.estimate, 2)} standaarddeviatie ({pct}%-betrouwbaarheidsinterval "
+            f"In {d.year} scoren {group_phrase(d.higher)} {fmt('difference', d.estimate, 2)} standaarddeviatie hoger "
+            f"dan {group_phrase(d.lower)} ({pct}%-betrouwbaarheidsinterval "
             f"{fmt('difference_ci_low', lo, 2)} tot {fmt('difference_ci_high', hi, 2)})."
         )
     disagree = comparisons[comparisons["disagree"]]
     if len(disagree):
+        word = "vergelijking" if len(disagree) == 1 else "vergelijkingen"
         sentences.append(
-            f"Let op: bij {fmt('disagree', len(disagree))} vergelijking(en) geeft de vuistregel van overlappende intervallen een "
+            f"Let op: bij {fmt('disagree', len(disagree))} {word} geeft de vuistregel van overlappende intervallen een "
             "ander oordeel dan de formele toets; de tekst volgt de formele toets (zie Methoden)."
         )
     return " ".join(sentences)
 
 
+ALPHA_RULE = ((0.9, "uitstekend"), (0.8, "goed"), (0.7, "voldoende"))
+
+
 def alpha_judgement(alpha: float) -> str:
-    """Verbal judgement of a reliability coefficient (common rules of thumb).
+    """Verbal judgement of a reliability coefficient, with the rule of thumb it follows.
 
     Examples
     --------
     >>> alpha_judgement(0.86)
-    'een goede betrouwbaarheid'
+    'goed volgens de gangbare vuistregel (vanaf 0,90 uitstekend, vanaf 0,80 goed, vanaf 0,70 voldoende)'
     """
-    for bound, words in ((0.9, "een uitstekende betrouwbaarheid"), (0.8, "een goede betrouwbaarheid"),
-                         (0.7, "een voldoende betrouwbaarheid")):
-        if alpha >= bound:
-            return words
-    return "een matige betrouwbaarheid"
+    words = next((w for bound, w in ALPHA_RULE if alpha >= bound), "matig")
+    rule = ", ".join(f"vanaf {nl_number(bound, 2)} {w}" for bound, w in ALPHA_RULE)
+    return f"{words} volgens de gangbare vuistregel ({rule})"

@@ -146,3 +146,4 @@ def test_tiny_cell_n_cannot_be_recovered_from_published_margins(tiny, tiny_figur
 def test_sentence_does_not_claim_all_groups_when_one_was_not_tested(tiny_figure):
     _, trend = summary_sentences(tiny_figure.findings)
     assert "alle opleidingsniveaus" not in trend
+    assert "te weinig leerlingen" in trend  # the untested group is named instead

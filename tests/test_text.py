@@ -80,7 +80,7 @@ def test_overall_trend_sentence(direction, phrase):
 def test_changed_trends_by_sex():
     f = Findings("sex", 2019, 2031, ["jongen", "meisje"], [_trend("jongen", LOWER), _trend("meisje", HIGHER)])
     difference, trend = summary_sentences(f)
-    assert difference.startswith("In 2031 zijn er geen significante verschillen")
+    assert difference.startswith("In 2031 verschillen de ervaren sociale relaties met leraren niet significant")
     assert trend == ("Bij meisjes zijn de ervaren sociale relaties met leraren tussen 2019 en 2031 positiever geworden; "
                      "bij jongens zijn ze minder positief geworden.")
     assert "gelijk gebleven" not in trend
