@@ -261,16 +261,17 @@ def coverage_block(ctx) -> str:
                      ctx.pub.number(f"dekking/{r.contrast}/mc_se", r.mc_se * 100, 1)])
     # Reading: within 2 Monte Carlo standard errors of the nominal level counts as "as promised".
     z = (cov["coverage"] - nominal) / cov["mc_se"]
-    high, low = cov.loc[z > 2, "contrast"].tolist(), cov.loc[z < -2, "contrast"].tolist()
+    high = [f"‘{c}’" for c in cov.loc[z > 2, "contrast"]]
+    low = [f"‘{c}’" for c in cov.loc[z < -2, "contrast"]]
     pct = nl_number(nominal * 100) + PCT
     reading = f"Bij een goed interval ligt de dekking dicht bij {pct}. "
     if not high and not low:
         reading += f"Voor alle vergelijkingen ligt de dekking binnen twee keer de Monte-Carlo-fout van {pct}."
     if high:
-        reading += (f"Voor {text.nl_list(high)} ligt de dekking meer dan twee Monte-Carlo-fouten boven {pct}: die "
+        reading += (f"Voor de vergelijking{'en' if len(high) > 1 else ''} {text.nl_list(high)} ligt de dekking meer dan twee Monte-Carlo-fouten boven {pct}: die "
                     "intervallen zijn daar iets te ruim (voorzichtig). ")
     if low:
-        reading += (f"Voor {text.nl_list(low)} ligt de dekking meer dan twee Monte-Carlo-fouten onder {pct}: die "
+        reading += (f"Voor de vergelijking{'en' if len(low) > 1 else ''} {text.nl_list(low)} ligt de dekking meer dan twee Monte-Carlo-fouten onder {pct}: die "
                     "intervallen zijn daar iets te smal. ")
     reading += (" De studie toetst de intervallen alleen onder het model van de synthetische gegevens en alleen voor "
                 "vergelijkingen waarvan de ware waarde 0 is.")
