@@ -253,6 +253,14 @@ def chapter_paragraph(f: Findings, comparisons: pd.DataFrame, figure_ref: str, l
             f"Het verschil tussen {f.last_year} en {f.first_year} is {fmt('change', r.estimate, 2)} standaarddeviatie "
             f"({pct}%-betrouwbaarheidsinterval {fmt('change_ci_low', r.ci_low, 2)} tot {fmt('change_ci_high', r.ci_high, 2)})."
         )
+    if f.by is not None and f.all_stable and len(fl):
+        # Like the factsheet's remark on the slight hbo decline: name the largest movement and say it is not significant.
+        r = fl.loc[fl["estimate"].abs().idxmax()]
+        word = "stijging" if r.estimate > 0 else "daling"
+        sentences.append(
+            f"De grootste verandering tussen {f.first_year} en {f.last_year} is een {word} van {fmt('largest_change', abs(r.estimate), 2)} standaarddeviatie bij "
+            f"{group_phrase(r.group_a)}; ook die is niet significant."
+        )
     for d in f.differences:
         row = comparisons[(comparisons["family"] == "between")
                           & (comparisons["group_a"].isin([d.higher, d.lower])) & (comparisons["group_b"].isin([d.higher, d.lower]))].iloc[0]

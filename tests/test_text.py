@@ -122,3 +122,17 @@ def test_planted_decline_reaches_the_text(frame):
     data.loc[data["year"] == last, "index"] -= 0.5
     (sentence,) = summary_sentences(breakdown(data, None).findings)
     assert sentence == f"De ervaren sociale relaties met leraren zijn tussen {first} en {last} minder positief geworden."
+
+
+def test_largest_nonsignificant_change_is_named(frame):
+    # The factsheet remarks on a slight, non-significant decline; the paragraph names the largest change.
+    from oml.report import breakdown
+    from oml.text import chapter_paragraph, group_phrase
+
+    b = breakdown(frame, "parent_education")
+    fl = b.comparisons[b.comparisons["family"] == "first_last"]
+    largest = fl.loc[fl["estimate"].abs().idxmax()]
+    text = chapter_paragraph(b.findings, b.comparisons, "Figuur 4", 0.95)
+    assert b.findings.all_stable
+    assert f"De grootste verandering tussen {b.findings.first_year} en {b.findings.last_year}" in text
+    assert group_phrase(largest.group_a) + "; ook die is niet significant" in text
