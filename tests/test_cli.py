@@ -83,18 +83,22 @@ def test_synth_same_seed_identical_bytes_different_seed_different(tmp_path):
 
 
 # --------------------------------------------------------------------------- validate failures
-def test_validate_bad_file_reports_without_traceback(tmp_path):
-    frame = generate(n=50, seed=2)
-    path = tmp_path / "bad.csv"
-    save(frame, path)
+def _csv_with(tmp_path, name: str, n: int, column: str, rows: tuple[int, ...], value: str):
+    """Synthetic data as CSV with ``value`` written into ``column`` at the given 1-based data rows."""
+    path = tmp_path / name
+    save(generate(n=n, seed=2), path)
     lines = path.read_text(encoding="utf-8").splitlines()
     header = lines[0].split(",")
-    for data_row in (2, 7):  # 1-based data rows
+    for data_row in rows:
         cells = lines[data_row].split(",")
-        cells[header.index("item_praten")] = "9"
+        cells[header.index(column)] = value
         lines[data_row] = ",".join(cells)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
+
+def test_validate_bad_file_reports_without_traceback(tmp_path):
+    _csv_with(tmp_path, "bad.csv", 50, "item_praten", (2, 7), "9")
     result = oml("validate", "bad.csv", cwd=tmp_path)
     _assert_clean_failure(result)
     assert "item_praten" in result.stderr
@@ -137,15 +141,7 @@ def test_no_command_is_a_usage_error(tmp_path):
 
 # --------------------------------------------------------------------------- formerly bugs, fixed
 def test_validate_infinite_year_reports_without_traceback(tmp_path):
-    frame = generate(n=20, seed=2)
-    path = tmp_path / "inf.csv"
-    save(frame, path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    header = lines[0].split(",")
-    cells = lines[1].split(",")
-    cells[header.index("year")] = "inf"
-    lines[1] = ",".join(cells)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _csv_with(tmp_path, "inf.csv", 20, "year", (1,), "inf")
     result = oml("validate", "inf.csv", cwd=tmp_path)
     _assert_clean_failure(result)
     assert "year" in result.stderr
