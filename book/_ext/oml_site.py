@@ -8,13 +8,45 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pybtex.plugin
+import sphinxcontrib.bibtex.plugin
+from pybtex.style.formatting.plain import Style as PlainStyle
+from pybtex.style.template import href, names, sentence
+from pybtex.style.template import field as bib_field
+from sphinxcontrib.bibtex.style.referencing import PersonStyle
+from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 
 GENERATED = Path("book") / "rapport"
 BANNER = (
     "Let op: alle cijfers, tabellen en figuren op deze site zijn berekend uit <strong>synthetische</strong> "
     "(nagemaakte) gegevens. Het zijn <strong>geen resultaten van de OnderwijsMonitor Limburg</strong>."
 )
+
+
+class DutchBibliographyStyle(PlainStyle):
+    """pybtex's plain style with Dutch joining words ("en") and a bare link instead of "URL:"."""
+
+    def format_names(self, role, as_sentence=True):
+        formatted = names(role, sep=", ", sep2=" en ", last_sep=" en ")
+        return sentence[formatted] if as_sentence else formatted
+
+    def format_url(self, e):
+        url = bib_field("url", raw=True)
+        return href(url)[url]
+
+
+@dataclass
+class DutchAuthorYearStyle(AuthorYearReferenceStyle):
+    """Author–year citations joined with "en" ("Sivan en Chan, 2013")."""
+
+    person: PersonStyle = field(default_factory=lambda: PersonStyle(sep2=" en ", last_sep=" en "))
+
+
+pybtex.plugin.register_plugin("pybtex.style.formatting", "plain_nl", DutchBibliographyStyle)
+sphinxcontrib.bibtex.plugin.register_plugin("sphinxcontrib.bibtex.style.referencing", "author_year_nl", DutchAuthorYearStyle)
 
 
 def _build_info(app) -> dict:
