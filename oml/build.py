@@ -275,6 +275,10 @@ def run_sphinx(build_dir: Path, root: Path = paths.ROOT) -> float:
     stage = build_dir / "stage"
     stage_html = stage / "_build" / "html"
     final = build_dir / "html"
+    old = build_dir / "html.old"
+    if old.exists() and not final.exists():
+        # A previous build died between the two renames of the swap: put the last good site back.
+        old.rename(final)
     # Start from the current site so Sphinx rewrites only changed pages.
     if stage_html.exists():
         shutil.rmtree(stage_html)
@@ -289,11 +293,10 @@ def run_sphinx(build_dir: Path, root: Path = paths.ROOT) -> float:
     log = proc.stdout + proc.stderr
     (build_dir / "sphinx.log").write_text(log, encoding="utf-8")
     if proc.returncode != 0 or not (stage_html / "index.html").exists():
-        problems = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line or "Error" in line]
+        problems = [line for line in log.splitlines() if any(k in line for k in ("WARNING", "ERROR", "Error", "Exception"))]
         shown = "\n".join(problems[:30]) or log[-3000:]
         raise BuildError(f"the Jupyter Book build failed (warnings are errors); the previous site is unchanged. "
                          f"Full log: {build_dir / 'sphinx.log'}\n{shown}")
-    old = build_dir / "html.old"
     if old.exists():
         shutil.rmtree(old)
     if final.exists():

@@ -92,6 +92,16 @@ def test_sphinx_warning_fails_and_leaves_previous_site(site):
         ["fig-bestaat-niet"])
 
 
+def test_build_recovers_from_a_swap_interrupted_between_renames(site):
+    html, old = site / "_build" / "html", site / "_build" / "html.old"
+    before = tree_digest(html)
+    html.rename(old)  # what a crash between the two renames of the swap leaves behind
+    proc = run_oml(site, "build")
+    assert proc.returncode == 0, proc.stderr
+    assert (html / "index.html").exists() and not old.exists()
+    assert tree_digest(html).keys() == before.keys()
+
+
 def test_noop_rebuild_reuses_every_notebook(site):
     proc = run_oml(site, "build")
     assert proc.returncode == 0, proc.stderr
