@@ -53,11 +53,14 @@ def suppress(table: pd.DataFrame, hidden: pd.Series, columns: list[str]) -> pd.D
 
 
 def suppress_distribution(dist: pd.DataFrame, min_cell: int = MIN_CELL) -> pd.DataFrame:
-    """Answer distribution (Figure 1) with disclosure control.
+    """Answer distribution (Figure 1) with disclosure control, across statements, answers and years.
 
-    Within each (period, statement): if fewer than ``min_cell`` pupils answered, everything
-    is hidden; otherwise each answer given by 1 to ``min_cell - 1`` pupils is hidden, with
-    secondary suppression because the answers add up to the published ``n``.
+    Three additive relations are published: the answers of a (period, statement) add up to
+    its ``n``; each year's count of an answer adds up to the pooled (``"totaal"``) count;
+    and each year's ``n`` adds up to the pooled ``n``. Primary suppression hides a
+    (period, statement) with ``n`` below ``min_cell`` and every answer given by 1 to
+    ``min_cell - 1`` pupils; secondary suppression is then applied to every relation in
+    turn until nothing changes, so no hidden count can be recovered by subtraction.
 
     Examples
     --------
@@ -66,27 +69,43 @@ def suppress_distribution(dist: pd.DataFrame, min_cell: int = MIN_CELL) -> pd.Da
     >>> suppress_distribution(d)["suppressed"].tolist()
     [True, True, False, False, False]
     """
-    out = dist.copy()
-    hidden = pd.Series(False, index=out.index)
-    for _, idx in out.groupby(["period", "item"], sort=False).groups.items():
-        counts = out.loc[idx, "count"]
-        if out.loc[idx, "n"].iloc[0] < min_cell:
-            hidden.loc[idx] = True
-            continue
-        small = (counts > 0) & (counts < min_cell)
-        hidden.loc[idx] = secondary(counts, small, min_cell)
+    out = dist.reset_index(drop=True).copy()
+    counts = out["count"]
+    pooled = out["period"].astype(str) == "totaal"
+    group_hidden = out["n"] < min_cell  # a whole (period, statement)
+    hidden = group_hidden | ((counts > 0) & (counts < min_cell))
+    while True:
+        before = (hidden.copy(), group_hidden.copy())
+        # n per year adds up to the pooled n, per statement.
+        for _, idx in out[~pooled].groupby("item", sort=False).groups.items():
+            first = out.loc[idx].drop_duplicates("period").index
+            g = secondary(out.loc[first, "n"], group_hidden.loc[first], min_cell)
+            for i in first[g.to_numpy()]:
+                group_hidden |= (out["period"] == out.at[i, "period"]) & (out["item"] == out.at[i, "item"])
+        hidden |= group_hidden
+        # Answers add up to n within a (period, statement) that is shown.
+        for _, idx in out.groupby(["period", "item"], sort=False).groups.items():
+            if not group_hidden.loc[idx].all():
+                hidden.loc[idx] = secondary(counts.loc[idx], hidden.loc[idx], min_cell)
+        # Years add up to the pooled count, per (statement, answer): hide a second year, never rely on the total.
+        for _, idx in out[~pooled].groupby(["item", "answer"], sort=False).groups.items():
+            hidden.loc[idx] = secondary(counts.loc[idx], hidden.loc[idx], min_cell)
+        if hidden.equals(before[0]) and group_hidden.equals(before[1]):
+            break
     out = suppress(out, hidden, ["count", "percent"])
-    whole = out.groupby(["period", "item"], sort=False)["n"].transform("first") < min_cell
-    out["n"] = out["n"].astype("float64").where(~whole.to_numpy())
+    out["n"] = out["n"].astype("float64").where(~group_hidden.to_numpy())
     return out
 
 
 def suppress_quality(quality: pd.DataFrame, min_cell: int = MIN_CELL) -> pd.DataFrame:
-    """Data-quality table with disclosure control on the pupils with and without an index.
+    """Data-quality table with disclosure control: a year is shown whole or not at all.
 
-    A year's count of pupils without an index between 1 and ``min_cell - 1`` is hidden,
-    and so is its count with an index (rows read = with + without). Across years the
-    hidden counts could be recovered from the total, so secondary suppression applies.
+    A year's pupil counts (rows read, with and without an index, with every statement
+    answered, and with at least one blank) are related to each other and to Figure 2's
+    count of pupils per year, so a small count in any of them could be recovered from the
+    others. A year with any such count between 1 and ``min_cell - 1`` is therefore hidden
+    entirely (its counts are missing), with secondary suppression across years because the
+    years add up to the published total.
 
     Examples
     --------
@@ -97,9 +116,12 @@ def suppress_quality(quality: pd.DataFrame, min_cell: int = MIN_CELL) -> pd.Data
     """
     out = quality.copy()
     is_total = out["year"].astype(str) == "totaal"
-    without = out["without_index"]
-    hidden = (without > 0) & (without < min_cell)
+    pupils = pd.DataFrame({"rows": out["rows"], "with": out["with_index"], "without": out["without_index"],
+                           "all": out["all_items_answered"], "blank": out["rows"] - out["all_items_answered"]})
+    small = ((pupils > 0) & (pupils < min_cell)).any(axis=1)
+    hidden = small.copy()
     years = ~is_total
-    hidden.loc[years] = secondary(without[years], hidden[years], min_cell)
-    out = suppress(out, hidden, ["with_index", "without_index"])
-    return out
+    for column in ("rows", "without_index"):
+        hidden.loc[years] = secondary(out.loc[years, column], hidden.loc[years], min_cell)
+    hidden.loc[is_total] = small.loc[is_total]
+    return suppress(out, hidden, ["rows", "with_index", "without_index", "all_items_answered", "missing_answers"])

@@ -46,12 +46,13 @@ def breakdown(frame: pd.DataFrame, by: str | None, level: float = 0.95, min_cell
     am = adjusted_means(frame, by, level)
     n = am.table["n"]
     hidden = primary(n, min_cell)
-    if by is not None:
-        # The groups of a year add up to that year's published total (Figure 2): hide a second
-        # cell where a hidden count could otherwise be recovered. Empty cells reveal nothing.
-        for _, idx in am.table.groupby("year").groups.items():
-            small = hidden.loc[idx] & (n.loc[idx] > 0)
-            hidden.loc[idx] = secondary(n.loc[idx], small, min_cell) | hidden.loc[idx]
+    # Published totals: a year's groups add up to Figure 2's count for that year, and the years
+    # add up to the pupils in the model (methods chapter). Hide a second cell wherever a hidden
+    # count could otherwise be recovered by subtraction. Empty cells reveal nothing.
+    parts = am.table.groupby("year").groups.values() if by is not None else [am.table.index]
+    for idx in parts:
+        small = hidden.loc[idx] & (n.loc[idx] > 0)
+        hidden.loc[idx] = secondary(n.loc[idx], small, min_cell) | hidden.loc[idx]
     table = suppress(am.table, hidden, ["estimate", "se", "ci_low", "ci_high"])
     table["n"] = am.table["n"].astype("float64").where(~hidden.to_numpy())
     comps = compare(am, level, exclude=hidden.to_numpy())

@@ -147,3 +147,53 @@ def test_sentence_does_not_claim_all_groups_when_one_was_not_tested(tiny_figure)
     _, trend = summary_sentences(tiny_figure.findings)
     assert "alle opleidingsniveaus" not in trend
     assert "te weinig leerlingen" in trend  # the untested group is named instead
+
+
+# --------------------------------------------------------------------------- across published tables
+def test_figure2_hides_a_second_year_so_the_model_total_does_not_reveal_a_small_year(frame):
+    from oml.report import breakdown
+
+    last = int(frame["year"].max())
+    small = pd.concat([frame[frame["year"] != last], frame[frame["year"] == last].head(6)])
+    b = breakdown(small, None)
+    hidden = b.table[b.table["suppressed"]]
+    assert len(hidden) >= 2  # the small year and a second one
+    # Published: the pupils in the model (methods chapter) and the visible years. Their difference
+    # covers at least two years and at least min_cell pupils.
+    assert b.means.n_model - b.table["n"].sum(skipna=True) >= MIN_CELL
+
+
+def test_answer_counts_cannot_be_recovered_from_the_pooled_period(frame):
+    from oml.disclosure import suppress_distribution
+    from oml.distribution import answer_distribution
+
+    data = frame.copy()
+    last = int(data["year"].max())
+    rows = data.index[(data["year"] == last) & (data["item_gemak"] == 1)]
+    data.loc[rows[3:], "item_gemak"] = 2  # only 3 pupils answer 1 in the last year
+    d = suppress_distribution(answer_distribution(data))
+    cell = d[(d["item"] == "item_gemak") & (d["answer"] == 1)]
+    years = cell[cell["period"] != "totaal"]
+    assert years.loc[years["period"] == last, "suppressed"].item()
+    # Across years (the pooled count is their sum): at least two hidden, together >= min_cell.
+    raw = answer_distribution(data)
+    raw_years = raw[(raw["item"] == "item_gemak") & (raw["answer"] == 1) & (raw["period"] != "totaal")]
+    hidden_years = years["suppressed"].to_numpy()
+    assert hidden_years.sum() >= 2 and raw_years["count"].to_numpy()[hidden_years].sum() >= MIN_CELL
+    # Within the last year (its answers add up to its n): at least two hidden as well.
+    last_year = d[(d["item"] == "item_gemak") & (d["period"] == last)]
+    assert last_year["suppressed"].sum() >= 2
+
+
+def test_quality_year_with_few_pupils_without_index_is_hidden_whole():
+    from oml.disclosure import suppress_quality
+
+    q = pd.DataFrame({"year": [2023, 2024, 2025, "totaal"], "rows": [500, 480, 470, 1450],
+                      "with_index": [496, 450, 440, 1386], "without_index": [4, 30, 30, 64],
+                      "all_items_answered": [400, 410, 420, 1230], "missing_answers": [90, 80, 70, 240]})
+    out = suppress_quality(q)
+    assert out["suppressed"].iloc[0] and not out["suppressed"].iloc[-1]
+    assert out["suppressed"].iloc[:3].sum() == 2  # the small year and the smallest other year
+    assert out.loc[0, ["rows", "with_index", "without_index", "all_items_answered"]].isna().all()
+    # The year total is published, so a second year is hidden: rows cannot be recovered by subtraction.
+    assert out.loc[out["year"] != "totaal", "rows"].isna().sum() == 2
