@@ -62,10 +62,25 @@ def load_runs(config: Path = paths.RUNS_CONFIG) -> list[Run]:
     >>> sum(r.template == "verschillen.ipynb" for r in runs)
     4
     """
-    cfg = tomllib.loads(Path(config).read_text(encoding="utf-8"))
+    try:
+        cfg = tomllib.loads(Path(config).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise BuildError(f"{config}: cannot read the run configuration: {err}") from None
     defaults = cfg.get("defaults", {})
-    return [Run(r["template"], r["page"], r["title"], {**defaults, **r.get("parameters", {})}, list(r.get("inputs", [])))
-            for r in cfg["run"]]
+    runs, problems = [], []
+    for i, r in enumerate(cfg.get("run", []), start=1):
+        missing = [k for k in ("template", "page", "title") if k not in r]
+        if missing:
+            problems.append(f"run {i}: missing {', '.join(missing)}")
+            continue
+        runs.append(Run(r["template"], r["page"], r["title"], {**defaults, **r.get("parameters", {})}, list(r.get("inputs", []))))
+    pages = [r.page for r in runs]
+    problems += [f"page '{p}' appears more than once" for p in sorted({p for p in pages if pages.count(p) > 1})]
+    if not runs and not problems:
+        problems.append("no [[run]] entries")
+    if problems:
+        raise BuildError(f"{config}: " + "; ".join(problems))
+    return runs
 
 
 def _hash_files(files, root: Path) -> str:
@@ -104,8 +119,12 @@ def prepare_data(data: str | None, build_dir: Path, root: Path = paths.ROOT) -> 
     from oml.synth import generate, is_synthetic
 
     if data is None:
-        path = build_dir / "data" / "oml-synthetic.parquet"
+        # Named after the generator's code and calibration config: a change to either makes new data.
+        generator = _hash_files([root / "oml" / "synth.py", root / "oml" / "config" / "synthetic.toml"], root)[:12]
+        path = build_dir / "data" / f"oml-synthetic-{generator}.parquet"
         if not path.exists():
+            for stale in path.parent.glob("oml-synthetic-*.parquet"):
+                stale.unlink()
             save(generate(), path)
     else:
         path = Path(data).resolve()
@@ -243,6 +262,9 @@ def run_notebooks(runs: list[Run], data_path: Path, data_sha: str, build_dir: Pa
     jobs = jobs or os.cpu_count() or 1
     start = time.perf_counter()
     failures = []
+    for _, _, key_file in todo:
+        # The key is written back only after success: an interrupted run is never taken for a cached one.
+        key_file.unlink(missing_ok=True)
     with futures.ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo) or 1))) as pool:
         pending = {pool.submit(execute, run, data_path, cache / run.page, root): (run, key, key_file) for run, key, key_file in todo}
         for fut in futures.as_completed(pending):
@@ -262,8 +284,9 @@ def run_notebooks(runs: list[Run], data_path: Path, data_sha: str, build_dir: Pa
     # Pages no longer in the config would linger in the book: remove them.
     keep = {r.page for r in runs}
     if generated.exists():
-        for f in generated.glob("*.ipynb"):
-            if f.stem not in keep:
+        for f in [*generated.glob("*.ipynb"), *generated.glob("files/*")]:
+            page = f.stem if f.suffix == ".ipynb" else next((p for p in keep if f.name.startswith(f"{p}-") or f.name.startswith(f"{p}.")), None)
+            if page not in keep:
                 f.unlink()
     written = sum(_sync(cache / run.page, generated) for run in runs)
     return {"executed": len(todo), "reused": len(reused), "seconds": time.perf_counter() - start, "files_written": written,
@@ -279,10 +302,19 @@ def run_sphinx(build_dir: Path, root: Path = paths.ROOT) -> float:
     if old.exists() and not final.exists():
         # A previous build died between the two renames of the swap: put the last good site back.
         old.rename(final)
-    # Start from the current site so Sphinx rewrites only changed pages.
+    # Sphinx re-reads changed pages by itself, but not when the book's machinery changes (the
+    # site extension, the configuration, the table of contents, the bibliography, the run list,
+    # the kind of data): then start from scratch, so no page keeps an old rendering.
+    stamp_file = build_dir / "sphinx.stamp"
+    stamp = sphinx_fingerprint(root)
+    fresh = not stamp_file.exists() or stamp_file.read_text() != stamp
+    if fresh and stage.exists():
+        shutil.rmtree(stage)
+    stamp_file.unlink(missing_ok=True)
+    # Otherwise start from the current site, so Sphinx rewrites only changed pages.
     if stage_html.exists():
         shutil.rmtree(stage_html)
-    if final.exists():
+    if final.exists() and not fresh:
         shutil.copytree(final, stage_html, copy_function=shutil.copy2)
     start = time.perf_counter()
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--path-output", str(stage),
@@ -304,7 +336,21 @@ def run_sphinx(build_dir: Path, root: Path = paths.ROOT) -> float:
     stage_html.rename(final)
     if old.exists():
         shutil.rmtree(old)
+    stamp_file.write_text(stamp)
     return seconds
+
+
+def sphinx_fingerprint(root: Path = paths.ROOT) -> str:
+    """Hash of what every page's rendering depends on besides its own source.
+
+    The site extension and static files, ``_config.yml``, ``_toc.yml``, the bibliography,
+    the run list and the build info (synthetic or real data). A change means a fresh Sphinx build.
+    """
+    files = [p for folder in (root / "book" / "_ext", root / "book" / "_static") if folder.exists()
+             for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    files += [root / "_config.yml", root / "_toc.yml", root / "book" / "references.bib", root / "notebooks" / "runs.toml"]
+    info = root / "book" / GENERATED / "build-info.json"
+    return _hash_files([f for f in files if f.exists()] + ([info] if info.exists() else []), root)
 
 
 def build(data: str | None = None, force: bool = False, jobs: int | None = None, root: Path = paths.ROOT) -> dict:

@@ -57,7 +57,7 @@ def test_first_build_executes_all_then_nothing(project):
     assert second["executed_pages"] == [] and second["reused_pages"] == ["a", "b1", "b2"]
     executed = nbformat.read(root / "book" / "rapport" / "b2.ipynb", as_version=4)
     assert executed.cells[0].source == "# B2"  # the title the build adds
-    assert "1" in executed.cells[-1].outputs[0]["text"] or "2" in executed.cells[-1].outputs[0]["text"]
+    assert executed.cells[-1].outputs[0]["text"] == "b2 2\n"  # its own parameters, not the template defaults
 
 
 @pytest.mark.parametrize(
@@ -117,11 +117,56 @@ def test_cache_lives_under_build(project):
 
 def test_failed_notebook_fails_the_stage_and_publishes_nothing(project):
     root, data = project
+    _build(root, data)
+    published = {p.name: p.read_bytes() for p in (root / "book" / "rapport").glob("*.ipynb")}
     _template(root / "notebooks" / "a.ipynb", "raise ValueError('broken on purpose')")
+    _template(root / "notebooks" / "b.ipynb", "print('b changed too', page, x)")
     with pytest.raises(BuildError, match=r"a\.ipynb \(a\) failed: .*broken on purpose"):
         _build(root, data)
-    assert not (root / "book" / "rapport" / "b1.ipynb").exists()
+    # Nothing reached the book: not the failed page, not the pages that did run.
+    assert {p.name: p.read_bytes() for p in (root / "book" / "rapport").glob("*.ipynb")} == published
     assert not (root / "_build" / "cache" / "a.key").exists()  # a failure is never cached
+
+
+def test_forced_run_is_not_cached_until_it_succeeds(project, monkeypatch):
+    import oml.build as build
+
+    root, data = project
+    _build(root, data)
+
+    def interrupted(run, *args, **kwargs):
+        raise KeyboardInterrupt  # the build is stopped while the notebook runs
+
+    monkeypatch.setattr(build, "execute", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _build(root, data, force=True)
+    monkeypatch.undo()
+    # The next build must not take the interrupted pages for cached ones.
+    assert _build(root, data)["executed_pages"] == ["a", "b1", "b2"]
+
+
+def test_removed_run_leaves_no_files(project):
+    root, data = project
+    _build(root, data)
+    (root / "book" / "rapport" / "files").mkdir(exist_ok=True)
+    (root / "book" / "rapport" / "files" / "b2-figuur.csv").write_text("x\n")
+    _build(root, data, runs=_runs()[:2])
+    names = {p.name for p in (root / "book" / "rapport").rglob("*") if p.is_file()}
+    assert "b2.ipynb" not in names and "b2-figuur.csv" not in names
+    assert "a.ipynb" in names and "b1.ipynb" in names
+
+
+@pytest.mark.parametrize("text,message", [
+    ("[[run]\n", r"cannot read the run configuration"),
+    ('[[run]]\ntemplate = "a.ipynb"\npage = "a"\n', r"run 1: missing title"),
+    ('[[run]]\ntemplate = "a.ipynb"\npage = "a"\ntitle = "A"\n[[run]]\ntemplate = "b.ipynb"\npage = "a"\ntitle = "B"\n',
+     r"page 'a' appears more than once"),
+])
+def test_bad_run_config_is_a_clear_error(tmp_path, text, message):
+    config = tmp_path / "runs.toml"
+    config.write_text(text)
+    with pytest.raises(BuildError, match=message):
+        load_runs(config)
 
 
 def test_cache_key_covers_every_dependency(project):

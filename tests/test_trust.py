@@ -102,6 +102,20 @@ def test_build_recovers_from_a_swap_interrupted_between_renames(site):
     assert tree_digest(html).keys() == before.keys()
 
 
+def test_change_to_the_site_extension_rebuilds_every_page(site):
+    ext = site / "book" / "_ext" / "oml_site.py"
+    original = ext.read_text(encoding="utf-8")
+    try:
+        ext.write_text(original.replace("(nagemaakte) gegevens", "(nagemaakte, test) gegevens"), encoding="utf-8")
+        proc = run_oml(site, "build")
+        assert proc.returncode == 0, proc.stderr
+        for page in ("book/intro.html", "book/bronnen.html", "book/rapport/methoden.html"):
+            assert "(nagemaakte, test) gegevens" in (site / "_build" / "html" / page).read_text(encoding="utf-8")
+    finally:
+        ext.write_text(original, encoding="utf-8")
+        assert run_oml(site, "build").returncode == 0
+
+
 def test_noop_rebuild_reuses_every_notebook(site):
     proc = run_oml(site, "build")
     assert proc.returncode == 0, proc.stderr

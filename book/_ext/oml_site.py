@@ -59,25 +59,12 @@ def _build_info(app) -> dict:
 def _config_inited(app, config) -> None:
     info = _build_info(app)
     if info["synthetic"]:
-        # Pages can show synthetic-only text with the `{only} synthetic` directive.
+        # Pages can show synthetic-only text with the `{only} synthetic` directive. A change of
+        # data kind changes the build info, and `oml build` then rebuilds every page.
         app.tags.add("synthetic")
     options = dict(config.html_theme_options or {})
     options["announcement"] = f'<div class="oml-synthetic-banner" role="alert">{BANNER}</div>' if info["synthetic"] else ""
     config.html_theme_options = options
-
-
-def _env_get_outdated(app, env, added, changed, removed) -> list[str]:
-    """Re-read every page when the build switches between synthetic and real data.
-
-    Pages such as the introduction show synthetic-only text through ``{only} synthetic``;
-    an incremental build would otherwise keep the old version of unchanged pages.
-    """
-    synthetic = _build_info(app)["synthetic"]
-    previous = getattr(env, "oml_synthetic", None)
-    env.oml_synthetic = synthetic
-    if previous is not None and previous != synthetic:
-        return sorted(env.found_docs)
-    return []
 
 
 def _build_finished(app, exception) -> None:
@@ -95,7 +82,6 @@ def _build_finished(app, exception) -> None:
 
 def setup(app):
     app.connect("config-inited", _config_inited)
-    app.connect("env-get-outdated", _env_get_outdated)
     app.connect("build-finished", _build_finished)
     app.add_css_file("oml.css")
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
