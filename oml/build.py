@@ -22,6 +22,7 @@ import concurrent.futures as futures
 import filecmp
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -113,10 +114,22 @@ def _log(msg: str) -> None:
     print(msg, flush=True)
 
 
+def _validate(path: str) -> dict:
+    """Load and validate ``path`` (run in a child process): facts about the data, or the report."""
+    from oml.io import load
+    from oml.synth import is_synthetic
+
+    try:
+        frame = load(path)
+    except DataValidationError as err:
+        return {"report": err.report()}
+    return {"synthetic": is_synthetic(frame), "rows": len(frame)}
+
+
 def prepare_data(data: str | None, build_dir: Path, root: Path = paths.ROOT) -> tuple[Path, str, dict]:
     """Resolve and validate the input; returns its path, content hash and build info."""
-    from oml.io import file_sha256, load, save
-    from oml.synth import generate, is_synthetic
+    from oml.io import file_sha256, save
+    from oml.synth import generate
 
     if data is None:
         # Named after the generator's code and calibration config: a change to either makes new data.
@@ -133,11 +146,13 @@ def prepare_data(data: str | None, build_dir: Path, root: Path = paths.ROOT) -> 
     stamp = build_dir / "data" / f"validated-{hashlib.sha256((sha + code_fingerprint(root)).encode()).hexdigest()[:32]}.json"
     if sha and stamp.exists():
         return path, sha, json.loads(stamp.read_text(encoding="utf-8"))
-    try:
-        frame = load(path)
-    except DataValidationError as err:
-        raise BuildError(f"invalid input data; the site was not changed.\n{err.report()}") from None
-    info = {"synthetic": is_synthetic(frame), "rows": len(frame), "data_sha256": sha, "data_name": path.name}
+    # Validate in a child process: the build process itself then never holds the dataset,
+    # which matters for peak memory at national scale while the notebooks run.
+    with futures.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        result = pool.submit(_validate, str(path)).result()
+    if "report" in result:
+        raise BuildError(f"invalid input data; the site was not changed.\n{result['report']}")
+    info = {**result, "data_sha256": sha, "data_name": path.name}
     stamp.parent.mkdir(parents=True, exist_ok=True)
     for old in stamp.parent.glob("validated-*.json"):
         old.unlink()

@@ -164,8 +164,9 @@ def ols_cluster(x: np.ndarray, y: np.ndarray, clusters: np.ndarray) -> tuple[np.
     beta = xtx_inv @ (x.T @ y)
     resid = y - x @ beta
     codes, uniques = pd.factorize(clusters)
-    scores = np.zeros((len(uniques), x.shape[1]))
-    np.add.at(scores, codes, x * resid[:, None])
+    # Cluster score sums, one column at a time: no N x K temporary (national scale memory).
+    scores = np.column_stack([np.bincount(codes, weights=x[:, j] * resid, minlength=len(uniques))
+                              for j in range(x.shape[1])])
     n, k, g = x.shape[0], x.shape[1], len(uniques)
     meat = scores.T @ scores
     cov = (g / (g - 1)) * ((n - 1) / (n - k)) * (xtx_inv @ meat @ xtx_inv)
