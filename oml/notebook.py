@@ -77,8 +77,3 @@ def show(markdown: str) -> None:
     from IPython.display import Markdown, display
 
     display(Markdown(markdown))
-
-
-def out_path(ctx: Context, name: str) -> Path:
-    """Path of a file this page writes (figures), and its link relative to the page."""
-    return ctx.pub.files / f"{ctx.pub.page}-{name}"

@@ -13,20 +13,9 @@ ROOT = Path(os.environ.get("OML_ROOT", Path(__file__).resolve().parent.parent))
 
 NOTEBOOKS = ROOT / "notebooks"
 RUNS_CONFIG = NOTEBOOKS / "runs.toml"
-BOOK = ROOT / "book"
-BUILD = ROOT / "_build"
-CACHE = ROOT / ".cache"
-
-#: Where the default synthetic dataset is written (generated, gitignored).
-DEFAULT_DATA = BUILD / "data" / "oml-synthetic.parquet"
 
 #: Result of the coverage simulation study (bench/coverage.py), committed: too slow to redo per build.
 COVERAGE = ROOT / "bench" / "coverage.csv"
-
-
-def generated_dir(root: Path = ROOT) -> Path:
-    """Folder inside the book source where executed notebooks and their downloads go."""
-    return root / "book" / "generated"
 
 
 def set_cache_environment(root: Path = ROOT) -> None:
