@@ -33,12 +33,28 @@ def _legend(ctx, frame: pd.DataFrame) -> str:
 
 
 # ----------------------------------------------------------------------------- scope, summary
+def _years(ctx) -> list[int]:
+    return sorted(int(y) for y in ctx.frame["year"].unique())
+
+
+def _span(ctx) -> str:
+    """The years of the data as shown: "2023–2025"."""
+    years = _years(ctx)
+    return f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+
+
+def _scale() -> str:
+    """The answer scale as the text names it, from the contract."""
+    lo, hi = contract.ANSWER_RANGE
+    return f"{lo} (helemaal niet) tot en met {hi} (helemaal wel)"
+
+
 def glue_years(ctx) -> None:
     """Glue the span of years in the data ("2023–2025") as ``years``."""
-    years = sorted(int(y) for y in ctx.frame["year"].unique())
+    years = _years(ctx)
     ctx.pub.record("first_year", years[0], str(years[0]))
     ctx.pub.record("last_year", years[-1], str(years[-1]))
-    ctx.pub.text("years", f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0]))
+    ctx.pub.text("years", _span(ctx))
 
 
 def glue_scope(ctx) -> None:
@@ -80,8 +96,7 @@ def table1_block(ctx, table: pd.DataFrame) -> str:
             label = f"**{r.label}**" if variable == "totaal" else r.label
             rows.append([label, nl_number(r.n), "" if variable == "totaal" else nl_number(r.percent, 2)])
     cells = pd.DataFrame(rows)
-    years = sorted(int(y) for y in ctx.frame["year"].unique())
-    caption = f"Leerlingen in de gegevens naar geslacht, opleiding ouders en regio ({years[0]}–{years[-1]}), aantallen en percentages."
+    caption = f"Leerlingen in de gegevens naar geslacht, opleiding ouders en regio ({_span(ctx)}), aantallen en percentages."
     return (
         "{numref}`tab-algemeen-beeld` laat zien welke groepen leerlingen in de gegevens zitten, en dus in dit rapport.\n\n"
         + table_block(cells, "tab-algemeen-beeld", caption, ["Groep", "Aantal leerlingen", "Percentage"])
@@ -95,8 +110,7 @@ def glue_scale(ctx) -> None:
     """Glue the answer scale and the index rule as the text names them (from the contract and index modules)."""
     from oml.index import MIN_ANSWERED_SHARE
 
-    lo, hi = contract.ANSWER_RANGE
-    ctx.pub.text("scale", f"{lo} (helemaal niet) tot en met {hi} (helemaal wel)")
+    ctx.pub.text("scale", _scale())
     ctx.pub.text("min_share", "de helft" if MIN_ANSWERED_SHARE == 0.5 else nl_number(MIN_ANSWERED_SHARE * 100) + PCT)
 
 
@@ -120,12 +134,11 @@ def answers_figure(ctx, distribution: pd.DataFrame) -> str:
     path = plotting.save(ax.figure, ctx.pub.files / f"{ctx.pub.page}-figuur-1.svg")
     pooled = dist[(dist["period"] == "totaal") & dist["percent"].notna()]
     agree = pooled[pooled["answer"] >= 4].groupby("item", sort=False)["percent"].sum()
-    years = sorted(int(y) for y in ctx.frame["year"].unique())
     alt = (f"Gestapelde staven, één per stelling ({nl_number(len(agree))} stellingen), met het percentage leerlingen per "
-           f"antwoord van 1 (helemaal niet) tot 5 (helemaal wel), {years[0]}–{years[-1]} samen. Het aandeel dat het "
+           f"antwoord van {_scale()}, {_span(ctx)} samen. Het aandeel dat het "
            f"(helemaal) eens is (4 of 5) loopt van {nl_number(agree.min(), 0)}{PCT} ('{contract.item_wording(agree.idxmin())}') "
            f"tot {nl_number(agree.max(), 0)}{PCT} ('{contract.item_wording(agree.idxmax())}').")
-    caption = f"Antwoorden van leerlingen op de stellingen over hun relatie met de leraar, {years[0]}–{years[-1]} (percentages)."
+    caption = f"Antwoorden van leerlingen op de stellingen over hun relatie met de leraar, {_span(ctx)} (percentages)."
     if any(contract.is_illustrative(i) for i in agree.index):
         caption += (" † Formulering ter illustratie: de factsheet beschrijft alleen de stellingen over praten over "
                     "problemen en je op je gemak voelen.")
@@ -211,13 +224,13 @@ def items_block(ctx, stats: pd.DataFrame) -> str:
             + "\n" + provenance(ctx.notebook, ["oml.reliability.item_statistics"], csv))
 
 
-def models_block(ctx) -> str:
-    """Per figure: formula, controls, pupils and schools in the model."""
-    from oml.models import BREAKDOWNS, adjusted_means, formula_for
+def models_block(ctx, results: dict) -> str:
+    """Per figure: formula, controls, pupils and schools in the model (``results``: :func:`oml.report.breakdowns`)."""
+    from oml.models import formula_for
 
     rows, tidy = [], []
-    for k, by in enumerate(BREAKDOWNS):
-        am = adjusted_means(ctx.data, by, ctx.level)
+    for k, (by, result) in enumerate(results.items()):
+        am = result.means
         tidy.append({"figure": CHAPTER[by], "formula": formula_for(by), "controls": " + ".join(am.controls),
                      "pupils": am.n_model, "schools": am.n_clusters})
         rows.append([f"{{numref}}`fig-{CHAPTER[by]}`", f"`{formula_for(by)}`",
@@ -229,14 +242,11 @@ def models_block(ctx) -> str:
             + "\n" + provenance(ctx.notebook, ["oml.models.adjusted_means", "oml.models.formula_for"], csv))
 
 
-def comparisons_block(ctx) -> str:
+def comparisons_block(ctx, results: dict) -> str:
     """How many comparisons per figure, how many significant, where the overlap rule disagrees."""
-    from oml.models import BREAKDOWNS
-    from oml.report import breakdown
-
     rows, tidy = [], []
-    for by in BREAKDOWNS:
-        c = breakdown(ctx.data, by, ctx.level, ctx.min_cell).comparisons
+    for by, result in results.items():
+        c = result.comparisons
         counts = {"comparisons": len(c), "significant": int(c["significant"].sum()),
                   "overlap_says_significant": int(c["overlap_says_significant"].sum()), "disagree": int(c["disagree"].sum())}
         tidy.append({"figure": CHAPTER[by], **counts})

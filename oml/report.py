@@ -61,6 +61,11 @@ def breakdown(frame: pd.DataFrame, by: str | None, level: float = 0.95, min_cell
     return Breakdown(by, am, table[[*TIDY, "suppressed"]], comps, findings(comps, by, groups, years))
 
 
+def breakdowns(frame: pd.DataFrame, level: float = 0.95, min_cell: int = MIN_CELL) -> dict:
+    """:func:`breakdown` for every figure (Figures 2–5), keyed by the breakdown variable (``None`` first)."""
+    return {by: breakdown(frame, by, level, min_cell) for by in BREAKDOWNS}
+
+
 def compute_all(frame: pd.DataFrame, level: float = 0.95, min_cell: int = MIN_CELL) -> dict:
     """Every table, figure and finding of the factsheet from the validated pupil data.
 
@@ -77,5 +82,5 @@ def compute_all(frame: pd.DataFrame, level: float = 0.95, min_cell: int = MIN_CE
         "alpha": cronbach_alpha(frame, level),
         "items": item_statistics(frame),
         "quality": quality_summary(frame),
-        "breakdowns": {by: breakdown(data, by, level, min_cell) for by in BREAKDOWNS},
+        "breakdowns": breakdowns(data, level, min_cell),
     }
