@@ -1,9 +1,9 @@
 """Simulation study: coverage of the 95 % intervals of the adjusted-mean contrasts.
 
-Each replication draws a fresh synthetic dataset from :func:`oml.synth.generate` (new
+Each replication draws a fresh synthetic dataset from :func:`oml.data.synth.generate` (new
 schools, school effects, pupils; seed ``seed + r``), builds the index, fits the figures'
 models with school-clustered (CR1) covariance and forms the contrasts of
-:func:`oml.comparisons.compare`. Coverage is the share of replications whose interval
+:func:`oml.stats.comparisons.compare`. Coverage is the share of replications whose interval
 contains the true value.
 
 Why only contrasts whose truth is 0: the index is standardised within each dataset, so a
@@ -35,11 +35,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from oml.comparisons import compare
-from oml.index import add_index
-from oml.models import adjusted_means
+from oml.stats.comparisons import compare
+from oml.stats.index import add_index
+from oml.stats.models import adjusted_means
 from oml.paths import COVERAGE
-from oml.synth import generate, load_config
+from oml.data.synth import generate, load_config
 
 COLUMNS = ["contrast", "coverage", "mc_se", "replications", "by", "truth", "mean_estimate", "sd_estimate", "mean_se",
            "level", "n"]

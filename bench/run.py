@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from oml.build import build  # noqa: E402
+from oml.site.build import build  # noqa: E402
 
 IGNORE = shutil.ignore_patterns(".venv", "_build", ".git", ".cache", "rapport", "__pycache__", "*.egg-info", "results")
 NATIONAL_N = 600_000
@@ -108,10 +108,10 @@ def floor(frame) -> float:
     """Every table, figure and finding without notebooks or Sphinx, in this process."""
     import matplotlib.pyplot as plt
 
-    from oml.index import add_index
-    from oml.plotting import answer_bars, diamond_plot, set_theme
-    from oml.report import compute_all
-    from oml.text import summary_sentences
+    from oml.stats.index import add_index
+    from oml.report.plotting import answer_bars, diamond_plot, set_theme
+    from oml.stats.results import compute_all
+    from oml.report.text import summary_sentences
 
     set_theme()
     start = time.perf_counter()
@@ -126,9 +126,9 @@ def floor(frame) -> float:
 
 
 def main() -> int:
-    from oml.io import save
-    from oml.report import compute_all
-    from oml.synth import generate
+    from oml.data.io import save
+    from oml.stats.results import compute_all
+    from oml.data.synth import generate
 
     out_dir = REPO / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)

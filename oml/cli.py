@@ -9,15 +9,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from oml.contract import DataValidationError
+from oml.data.contract import DataValidationError
 
 EXIT_INVALID = 2
 EXIT_BUILD_FAILED = 3
 
 
 def _cmd_validate(args) -> int:
-    from oml.io import load
-    from oml.synth import is_synthetic
+    from oml.data.io import load
+    from oml.data.synth import is_synthetic
 
     frame = load(args.path)
     kind = "synthetic" if is_synthetic(frame) else "real"
@@ -31,8 +31,8 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_synth(args) -> int:
-    from oml.io import save
-    from oml.synth import generate
+    from oml.data.io import save
+    from oml.data.synth import generate
 
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".parquet"):
@@ -45,7 +45,7 @@ def _cmd_synth(args) -> int:
 
 
 def _cmd_build(args) -> int:
-    from oml.build import BuildError, build
+    from oml.site.build import BuildError, build
 
     try:
         build(data=args.data, force=args.force, jobs=args.jobs)

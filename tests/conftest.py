@@ -39,7 +39,7 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def default_frame():
-    from oml.synth import generate
+    from oml.data.synth import generate
 
     return generate()
 
@@ -47,7 +47,7 @@ def default_frame():
 @pytest.fixture(scope="session")
 def frame(default_frame):
     """The default synthetic data with the standardised index (tests may override per module)."""
-    from oml.index import add_index
+    from oml.stats.index import add_index
 
     return add_index(default_frame)
 
@@ -55,7 +55,7 @@ def frame(default_frame):
 @pytest.fixture(scope="session")
 def means(frame) -> dict:
     """Adjusted means of every figure on the default data."""
-    from oml.models import BREAKDOWNS, adjusted_means
+    from oml.stats.models import BREAKDOWNS, adjusted_means
 
     return {by: adjusted_means(frame, by) for by in BREAKDOWNS}
 

@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from oml.cli import EXIT_INVALID
-from oml.io import save
-from oml.synth import generate, load_config
+from oml.data.io import save
+from oml.data.synth import generate, load_config
 
 CFG = load_config()
 

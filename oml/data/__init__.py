@@ -1,0 +1,1 @@
+"""Data: the contract, reading files, the synthetic dataset."""

@@ -1,0 +1,1 @@
+"""Presentation: Dutch text, figures, publishing numbers, page blocks, the notebook context."""

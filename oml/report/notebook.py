@@ -1,0 +1,79 @@
+"""The few lines every notebook template starts with: load the data, set the theme, publish.
+
+A template's ``parameters`` cell holds only defaults; :func:`setup` turns them into a
+:class:`Context`. Opened in Jupyter and run as is, a template uses the default synthetic
+data, so a researcher can re-run any chapter without the build.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from oml.stats.index import add_index
+from oml.report.publish import Publisher
+
+
+@dataclass
+class Context:
+    """What a notebook works with."""
+
+    frame: pd.DataFrame  # validated pupil data (with the index columns added)
+    data: pd.DataFrame  # the same object: kept as a name for the index analyses
+    pub: Publisher
+    notebook: str  # file name of the executed notebook (for the provenance links)
+    level: float
+    min_cell: int
+    synthetic: bool
+
+
+def parse_by(by: str | None) -> str | None:
+    """Breakdown parameter from the run config (``"none"`` = the overall figure).
+
+    Examples
+    --------
+    >>> parse_by("none") is None, parse_by("region")
+    (True, 'region')
+    """
+    return None if by in (None, "", "none") else by
+
+
+def load_frame(data: str | None) -> pd.DataFrame:
+    """The validated dataset at ``data``, or the default synthetic data when ``data`` is None."""
+    if data is None:
+        from oml.data.synth import generate
+
+        return generate()
+    from oml.data.io import load
+    from oml.paths import ROOT
+
+    path = Path(data)
+    return load(path if path.is_absolute() else ROOT / path)
+
+
+def setup(data: str | None, page: str, level: float = 0.95, min_cell: int = 10, out_dir: str = ".") -> Context:
+    """Load and validate the data, add the index, set the figure theme, open a :class:`Publisher`."""
+    from oml.report.plotting import set_theme
+    from oml.data.synth import is_synthetic
+
+    set_theme()
+    # One copy of the data in memory: the frame with its index columns serves both roles
+    # (functions that do not use the index ignore those columns).
+    data_ = add_index(load_frame(data))
+    return Context(
+        frame=data_,
+        data=data_,
+        pub=Publisher(page, out_dir),
+        notebook=f"{page}.ipynb",
+        level=float(level),
+        min_cell=int(min_cell),
+        synthetic=is_synthetic(data_),
+    )
+
+
+def show(markdown: str) -> None:
+    """Display MyST Markdown as cell output (rendered by myst-nb as MyST)."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(markdown))

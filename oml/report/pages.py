@@ -1,0 +1,338 @@
+"""Page building blocks: what a notebook shows, as MyST Markdown, with every number recorded.
+
+Each function takes the notebook :class:`oml.report.notebook.Context` and computed results,
+writes figure/CSV files where needed, records every number it shows in the page's
+:class:`oml.report.publish.Publisher` (→ ``numbers.json``) and returns MyST for
+:func:`oml.report.notebook.show`. Computation stays in the statistics modules; this is layout.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from oml.data import contract
+from oml.report import plotting, text
+from oml.report.publish import SUPPRESSION_LEGEND, figure_block, provenance, table_block
+from oml.report.text import nl_number
+
+PCT = "\u00a0%"
+
+
+def _fmt(ctx):
+    """Formatter for the text module that records every number it formats."""
+    counter = iter(range(10_000))
+
+    def fmt(key, value, decimals=0):
+        return ctx.pub.number(f"{key}-{next(counter)}", value, decimals)
+
+    return fmt
+
+
+def _legend(ctx, frame: pd.DataFrame) -> str:
+    if "suppressed" in frame and frame["suppressed"].any():
+        return "\n\n" + SUPPRESSION_LEGEND.format(min_cell=nl_number(ctx.min_cell))
+    return ""
+
+
+# ----------------------------------------------------------------------------- scope, summary
+def _years(ctx) -> list[int]:
+    return sorted(int(y) for y in ctx.frame["year"].unique())
+
+
+def _span(ctx) -> str:
+    """The years of the data as shown: "2023–2025"."""
+    years = _years(ctx)
+    return f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+
+
+def _scale() -> str:
+    """The answer scale as the text names it, from the contract."""
+    lo, hi = contract.ANSWER_RANGE
+    return f"{lo} (helemaal niet) tot en met {hi} (helemaal wel)"
+
+
+def glue_years(ctx) -> None:
+    """Glue the span of years in the data ("2023–2025") as ``years``."""
+    years = _years(ctx)
+    ctx.pub.record("first_year", years[0], str(years[0]))
+    ctx.pub.record("last_year", years[-1], str(years[-1]))
+    ctx.pub.text("years", _span(ctx))
+
+
+def glue_scope(ctx) -> None:
+    """Glue the years covered, the number of pupils and of schools."""
+    glue_years(ctx)
+    ctx.pub.number("n_pupils", len(ctx.frame))
+    ctx.pub.number("n_schools", ctx.frame["school_id"].nunique())
+
+
+CHAPTER = {None: "verschillen-jaar", "sex": "verschillen-geslacht", "parent_education": "verschillen-opleiding-ouders",
+           "region": "verschillen-regio"}
+
+
+def summary_list(ctx, results) -> str:
+    """'Resultaten in het kort': the summary sentences of every figure, each linking to its chapter."""
+    lines = []
+    for result in results:
+        sentences = text.summary_sentences(result.findings)
+        for s in sentences:
+            lines.append(f"- {s}")
+        lines[-1] += f" (zie {{doc}}`{CHAPTER[result.by]}`)"
+    tests = pd.concat([r.comparisons.assign(figure=CHAPTER[r.by]) for r in results], ignore_index=True)
+    csv = ctx.pub.csv("toetsen", tests)
+    return "\n".join(lines) + "\n" + provenance(
+        ctx.notebook, ["oml.stats.results.breakdown", "oml.stats.findings.findings", "oml.report.text.summary_sentences"], csv)
+
+
+# ----------------------------------------------------------------------------- Table 1
+def table1_block(ctx, table: pd.DataFrame) -> str:
+    """Table 1 with Dutch counts and percentages, suppression legend and provenance."""
+    csv = ctx.pub.csv("tabel-1", table[["variable", "group", "n", "percent"]])
+    ctx.pub.table("tabel-1", table[table["variable"] != "totaal"], ["variable", "group"], {"n": 0, "percent": 2})
+    ctx.pub.table("tabel-1", table[table["variable"] == "totaal"], ["variable", "group"], {"n": 0})
+    rows = []
+    for variable, part in table.groupby("variable", sort=False):
+        if variable != "totaal":
+            rows.append([f"**{part['variable_label'].iat[0]}**", "", ""])
+        for r in part.itertuples(index=False):
+            label = f"**{r.label}**" if variable == "totaal" else r.label
+            rows.append([label, nl_number(r.n), "" if variable == "totaal" else nl_number(r.percent, 2)])
+    cells = pd.DataFrame(rows)
+    caption = f"Leerlingen in de gegevens naar geslacht, opleiding ouders en regio ({_span(ctx)}), aantallen en percentages."
+    return (
+        "{numref}`tab-algemeen-beeld` laat zien welke groepen leerlingen in de gegevens zitten, en dus in dit rapport.\n\n"
+        + table_block(cells, "tab-algemeen-beeld", caption, ["Groep", "Aantal leerlingen", "Percentage"])
+        + _legend(ctx, table)
+        + "\n" + provenance(ctx.notebook, ["oml.stats.tables.table1"], csv)
+    )
+
+
+# ----------------------------------------------------------------------------- Figure 1
+def glue_scale(ctx) -> None:
+    """Glue the answer scale and the index rule as the text names them (from the contract and index modules)."""
+    from oml.stats.index import MIN_ANSWERED_SHARE
+
+    ctx.pub.text("scale", _scale())
+    ctx.pub.text("min_share", "de helft" if MIN_ANSWERED_SHARE == 0.5 else nl_number(MIN_ANSWERED_SHARE * 100) + PCT)
+
+
+def glue_agreement(ctx, agreement) -> None:
+    """Glue the share agreeing (4 or 5) with the two statements the factsheet names."""
+    for item, key in (("item_praten", "agree_praten"), ("item_gemak", "agree_gemak")):
+        answered = ctx.frame[item].notna().sum()
+        share = agreement(ctx.frame, item) * 100 if answered >= ctx.min_cell else float("nan")
+        ctx.pub.number(key, share, 0, PCT)
+
+
+def answers_figure(ctx, distribution: pd.DataFrame) -> str:
+    """Figure 1: stacked answer bars (pooled years), CSV of all periods, provenance."""
+    from oml.stats.disclosure import suppress_distribution
+
+    dist = suppress_distribution(distribution, ctx.min_cell)
+    published = dist[["period", "item", "answer", "n", "percent"]]
+    csv = ctx.pub.csv("figuur-1", published)
+    ctx.pub.table("figuur-1", published, ["period", "item", "answer"], {"percent": 0, "n": 0})
+    ax = plotting.answer_bars(dist)
+    path = plotting.save(ax.figure, ctx.pub.files / f"{ctx.pub.page}-figuur-1.svg")
+    pooled = dist[(dist["period"] == "totaal") & dist["percent"].notna()]
+    agree = pooled[pooled["answer"] >= 4].groupby("item", sort=False)["percent"].sum()
+    alt = (f"Gestapelde staven, één per stelling ({nl_number(len(agree))} stellingen), met het percentage leerlingen per "
+           f"antwoord van {_scale()}, {_span(ctx)} samen. Het aandeel dat het "
+           f"(helemaal) eens is (4 of 5) loopt van {nl_number(agree.min(), 0)}{PCT} ('{contract.item_wording(agree.idxmin())}') "
+           f"tot {nl_number(agree.max(), 0)}{PCT} ('{contract.item_wording(agree.idxmax())}').")
+    caption = f"Antwoorden van leerlingen op de stellingen over hun relatie met de leraar, {_span(ctx)} (percentages)."
+    if any(contract.is_illustrative(i) for i in agree.index):
+        caption += (" † Formulering ter illustratie: de factsheet beschrijft alleen de stellingen over praten over "
+                    "problemen en je op je gemak voelen.")
+    return (figure_block(f"files/{path.name}", "fig-algemeen-beeld", caption, alt) + _legend(ctx, dist) + "\n"
+            + provenance(ctx.notebook, ["oml.stats.distribution.answer_distribution", "oml.report.plotting.answer_bars"], csv))
+
+
+def glue_alpha(ctx, alpha: dict) -> None:
+    """Glue Cronbach's alpha, its interval, n and a verbal judgement derived from its value."""
+    ctx.pub.number("alpha", alpha["alpha"], 3)
+    lo = ctx.pub.number("alpha_ci_low", alpha["ci_low"], 3)
+    hi = ctx.pub.number("alpha_ci_high", alpha["ci_high"], 3)
+    ctx.pub.text("alpha_ci", f"{nl_number(alpha['level'] * 100)}%-betrouwbaarheidsinterval {lo} tot {hi}")
+    ctx.pub.number("alpha_n", alpha["n"])
+    ctx.pub.text("alpha_judgement", text.alpha_judgement(alpha["alpha"]))
+
+
+# ----------------------------------------------------------------------------- Figures 2-5
+def breakdown_text(ctx, result) -> str:
+    """The paragraph above a diamond figure, from the findings and comparisons."""
+    return text.chapter_paragraph(result.findings, result.comparisons, f"{{numref}}`fig-{ctx.pub.page}`", ctx.level, _fmt(ctx))
+
+
+def breakdown_figure(ctx, result) -> str:
+    """A diamond figure with caption, alt text, reading guide, CSV of the drawn numbers and provenance."""
+    from oml.stats.models import TIDY
+
+    drawn = result.table[TIDY]
+    csv = ctx.pub.csv("figuur", drawn)
+    tests = ctx.pub.csv("toetsen", result.comparisons)
+    ctx.pub.table("figuur", drawn, ["year", "group"], {"estimate": 2, "se": 3, "ci_low": 2, "ci_high": 2, "n": 0})
+    ax = plotting.diamond_plot(result.table, result.comparisons, level=ctx.level)
+    path = plotting.save(ax.figure, ctx.pub.files / f"{ctx.pub.page}-figuur.svg")
+    block = figure_block(f"files/{path.name}", f"fig-{ctx.pub.page}", text.figure_caption(result.by, ctx.level),
+                         text.diamond_alt(result.table, result.findings))
+    guide = text.leeswijzer(result.means.controls, ctx.level)
+    prov = provenance(ctx.notebook, ["oml.stats.results.breakdown", "oml.stats.models.adjusted_means", "oml.stats.comparisons.compare",
+                                     "oml.report.plotting.diamond_plot"], csv)
+    prov = prov.replace("\n:::\n", f" Alle vergelijkingen: {{download}}`CSV <{tests}>`.\n:::\n")
+    return block + _legend(ctx, result.table) + "\n\n" + guide + "\n" + prov
+
+
+# ----------------------------------------------------------------------------- methods
+def glue_methods(ctx) -> None:
+    """Glue the rule parameters the methods text names."""
+    glue_scale(ctx)
+    ctx.pub.number("min_cell", ctx.min_cell)
+
+
+def contract_block(ctx) -> str:
+    """The data contract as a table, rendered from :mod:`oml.data.contract` itself."""
+    lo_y, hi_y = contract.YEAR_RANGE
+    lo_a, hi_a = contract.AGE_RANGE
+    lo_i, hi_i = contract.ANSWER_RANGE
+    rows = [
+        ["`pupil_id`", "tekst, verplicht, uniek (één rij per leerling)"],
+        ["`school_id`", "tekst, verplicht (voor de clustering naar school)"],
+        ["`year`", f"geheel getal, {lo_y} t/m {hi_y}"],
+        ["`sex`", ", ".join(f"`{c}`" for c in contract.SEXES)],
+        ["`age`", f"leeftijd in jaren, {nl_number(lo_a)} t/m {nl_number(hi_a)}"],
+        ["`parent_education`", ", ".join(f"`{c}`" for c in contract.PARENT_EDUCATIONS)],
+        ["`region`", ", ".join(f"`{c}`" for c in contract.REGIONS)],
+        ["`item_*`", f"minstens {contract.MIN_ITEMS} stellingen; geheel getal {lo_i} t/m {hi_i}, leeg toegestaan"],
+    ]
+    return table_block(pd.DataFrame(rows), "tab-datacontract", "Het datacontract: één rij per leerling.", ["Kolom", "Regel"])
+
+
+def codebook_block(ctx) -> str:
+    """The statements with their wording and its source."""
+    items = contract.item_columns(ctx.frame.columns)
+    rows = [[f"`{c}`", contract.item_wording(c), next((i.source for i in contract.CODEBOOK if i.column == c), "onbekend")] for c in items]
+    return table_block(pd.DataFrame(rows), "tab-codeboek", "Codeboek van de stellingen.", ["Kolom", "Stelling", "Formulering"])
+
+
+def items_block(ctx, stats: pd.DataFrame) -> str:
+    """Item–rest correlations and alpha-if-deleted."""
+    csv = ctx.pub.csv("items", stats)
+    ctx.pub.table("items", stats, ["item"], {"mean": 2, "sd": 2, "item_rest_r": 2, "alpha_if_deleted": 2})
+    rows = [[contract.item_wording(r.item), nl_number(r.mean, 2), nl_number(r.sd, 2), nl_number(r.item_rest_r, 2),
+             nl_number(r.alpha_if_deleted, 2)] for r in stats.itertuples(index=False)]
+    return (table_block(pd.DataFrame(rows), "tab-items", "Stellingen van de index: gemiddelde, standaarddeviatie, item-restcorrelatie en alfa zonder de stelling.",
+                        ["Stelling", "Gemiddelde", "sd", "Item-rest r", "Alfa zonder stelling"])
+            + "\n" + provenance(ctx.notebook, ["oml.stats.reliability.item_statistics"], csv))
+
+
+def models_block(ctx, results: dict) -> str:
+    """Per figure: formula, controls, pupils and schools in the model (``results``: :func:`oml.stats.results.breakdowns`)."""
+    from oml.stats.models import formula_for
+
+    rows, tidy = [], []
+    for k, (by, result) in enumerate(results.items()):
+        am = result.means
+        tidy.append({"figure": CHAPTER[by], "formula": formula_for(by), "controls": " + ".join(am.controls),
+                     "pupils": am.n_model, "schools": am.n_clusters})
+        rows.append([f"{{numref}}`fig-{CHAPTER[by]}`", f"`{formula_for(by)}`",
+                     text.nl_list([contract.VARIABLE_LABELS[c] for c in am.controls]),
+                     ctx.pub.number(f"model_n_{k}", am.n_model), ctx.pub.number(f"model_schools_{k}", am.n_clusters)])
+    csv = ctx.pub.csv("modellen", pd.DataFrame(tidy))
+    return (table_block(pd.DataFrame(rows), "tab-modellen", "Het model achter elke figuur.",
+                        ["Figuur", "Model", "Gecontroleerd voor", "Leerlingen", "Scholen"])
+            + "\n" + provenance(ctx.notebook, ["oml.stats.models.adjusted_means", "oml.stats.models.formula_for"], csv))
+
+
+def comparisons_block(ctx, results: dict) -> str:
+    """How many comparisons per figure, how many significant, where the overlap rule disagrees."""
+    rows, tidy = [], []
+    for by, result in results.items():
+        c = result.comparisons
+        counts = {"comparisons": len(c), "significant": int(c["significant"].sum()),
+                  "overlap_says_significant": int(c["overlap_says_significant"].sum()), "disagree": int(c["disagree"].sum())}
+        tidy.append({"figure": CHAPTER[by], **counts})
+        rows.append([f"{{numref}}`fig-{CHAPTER[by]}`", *(ctx.pub.number(f"{k}_{CHAPTER[by]}", v) for k, v in counts.items())])
+    csv = ctx.pub.csv("vergelijkingen", pd.DataFrame(tidy))
+    return (table_block(pd.DataFrame(rows), "tab-vergelijkingen", "Vergelijkingen per figuur: formele toets (Holm) en de vuistregel van overlappende intervallen.",
+                        ["Figuur", "Vergelijkingen", "Significant (toets)", "Significant (vuistregel)", "Oneens"])
+            + "\n" + provenance(ctx.notebook, ["oml.stats.results.breakdown", "oml.stats.comparisons.compare"], csv))
+
+
+def coverage_block(ctx) -> str:
+    """The coverage simulation result (bench/coverage.py), read from its committed CSV, with its reading."""
+    from oml.paths import COVERAGE
+
+    cov = pd.read_csv(COVERAGE)
+    csv = ctx.pub.csv("dekking", cov)
+    reps = int(cov["replications"].iloc[0])
+    nominal = float(cov["level"].iloc[0]) if "level" in cov else ctx.level
+    rows = []
+    for r in cov.itertuples(index=False):
+        rows.append([r.contrast, ctx.pub.number(f"dekking/{r.contrast}/coverage", r.coverage * 100, 1, PCT),
+                     ctx.pub.number(f"dekking/{r.contrast}/mc_se", r.mc_se * 100, 1)])
+    # Reading: within 2 Monte Carlo standard errors of the nominal level counts as "as promised".
+    z = (cov["coverage"] - nominal) / cov["mc_se"]
+    high = [f"‘{c}’" for c in cov.loc[z > 2, "contrast"]]
+    low = [f"‘{c}’" for c in cov.loc[z < -2, "contrast"]]
+    pct = nl_number(nominal * 100) + PCT
+    reading = f"Bij een goed interval ligt de dekking dicht bij {pct}. "
+    if not high and not low:
+        reading += f"Voor alle vergelijkingen ligt de dekking binnen twee keer de Monte-Carlo-fout van {pct}."
+    if high:
+        reading += (f"Voor de vergelijking{'en' if len(high) > 1 else ''} {text.nl_list(high)} ligt de dekking meer dan twee Monte-Carlo-fouten boven {pct}: die "
+                    "intervallen zijn daar iets te ruim (voorzichtig). ")
+    if low:
+        reading += (f"Voor de vergelijking{'en' if len(low) > 1 else ''} {text.nl_list(low)} ligt de dekking meer dan twee Monte-Carlo-fouten onder {pct}: die "
+                    "intervallen zijn daar iets te smal. ")
+    reading += (" De studie toetst de intervallen alleen onder het model van de synthetische gegevens en alleen voor "
+                "vergelijkingen waarvan de ware waarde 0 is.")
+    return (
+        f"Over {ctx.pub.number('coverage_replications', reps)} herhalingen met telkens een nieuwe synthetische "
+        f"dataset telden we hoe vaak het {nl_number(nominal * 100)}%-interval de ware waarde bevatte. {reading}\n\n"
+        + table_block(pd.DataFrame(rows), "tab-dekking", "Dekking van de betrouwbaarheidsintervallen in de simulatiestudie.",
+                      ["Vergelijking (ware waarde 0)", "Dekking", "Monte-Carlo-fout (procentpunt)"])
+        + "\n" + provenance(ctx.notebook, ["bench/coverage.py: run_coverage"], csv)
+    )
+
+
+def quality_block(ctx, quality: pd.DataFrame) -> str:
+    """Rows read and pupils without an index, per year."""
+    from oml.stats.disclosure import suppress_quality
+
+    quality = suppress_quality(quality, ctx.min_cell)
+    csv = ctx.pub.csv("datakwaliteit", quality.drop(columns="suppressed"))
+    ctx.pub.table("datakwaliteit", quality, ["year"], {"rows": 0, "with_index": 0, "without_index": 0, "all_items_answered": 0, "missing_answers": 0})
+    rows = [[str(r.year).capitalize(), nl_number(r.rows), nl_number(r.with_index), nl_number(r.without_index),
+             nl_number(r.all_items_answered), nl_number(r.missing_answers)] for r in quality.itertuples(index=False)]
+    return (table_block(pd.DataFrame(rows), "tab-datakwaliteit", "Datakwaliteit per jaar.",
+                        ["Jaar", "Rijen ingelezen", "Met index", "Zonder index (te weinig antwoorden)", "Alle stellingen beantwoord", "Lege antwoorden"])
+            + _legend(ctx, quality) + "\n" + provenance(ctx.notebook, ["oml.stats.index.quality_summary"], csv))
+
+
+def synthetic_block(ctx) -> str:
+    """Calibration targets of the synthetic data next to what the data at hand give."""
+    from oml.stats.distribution import agreement
+    from oml.stats.reliability import cronbach_alpha
+    from oml.data.synth import load_config
+
+    cfg = load_config()
+    t = cfg["targets"]
+    alpha = cronbach_alpha(ctx.frame, ctx.level)["alpha"]
+    tidy = [{"target": "n", "goal": cfg["n"], "tolerance": 0, "value": len(ctx.frame)},
+            {"target": "alpha", "goal": t["alpha"], "tolerance": t["alpha_tolerance"], "value": alpha}]
+    rows = [["N (Tabel 1)", nl_number(cfg["n"]), ctx.pub.number("synth_n", len(ctx.frame))]]
+    rows.append(["Cronbachs alfa", f"{nl_number(t['alpha'], 2)} ± {nl_number(t['alpha_tolerance'], 2)}",
+                 ctx.pub.number("synth_alpha", alpha, 3)])
+    for item, target in t["agree"].items():
+        share = agreement(ctx.frame, item)
+        tidy.append({"target": f"agree_{item}", "goal": target, "tolerance": t["agree_tolerance"], "value": share})
+        rows.append([f"Eens (4 of 5): {contract.item_wording(item)}", f"{nl_number(target * 100)}{PCT} ± {nl_number(t['agree_tolerance'] * 100)}",
+                     ctx.pub.number(f"synth_agree_{item}", share * 100, 1, PCT)])
+    csv = ctx.pub.csv("ijking", pd.DataFrame(tidy))
+    note = ("De gegevens van deze bouw zijn **synthetisch**." if ctx.synthetic else
+            "De gegevens van deze bouw zijn **echte** gegevens; de ijkdoelen gelden alleen voor de synthetische data.")
+    return (note + " De marges van {numref}`tab-algemeen-beeld` zijn exact overgenomen; de verdeling over de jaren, het aantal scholen en de "
+            "effectgroottes zijn aannemelijke keuzes (zie `oml/config/synthetic.toml`).\n\n"
+            + table_block(pd.DataFrame(rows), "tab-ijking", "IJkdoelen van de synthetische gegevens en de uitkomst in deze gegevens.",
+                          ["Doel", "IJkdoel", "In deze gegevens"])
+            + "\n" + provenance(ctx.notebook, ["oml.data.synth.load_config", "oml.stats.reliability.cronbach_alpha", "oml.stats.distribution.agreement"], csv))

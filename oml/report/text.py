@@ -1,0 +1,297 @@
+"""Dutch text: number formatting and the summary sentences rendered from :mod:`oml.stats.findings`."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from oml.data.contract import LABELS
+from oml.stats.findings import HIGHER, LOWER, STABLE, Findings
+
+SUPPRESSED = "•"  # shown instead of a number that rests on too few pupils
+
+
+def nl_number(value: float, decimals: int = 0) -> str:
+    """Format a number the Dutch way: thousands with a point, decimals with a comma.
+
+    Examples
+    --------
+    >>> nl_number(12161)
+    '12.161'
+    >>> nl_number(49.7903, 2)
+    '49,79'
+    >>> nl_number(-0.04, 2)
+    '−0,04'
+    >>> nl_number(float("nan"))
+    '•'
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return SUPPRESSED
+    text = f"{abs(value):,.{decimals}f}".replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
+    # A true minus sign reads better than a hyphen; "-0,00" is shown as "0,00".
+    negative = value < 0 and text.strip("0,.") != ""
+    return ("−" if negative else "") + text
+
+
+def nl_percent(value: float, decimals: int = 0) -> str:
+    """A percentage (already ×100) with a non-breaking space before %.
+
+    Examples
+    --------
+    >>> nl_percent(59.6)
+    '60\\xa0%'
+    """
+    return f"{nl_number(value, decimals)}\u00a0%"
+
+
+def nl_list(words: list[str]) -> str:
+    """Dutch enumeration: 'a, b en c'.
+
+    Examples
+    --------
+    >>> nl_list(["jongens", "meisjes"])
+    'jongens en meisjes'
+    """
+    words = list(words)
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " en " + words[-1]
+
+
+#: Noun phrases for the groups ("leerlingen in Maastricht-Heuvelland").
+GROUP_PHRASE = {
+    "totaal": "alle leerlingen",
+    "jongen": "jongens",
+    "meisje": "meisjes",
+    "mbo of lager": "leerlingen van wie de ouders hooguit mbo hebben",
+    "hbo": "leerlingen met hbo-opgeleide ouders",
+    "wo": "leerlingen met wo-opgeleide ouders",
+    "onbekend": "leerlingen van wie de opleiding van de ouders onbekend is",
+}
+
+
+def group_phrase(group: str) -> str:
+    """Noun phrase for a group.
+
+    Examples
+    --------
+    >>> group_phrase("Sittard-Geleen")
+    'leerlingen in Sittard-Geleen'
+    """
+    return GROUP_PHRASE.get(group, f"leerlingen in {group}")
+
+
+def _inline_label(group: str) -> str:
+    """A group label inside a sentence: lower case, except region names (proper nouns)."""
+    from oml.data.contract import REGIONS
+
+    label = group_label(group)
+    return label if group in REGIONS else label.lower()
+
+
+def group_label(group: str) -> str:
+    """Short display label of a group (legends, tables)."""
+    return "Alle leerlingen" if group == "totaal" else LABELS.get(group, group)
+
+
+_TOPIC = "de ervaren sociale relaties met leraren"
+_NO_DIFFERENCE = {
+    "sex": "tussen jongens en meisjes",
+    "parent_education": "naar opleidingsniveau van de ouders",
+    "region": "tussen de regio's",
+}
+_CHANGE = {HIGHER: "positiever geworden", LOWER: "minder positief geworden", STABLE: "gelijk gebleven"}
+
+
+def _untested(groups: list[str], what: str) -> str:
+    return (f"Voor {nl_list([group_phrase(g) for g in groups])} is {what} niet mogelijk, omdat het om te weinig "
+            "leerlingen gaat.")
+
+
+def _trend_sentence(f: Findings) -> str | None:
+    if not f.has_trend:
+        return None
+    span = f"tussen {f.first_year} en {f.last_year}"
+    if f.by is None:
+        if not f.trends:
+            return _untested(["totaal"], f"een vergelijking {span}")
+        t = f.trends[0]
+        return f"{_TOPIC[0].upper()}{_TOPIC[1:]} zijn {span} {_CHANGE[t.direction]}."
+    if f.all_stable:
+        who = {"sex": "Bij zowel jongens als meisjes", "parent_education": "Voor alle opleidingsniveaus van de ouders",
+               "region": "In alle regio's"}[f.by]
+        return f"{who} zijn {_TOPIC} {span} gelijk gebleven."
+    # The subject is always "de ervaren sociale relaties" (plural): "zijn".
+    parts = []
+    for direction in (HIGHER, LOWER, STABLE):
+        groups = [group_phrase(t.group) for t in f.trends if t.direction == direction]
+        if groups:
+            subject = f"{_TOPIC} {span}" if not parts else "ze"
+            parts.append(f"bij {nl_list(groups)} zijn {subject} {_CHANGE[direction]}")
+    text = ""
+    if parts:
+        text = "; ".join(parts)
+        text = f"{text[0].upper()}{text[1:]}."
+    if f.untested_trend:
+        text = (text + " " if text else "") + _untested(f.untested_trend, f"een vergelijking {span}")
+    return text
+
+
+def _difference_sentence(f: Findings) -> str:
+    if not f.differences:
+        sentence = f"In {f.last_year} verschillen {_TOPIC} niet significant {_NO_DIFFERENCE[f.by]}."
+    else:
+        clauses = [
+            f"{group_phrase(d.higher)} betere sociale relaties met leraren dan {group_phrase(d.lower)}"
+            for d in f.differences
+        ]
+        sentence = f"In {f.last_year} ervaren {nl_list(clauses)}."
+    if f.untested_between:
+        sentence += " " + _untested(f.untested_between, f"een vergelijking met de andere groepen in {f.last_year}")
+    return sentence
+
+
+def summary_sentences(f: Findings) -> list[str]:
+    """The Dutch summary sentences of one figure, rendered from its findings.
+
+    Examples
+    --------
+    >>> from oml.stats.findings import Findings, Trend
+    >>> f = Findings(None, 2023, 2025, ["totaal"], [Trend("totaal", 2023, 2025, "stable", 0.01, 0.9)])
+    >>> summary_sentences(f)
+    ['De ervaren sociale relaties met leraren zijn tussen 2023 en 2025 gelijk gebleven.']
+    """
+    sentences = [_trend_sentence(f)] if f.by is None else [_difference_sentence(f), _trend_sentence(f)]
+    return [s for s in sentences if s]
+
+
+# --------------------------------------------------------------------------- chapter texts
+BY_TITLE = {None: "jaar", "sex": "jaar en geslacht", "parent_education": "jaar en opleiding ouders", "region": "jaar en regio"}
+
+
+def figure_caption(by: str | None, level: float) -> str:
+    """Caption of a diamond figure.
+
+    Examples
+    --------
+    >>> figure_caption("sex", 0.95)
+    'Sociale relaties met leraren, naar jaar en geslacht: gecorrigeerde afwijking van het gemiddelde met 95%-betrouwbaarheidsinterval.'
+    """
+    return (f"Sociale relaties met leraren, naar {BY_TITLE[by]}: gecorrigeerde afwijking van het gemiddelde "
+            f"met {nl_number(level * 100, 0)}%-betrouwbaarheidsinterval.")
+
+
+def leeswijzer(controls: list[str], level: float) -> str:
+    """The reading guide under a diamond figure, naming that figure's controls.
+
+    Examples
+    --------
+    >>> "gecontroleerd voor geslacht, leeftijd en regio" in leeswijzer(["sex", "age", "region"], 0.95)
+    True
+    """
+    from oml.data.contract import VARIABLE_LABELS
+
+    pct = nl_number(level * 100, 0)
+    return (
+        "**Leeswijzer.** De nullijn is het gemiddelde over alle scholen en alle jaren; elke diamant laat zien "
+        f"hoeveel een jaar of groep daarvan afwijkt (in standaarddeviaties). De verticale lijnen zijn {pct}%-betrouwbaarheidsintervallen: "
+        "hoe langer de lijn, hoe onzekerder de schatting, bijvoorbeeld omdat de groep klein is of de antwoorden sterk "
+        "uiteenlopen. Overlappen twee lijnen, dan is het verschil volgens de vuistregel van de factsheet niet significant; "
+        "een sterretje markeert verschillen die in de formele toets (met Holm-correctie) wel significant zijn. "
+        f"De gemiddelden zijn gecontroleerd voor {nl_list([VARIABLE_LABELS[c] for c in controls])}."
+    )
+
+
+def diamond_alt(table: pd.DataFrame, f: Findings) -> str:
+    """Alt text of a diamond figure, derived from the numbers drawn.
+
+    Examples
+    --------
+    >>> from oml.stats.findings import Findings
+    >>> t = pd.DataFrame({"year": [2023, 2025], "group": ["totaal"] * 2, "estimate": [-0.01, 0.02]})
+    >>> diamond_alt(t, Findings(None, 2023, 2025, ["totaal"]))[:40]
+    'Diamantfiguur met per jaar (2023 tot en '
+    """
+    shown = table.dropna(subset=["estimate"])
+    groups = list(dict.fromkeys(table["group"]))
+    who = "" if f.by is None else f" voor {nl_list([_inline_label(g) for g in groups])}"
+    text = (f"Diamantfiguur met per jaar ({f.first_year} tot en met {f.last_year}){who} de gecorrigeerde afwijking "
+            f"van het gemiddelde met betrouwbaarheidsinterval. De geschatte afwijkingen liggen tussen "
+            f"{nl_number(shown['estimate'].min(), 2)} en {nl_number(shown['estimate'].max(), 2)}.")
+    if f.differences:
+        text += " Significant: " + "; ".join(f"{_inline_label(d.higher)} hoger dan {_inline_label(d.lower)} in {d.year}" for d in f.differences) + "."
+    changed = [t for t in f.trends if t.direction != STABLE]
+    if changed:
+        text += " Significante verandering: " + "; ".join(f"{_inline_label(t.group)} {_CHANGE[t.direction]}" for t in changed) + "."
+    if not f.differences and not changed:
+        text += " Geen significante verschillen."
+    return text
+
+
+def _plain(key: str, value: float, decimals: int = 0) -> str:
+    return nl_number(value, decimals)
+
+
+def chapter_paragraph(f: Findings, comparisons: pd.DataFrame, figure_ref: str, level: float, fmt=_plain) -> str:
+    """The paragraph that introduces a diamond figure, with the key contrasts and their CIs.
+
+    ``fmt(key, value, decimals)`` formats each number; a notebook passes a recorder so every
+    number shown is also written to ``numbers.json``.
+    """
+    pct = nl_number(level * 100, 0)
+    intro = {
+        None: f"{figure_ref} toont per jaar de gemiddelde indexscore voor sociale relaties met leraren.",
+        "sex": f"{figure_ref} splitst de ervaren sociale relaties met leraren uit naar geslacht.",
+        "parent_education": f"{figure_ref} laat de ervaren sociale relaties met leraren zien naar het opleidingsniveau van de ouders.",
+        "region": f"{figure_ref} splitst de ervaren sociale relaties met leraren uit naar regio.",
+    }[f.by]
+    sentences = [intro, *summary_sentences(f)]
+    fl = comparisons[comparisons["family"] == "first_last"]
+    if f.by is None and len(fl):
+        r = fl.iloc[0]
+        sentences.append(
+            f"Het verschil tussen {f.last_year} en {f.first_year} is {fmt('change', r.estimate, 2)} standaarddeviatie "
+            f"({pct}%-betrouwbaarheidsinterval {fmt('change_ci_low', r.ci_low, 2)} tot {fmt('change_ci_high', r.ci_high, 2)})."
+        )
+    if f.by is not None and f.all_stable and len(fl):
+        # Like the factsheet's remark on the slight hbo decline: name the largest movement and say it is not significant.
+        r = fl.loc[fl["estimate"].abs().idxmax()]
+        word = "stijging" if r.estimate > 0 else "daling"
+        sentences.append(
+            f"De grootste verandering tussen {f.first_year} en {f.last_year} is een {word} van {fmt('largest_change', abs(r.estimate), 2)} standaarddeviatie bij "
+            f"{group_phrase(r.group_a)}; ook die is niet significant."
+        )
+    for d in f.differences:
+        row = comparisons[(comparisons["family"] == "between")
+                          & (comparisons["group_a"].isin([d.higher, d.lower])) & (comparisons["group_b"].isin([d.higher, d.lower]))].iloc[0]
+        sign = 1 if row.group_b == d.higher else -1
+        lo, hi = sorted([sign * row.ci_low, sign * row.ci_high])
+        sentences.append(
+            f"In {d.year} scoren {group_phrase(d.higher)} {fmt('difference', d.estimate, 2)} standaarddeviatie hoger "
+            f"dan {group_phrase(d.lower)} ({pct}%-betrouwbaarheidsinterval "
+            f"{fmt('difference_ci_low', lo, 2)} tot {fmt('difference_ci_high', hi, 2)})."
+        )
+    disagree = comparisons[comparisons["disagree"]]
+    if len(disagree):
+        word = "vergelijking" if len(disagree) == 1 else "vergelijkingen"
+        sentences.append(
+            f"Let op: bij {fmt('disagree', len(disagree))} {word} geeft de vuistregel van overlappende intervallen een "
+            "ander oordeel dan de formele toets; de tekst volgt de formele toets (zie Methoden)."
+        )
+    return " ".join(sentences)
+
+
+ALPHA_RULE = ((0.9, "uitstekend"), (0.8, "goed"), (0.7, "voldoende"))
+
+
+def alpha_judgement(alpha: float) -> str:
+    """Verbal judgement of a reliability coefficient, with the rule of thumb it follows.
+
+    Examples
+    --------
+    >>> alpha_judgement(0.86)
+    'goed volgens de gangbare vuistregel (vanaf 0,90 uitstekend, vanaf 0,80 goed, vanaf 0,70 voldoende)'
+    """
+    words = next((w for bound, w in ALPHA_RULE if alpha >= bound), "matig")
+    rule = ", ".join(f"vanaf {nl_number(bound, 2)} {w}" for bound, w in ALPHA_RULE)
+    return f"{words} volgens de gangbare vuistregel ({rule})"

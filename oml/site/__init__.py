@@ -1,0 +1,1 @@
+"""Site: the build (data, notebooks, Jupyter Book)."""

@@ -1,0 +1,1 @@
+"""Statistics: index, reliability, answer distributions, adjusted means, comparisons, findings, tables, disclosure control."""

@@ -1,0 +1,256 @@
+"""Tests of the synthetic data generator: :mod:`oml.data.synth`.
+
+Every calibration target comes from ``oml/config/synthetic.toml`` via :func:`load_config`;
+the published Table 1 of the factsheet is the one independent reference typed in here.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+import pytest
+
+from oml.data.contract import AGE_RANGE, CATEGORIES, REQUIRED, item_columns, validate
+from oml.stats.index import MIN_ANSWERED_SHARE
+from oml.data.synth import SYNTHETIC_PREFIX, exact_counts, generate, is_synthetic, load_config
+
+CFG = load_config()
+
+# Reference: OML factsheet Tabel 1 ("Sociale relaties met leraren", OnderwijsMonitor Limburg 2025),
+# pupils in groep 8, 2023-2025 (see /work/shared/reference/facts.md, section 1).
+PUBLISHED_N = 12161
+PUBLISHED_TABLE_1 = {
+    "sex": {"jongen": 6055, "meisje": 6106},
+    "parent_education": {"mbo of lager": 1572, "hbo": 1917, "wo": 1061, "onbekend": 7611},
+    "region": {
+        "Noord-Limburg": 2710,
+        "Midden-Limburg": 2129,
+        "Sittard-Geleen": 1643,
+        "Maastricht-Heuvelland": 2389,
+        "Parkstad Limburg": 3290,
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    """The default synthetic dataset (config N and seed), generated once."""
+    return generate()
+
+
+def _margin(frame: pd.DataFrame, column: str) -> dict[str, int]:
+    counts = frame[column].astype(str).value_counts()
+    return {k: int(v) for k, v in counts.items()}
+
+
+def _shares(column: str) -> dict[str, float]:
+    counts = CFG["margins"][column]
+    total = sum(counts.values())
+    return {k: v / total for k, v in counts.items()}
+
+
+# --------------------------------------------------------------------------- size and margins
+def test_n_equals_config(data):
+    assert len(data) == CFG["n"]
+
+
+@pytest.mark.parametrize("column", sorted(CATEGORIES))
+def test_margins_equal_config_exactly(data, column):
+    assert _margin(data, column) == CFG["margins"][column]
+
+
+@pytest.mark.parametrize("column", sorted(CATEGORIES))
+def test_config_margins_sum_to_n(column):
+    assert sum(CFG["margins"][column].values()) == CFG["n"]
+
+
+def test_n_equals_published_table_1(data):
+    # Source: OML factsheet Tabel 1
+    assert len(data) == PUBLISHED_N
+
+
+@pytest.mark.parametrize("column", sorted(PUBLISHED_TABLE_1))
+def test_margins_equal_published_table_1(data, column):
+    # Source: OML factsheet Tabel 1
+    assert _margin(data, column) == PUBLISHED_TABLE_1[column]
+    assert sum(PUBLISHED_TABLE_1[column].values()) == PUBLISHED_N
+
+
+def test_years_are_exactly_the_config_years(data):
+    config_years = {int(y) for y in CFG["years"]}
+    assert config_years == {2023, 2024, 2025}  # the 5-point scale exists from 2023 (factsheet)
+    assert set(data["year"].dropna().astype(int)) == config_years
+
+
+def test_year_split_follows_config_shares(data):
+    shares = {int(y): s for y, s in CFG["years"].items()}
+    total = sum(shares.values())
+    counts = data["year"].astype(int).value_counts()
+    assert counts.sum() == len(data)
+    for year, share in shares.items():
+        assert abs(counts[year] - len(data) * share / total) < 1
+
+
+def test_columns_and_ids(data):
+    assert list(data.columns) == [*REQUIRED, *CFG["items"]["shares"]]
+    assert data["pupil_id"].is_unique
+    assert data["pupil_id"].str.startswith(SYNTHETIC_PREFIX).all()
+    assert data["school_id"].str.startswith(SYNTHETIC_PREFIX).all()
+
+
+# --------------------------------------------------------------------------- determinism
+def test_same_seed_gives_identical_data():
+    pd.testing.assert_frame_equal(generate(n=400, seed=11), generate(n=400, seed=11))
+
+
+def test_different_seed_gives_different_data():
+    a, b = generate(n=400, seed=11), generate(n=400, seed=12)
+    items = item_columns(a.columns)
+    assert not a.equals(b)
+    # Not only the order: the answers themselves differ.
+    assert not a[items].equals(b[items])
+
+
+def test_default_seed_is_the_config_seed():
+    pd.testing.assert_frame_equal(generate(n=300), generate(n=300, seed=CFG["seed"]))
+
+
+def test_margins_do_not_depend_on_seed():
+    a, b = generate(n=700, seed=1), generate(n=700, seed=2)
+    for column in CATEGORIES:
+        assert _margin(a, column) == _margin(b, column)
+
+
+# --------------------------------------------------------------------------- scale properties
+def test_cronbach_alpha_within_target(data):
+    targets = CFG["targets"]
+    items = item_columns(data.columns)
+    complete = data[items].dropna().astype(float)
+    # Reference: pingouin.cronbach_alpha on listwise-complete answers (independent implementation).
+    alpha, _ci = pg.cronbach_alpha(data=complete, nan_policy="listwise")
+    assert alpha == pytest.approx(targets["alpha"], abs=targets["alpha_tolerance"])
+
+
+@pytest.mark.parametrize("item", sorted(CFG["targets"]["agree"]))
+def test_agreement_within_target(data, item):
+    targets = CFG["targets"]
+    answered = data[item].dropna()
+    agree = float((answered >= 4).mean())  # 4 or 5 on the 5-point scale
+    assert agree == pytest.approx(targets["agree"][item], abs=targets["agree_tolerance"])
+
+
+def test_answers_are_on_the_five_point_scale(data):
+    items = item_columns(data.columns)
+    values = pd.unique(data[items].stack().dropna().astype(int))
+    assert set(values) == {1, 2, 3, 4, 5}
+
+
+# --------------------------------------------------------------------------- schools
+def test_schools_are_nested_in_regions(data):
+    regions_per_school = data.groupby("school_id", observed=True)["region"].nunique()
+    assert (regions_per_school == 1).all()
+
+
+def test_every_region_has_plausible_schools(data):
+    by_region = data.groupby("region", observed=True)
+    schools = by_region["school_id"].nunique()
+    assert set(schools.index) == set(CATEGORIES["region"])
+    pupils_per_school = by_region.size() / schools
+    assert ((pupils_per_school >= 20) & (pupils_per_school <= 200)).all(), pupils_per_school
+    assert (schools >= 2).all()
+
+
+def test_schools_differ_in_size(data):
+    sizes = data.groupby("school_id").size()
+    assert sizes.std() > 0
+
+
+# --------------------------------------------------------------------------- non-response
+def test_item_non_response_is_small_but_present(data):
+    items = item_columns(data.columns)
+    blank_share = float(data[items].isna().to_numpy().mean())
+    assert 0.005 < blank_share < 0.05
+
+
+def test_some_pupils_lack_enough_answers_for_an_index(data):
+    items = item_columns(data.columns)
+    answered = data[items].notna().sum(axis=1)
+    without_index = float((answered < MIN_ANSWERED_SHARE * len(items)).mean())
+    assert 0 < without_index < 0.02
+
+
+# --------------------------------------------------------------------------- contract
+def test_ages_within_contract_range(data):
+    lo, hi = AGE_RANGE
+    assert data["age"].between(lo, hi).all()
+    assert data["age"].notna().all()
+
+
+def test_config_age_limits_within_contract_range():
+    lo, hi = AGE_RANGE
+    assert lo <= CFG["age"]["min"] < CFG["age"]["max"] <= hi
+
+
+def test_generated_data_pass_the_contract(data):
+    pd.testing.assert_frame_equal(validate(data, "synthetic"), data)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 50])
+def test_tiny_datasets_pass_the_contract(n):
+    frame = generate(n=n, seed=3)
+    assert len(frame) == n
+    pd.testing.assert_frame_equal(validate(frame), frame)
+
+
+def test_is_synthetic_true_for_synthetic_data(data):
+    assert is_synthetic(data) is True
+
+
+@pytest.mark.parametrize("column", ["pupil_id", "school_id"])
+def test_is_synthetic_false_when_one_id_lacks_the_prefix(data, column):
+    frame = data.copy()
+    row = len(frame) // 3
+    frame.loc[row, column] = frame.loc[row, column].removeprefix(SYNTHETIC_PREFIX)
+    assert is_synthetic(frame) is False
+
+
+# --------------------------------------------------------------------------- scaling
+@pytest.mark.parametrize("n", [600, 1001])
+def test_margins_scale_with_n(n):
+    frame = generate(n=n, seed=5)
+    assert len(frame) == n
+    for column in CATEGORIES:
+        margin = _margin(frame, column)
+        assert sum(margin.values()) == n
+        for category, share in _shares(column).items():
+            assert abs(margin.get(category, 0) - n * share) < 1, (column, category)
+
+
+SHARE_SETS = [
+    pytest.param(CFG["margins"]["sex"], id="sex"),
+    pytest.param(CFG["margins"]["parent_education"], id="parent_education"),
+    pytest.param(CFG["margins"]["region"], id="region"),
+    pytest.param(CFG["years"], id="years"),
+    pytest.param({"a": 1, "b": 1, "c": 1}, id="equal-thirds"),
+    pytest.param({"a": 0.999, "b": 0.0005, "c": 0.0005}, id="skewed"),
+    pytest.param({"only": 3.0}, id="single"),
+]
+
+
+@pytest.mark.parametrize("shares", SHARE_SETS)
+def test_exact_counts_sums_exactly_for_many_n(shares):
+    total = sum(float(v) for v in shares.values())
+    for n in [*range(0, 300), 1234, 12161, 99999]:
+        counts = exact_counts(shares, n)
+        assert list(counts) == list(shares)
+        assert sum(counts.values()) == n, n
+        for k, c in counts.items():
+            assert c >= 0
+            # Largest remainder: every count is the floor or the ceiling of its exact quota.
+            assert abs(c - n * float(shares[k]) / total) < 1, (n, k)
+
+
+def test_exact_counts_reproduces_integer_margins():
+    for column in CATEGORIES:
+        margin = CFG["margins"][column]
+        assert exact_counts(margin, sum(margin.values())) == margin

@@ -1,0 +1,115 @@
+"""Table 1: counts and percentages against the published factsheet, and small-cell suppression."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from oml.data.contract import CATEGORIES, REGIONS
+from oml.data.synth import generate
+from oml.stats.tables import table1
+
+# Source: OML factsheet "Sociale relaties met leraren" (OnderwijsMonitor Limburg, December 2025), Tabel 1,
+# pupils 2023-2025, as transcribed in /work/shared/reference/facts.md section 1. Published, not from a run.
+PUBLISHED_N = 12161
+PUBLISHED = {
+    "jongen": (6055, 49.79),
+    "meisje": (6106, 50.21),
+    "mbo of lager": (1572, 12.93),
+    "hbo": (1917, 15.76),
+    "wo": (1061, 8.72),
+    "onbekend": (7611, 62.59),
+    "Noord-Limburg": (2710, 22.28),
+    "Midden-Limburg": (2129, 17.51),
+    "Sittard-Geleen": (1643, 13.51),
+    "Maastricht-Heuvelland": (2389, 19.64),
+    "Parkstad Limburg": (3290, 27.05),
+}
+
+
+@pytest.fixture(scope="module")
+def default_table() -> pd.DataFrame:
+    return table1(generate())
+
+
+def test_table1_equals_published_counts(default_table):
+    t = default_table.set_index("group")
+    for group, (n, percent) in PUBLISHED.items():
+        assert t.loc[group, "n"] == n
+        # the factsheet shows percentages with 2 decimals
+        assert round(t.loc[group, "percent"], 2) == pytest.approx(percent, abs=1e-9)
+        assert not t.loc[group, "suppressed"]
+    assert t.loc["totaal", "n"] == PUBLISHED_N
+    assert t.loc["totaal", "percent"] == 100.0
+
+
+def test_table1_percent_is_unrounded_share(default_table):
+    t = default_table[default_table["variable"] != "totaal"]
+    # Reference: percent = 100 n / N, and each variable's counts add up to N
+    np.testing.assert_allclose(t["percent"], 100 * t["n"] / PUBLISHED_N, rtol=0, atol=1e-12)
+    assert (t.groupby("variable")["n"].sum() == PUBLISHED_N).all()
+
+
+def test_table1_layout(default_table):
+    expected_groups = [g for cats in CATEGORIES.values() for g in cats] + ["totaal"]
+    assert default_table["group"].tolist() == expected_groups
+    assert {"variable", "group", "label", "n", "percent", "suppressed"} <= set(default_table.columns)
+
+
+# --------------------------------------------------------------------------- small cells
+def _with_regions(counts: dict, seed: int = 11) -> pd.DataFrame:
+    """A synthetic dataset whose region column has exactly ``counts`` pupils per region."""
+    n = sum(counts.values())
+    frame = generate(n=n, seed=seed)
+    values = np.repeat(list(counts), list(counts.values()))
+    frame["region"] = pd.Categorical(values, categories=list(REGIONS))
+    return frame
+
+
+SMALL = {"Noord-Limburg": 100, "Midden-Limburg": 120, "Sittard-Geleen": 5, "Maastricht-Heuvelland": 80,
+         "Parkstad Limburg": 95}
+
+
+def test_small_region_is_suppressed_with_secondary():
+    t = table1(_with_regions(SMALL)).set_index("group")
+    regions = t.loc[list(REGIONS)]
+    assert np.isnan(t.loc["Sittard-Geleen", "n"]) and np.isnan(t.loc["Sittard-Geleen", "percent"])
+    assert t.loc["Sittard-Geleen", "suppressed"]
+    hidden = regions.index[regions["suppressed"]].tolist()
+    # Secondary suppression: the next smallest region (80 pupils) is hidden too ...
+    assert hidden == ["Sittard-Geleen", "Maastricht-Heuvelland"]
+    assert regions.loc[hidden, "n"].isna().all() and regions.loc[hidden, "percent"].isna().all()
+    # ... so N minus the visible regions gives only the sum of the hidden ones (85), not the 5.
+    recoverable = t.loc["totaal", "n"] - regions["n"].sum(skipna=True)
+    assert recoverable == SMALL["Sittard-Geleen"] + SMALL["Maastricht-Heuvelland"]
+    assert len(hidden) >= 2 and recoverable >= 10
+    # Visible regions keep their counts; the other variables are untouched.
+    for region in ("Noord-Limburg", "Midden-Limburg", "Parkstad Limburg"):
+        assert t.loc[region, "n"] == SMALL[region]
+    assert not t.loc[["jongen", "meisje", "hbo", "wo"], "suppressed"].any()
+
+
+def test_two_small_regions_below_threshold_together():
+    counts = {"Noord-Limburg": 150, "Midden-Limburg": 120, "Sittard-Geleen": 4, "Maastricht-Heuvelland": 3,
+              "Parkstad Limburg": 95}
+    t = table1(_with_regions(counts)).set_index("group").loc[list(REGIONS)]
+    # 4 + 3 = 7 < 10 could still be narrowed down: the smallest visible (95) is hidden as well
+    assert t.index[t["suppressed"]].tolist() == ["Sittard-Geleen", "Maastricht-Heuvelland", "Parkstad Limburg"]
+
+
+def test_threshold_is_configurable():
+    t = table1(_with_regions(SMALL), min_cell=3).set_index("group")
+    assert not t["suppressed"].any()
+    assert t.loc["Sittard-Geleen", "n"] == 5
+    assert t.loc["Sittard-Geleen", "percent"] == pytest.approx(100 * 5 / sum(SMALL.values()), abs=1e-12)
+    strict = table1(_with_regions(SMALL), min_cell=101).set_index("group").loc[list(REGIONS)]
+    assert strict.index[strict["suppressed"]].tolist() == [
+        "Noord-Limburg", "Sittard-Geleen", "Maastricht-Heuvelland", "Parkstad Limburg"]
+
+
+def test_empty_category_is_not_published():
+    frame = generate(n=300, seed=4)
+    frame["parent_education"] = frame["parent_education"].replace({"wo": "hbo"})
+    t = table1(frame).set_index("group")
+    assert t.loc["wo", "suppressed"] and np.isnan(t.loc["wo", "n"])
+    assert t.loc[["mbo of lager", "hbo", "wo", "onbekend"], "suppressed"].sum() >= 2
