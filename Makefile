@@ -19,7 +19,7 @@ export IPYTHONDIR          := $(CURDIR)/.cache/ipython
 export XDG_CACHE_HOME      := $(CURDIR)/.cache/xdg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup book test bench clean
+.PHONY: help setup system book test bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,13 +30,26 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-input --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-setup: $(STAMP) ## Create .venv and install the pinned requirements and the oml package
+# System packages from Debian for the browser tests and the PDF checks: installed when missing
+# (as root); without root the browser tests report themselves NOT RUN instead of passing.
+SYSTEM_PACKAGES := chromium chromium-driver poppler-utils
+system: ## Install the Debian packages the browser and PDF checks need, when missing
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else \
+	  echo "WARNING: cannot install$$missing (not root or no apt-get): the browser and PDF checks will be reported NOT RUN" >&2; \
+	fi
+
+setup: $(STAMP) system ## Create .venv, install the pinned requirements, the oml package and the system packages
 
 book: $(STAMP) ## Build the site into _build/html from the default synthetic data
 	$(BIN)/oml build
 	@echo "Site: $(CURDIR)/_build/html/index.html"
 
-test: $(STAMP) ## Run the whole test suite (unit, statistics, notebooks, full strict site build)
+test: $(STAMP) system ## Run the whole test suite (unit, statistics, notebooks, full strict site build)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) ## Benchmark build and statistics speed; writes bench/results/
