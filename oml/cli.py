@@ -1,4 +1,4 @@
-"""The ``oml`` command: ``validate``, ``synth`` and ``build``.
+"""The ``oml`` command: ``validate``, ``synth``, ``build`` and ``reports``.
 
 Every expected failure (bad data, a failed notebook, a Sphinx warning) ends with a clear
 message on stderr and a non-zero exit, never a Python traceback.
@@ -55,6 +55,35 @@ def _cmd_build(args) -> int:
     return 0
 
 
+def _cmd_reports(args) -> int:
+    from oml.access.codes import AccessError
+    from oml.access.publish import publish_reports, render_reports
+    from oml.paths import ROOT
+
+    out, codes = Path(args.out), Path(args.codes)
+    site = ROOT / "_build" / "html"
+    for what, path in (("--out", out), ("--codes", codes)):
+        if path.resolve().is_relative_to(site.resolve()):
+            print(f"oml reports: {what} {path} lies inside the site ({site}); feedback reports and codes never go "
+                  "into the site: choose a folder outside it", file=sys.stderr)
+            return EXIT_INVALID
+    try:
+        documents = render_reports(args.data)
+    except NotImplementedError as err:
+        print(f"oml reports: not available in this version: {err}", file=sys.stderr)
+        return EXIT_BUILD_FAILED
+    try:
+        result = publish_reports(documents, codes, out, rotate=args.rotate or ())
+    except AccessError as err:
+        print(f"oml reports: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    # The codes themselves are never printed (logs are not private); they are in the codes file.
+    print(f"oml reports: {result.summary()}")
+    if result.created or result.rotated:
+        print(f"oml reports: new codes are in {codes}; send each school and board its own code")
+    return 0
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -81,6 +110,14 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--force", action="store_true", help="re-execute every notebook, ignoring the cache")
     b.add_argument("--jobs", type=int, default=None, help="notebooks executed in parallel (default: cores)")
     b.set_defaults(func=_cmd_build)
+
+    r = sub.add_parser("reports", help="write the encrypted school and board feedback reports into a folder")
+    r.add_argument("--data", default=None, help="data file (default: the synthetic dataset)")
+    r.add_argument("--codes", required=True, help="private codes file kind,id,code (created or extended as needed)")
+    r.add_argument("--out", required=True, help="folder for index.html and the encrypted reports (outside the site)")
+    r.add_argument("--rotate", action="append", metavar="ID", default=[],
+                   help="give this school or board (ID or kind:ID) a new code; repeatable")
+    r.set_defaults(func=_cmd_reports)
     return p
 
 
