@@ -34,3 +34,10 @@ def set_cache_environment(root: Path = ROOT) -> None:
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, str(value))
+
+#: Feedback reports demo (synthetic data only): the committed demo codes file (its salt file beside it,
+#: see oml.access.codes.salts_path), and the site folder the demo reports go to (``_build/html/terugkoppeling``).
+DEMO_CODES = ROOT / "book" / "terugkoppeling" / "demo-codes.csv"
+SITE_REPORTS = "terugkoppeling"
+#: Private key cache of the demo build (never inside _build/html).
+DEMO_KEY_CACHE = ROOT / "_build" / "cache" / "access-demo-keys.json"

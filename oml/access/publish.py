@@ -46,6 +46,12 @@ _REPORT_TEXT = dict(
 )
 
 
+#: Shown on the index and report pages of a synthetic build (the demo on the public site), as on every site page.
+SYNTHETIC_NOTICE = ('<div class="oml-synthetic-banner" role="note">Let op: deze rapporten horen bij verzonnen scholen en '
+                    'besturen en zijn berekend uit <strong>synthetische</strong> gegevens. Het zijn <strong>geen '
+                    'resultaten van de OnderwijsMonitor Limburg</strong>.</div>\n')
+
+
 def _script() -> str:
     js = (TEMPLATES / "access.js").read_text(encoding="utf-8")
     for name, value in {
@@ -56,18 +62,22 @@ def _script() -> str:
     return js
 
 
-def _page(mode: str, text: dict, payload: str = "") -> str:
+def _page(mode: str, text: dict, payload: str = "", synthetic: bool = False) -> str:
     html = (TEMPLATES / "page.html").read_text(encoding="utf-8")
+    html = html.replace("@@NOTICE@@", SYNTHETIC_NOTICE if synthetic else "")
     # Order matters: the payload and script go in last, so no placeholder text inside them is ever replaced.
     for name, value in (("TITLE", text["title"]), ("HEADING", text["heading"]), ("INTRO", text["intro"]),
-                        ("MODE", mode), ("CSS", (TEMPLATES / "access.css").read_text(encoding="utf-8"))):
+                        ("MODE", mode), ("LENGTH", str(codes_mod.LENGTH)), ("GROUP_SIZE", str(codes_mod.GROUP_SIZE)),
+                        ("CSS", (TEMPLATES / "access.css").read_text(encoding="utf-8"))):
         html = html.replace(f"@@{name}@@", value)
     html = html.replace("@@PAYLOAD@@", payload)
     return html.replace("@@JS@@", _script())
 
 
-def index_page() -> str:
+def index_page(synthetic: bool = False) -> str:
     """The page where a reader types a code; the same for every build (it reveals nothing of the reports).
+
+    ``synthetic`` adds the notice that the reports are computed from synthetic data.
 
     Example
     -------
@@ -75,10 +85,10 @@ def index_page() -> str:
     >>> '<html lang="nl">' in page and 'for="oml-code"' in page and 'role="alert"' in page
     True
     """
-    return _page("index", _INDEX_TEXT)
+    return _page("index", _INDEX_TEXT, synthetic=synthetic)
 
 
-def report_page(blob: bytes) -> str:
+def report_page(blob: bytes, synthetic: bool = False) -> str:
     """A self-contained encrypted report page: the blob (base64) plus the same code form and script.
 
     Opened directly, it asks for its code and decrypts itself; the index page fetches it and reads the blob.
@@ -91,7 +101,7 @@ def report_page(blob: bytes) -> str:
     """
     payload = ('<script id="oml-report" type="application/octet-stream">'
                f"{base64.b64encode(blob).decode('ascii')}</script>\n")
-    return _page("embedded", _REPORT_TEXT, payload)
+    return _page("embedded", _REPORT_TEXT, payload, synthetic)
 
 
 def key_cache_path(codes_path: Path) -> Path:
@@ -179,7 +189,7 @@ def derive_keys(requests: dict[Key, tuple[str, bytes]], iterations: int, cache_p
 
 def publish_reports(documents: dict[Key, str], codes_path: Path, out_dir: Path, *, rotate=(),
                     iterations: int = ITERATIONS, key_cache: Path | None = None, jobs: int | None = None,
-                    create_codes: bool = True) -> PublishResult:
+                    create_codes: bool = True, synthetic: bool = False) -> PublishResult:
     """Encrypt every report and write the published folder.
 
     Parameters
@@ -202,6 +212,8 @@ def publish_reports(documents: dict[Key, str], codes_path: Path, out_dir: Path, 
         Threads for key derivation (default: all cores).
     create_codes : bool
         False for a committed codes file that the build must not change (a report without a code is an error).
+    synthetic : bool
+        Show the synthetic-data notice (class ``oml-synthetic-banner``) on the index and the report pages.
 
     Returns
     -------
@@ -233,14 +245,14 @@ def publish_reports(documents: dict[Key, str], codes_path: Path, out_dir: Path, 
     requests = {entry: (book.codes[entry], book.salts[entry]) for entry in documents}
     keys, derived, derive_seconds = derive_keys(requests, iterations, key_cache, jobs)
 
-    pages: dict[str, str] = {INDEX: index_page()}
+    pages: dict[str, str] = {INDEX: index_page(synthetic)}
     files: dict[Key, str] = {}
     for entry in sorted(documents):
         code, salt = requests[entry]
         name = f"{locator(code)}.html"
         if name in pages:  # two codes with one 128-bit locator: never expected, never silently overwritten
             raise AccessError(f"two reports would share the file {name}; rotate one of their codes")
-        pages[name] = report_page(encrypt(documents[entry], keys[entry], salt, iterations))
+        pages[name] = report_page(encrypt(documents[entry], keys[entry], salt, iterations), synthetic)
         files[entry] = name
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -267,3 +279,35 @@ def render_reports(data=None, **options) -> dict[Key, str]:
     """
     raise NotImplementedError("the school and board report content (oml.report.feedback) is not wired into "
                               "oml.access.publish.render_reports yet")
+
+
+def publish_site_demo(documents: dict[Key, str], html_dir: Path, *, synthetic: bool, root: Path | None = None,
+                      jobs: int | None = None) -> PublishResult:
+    """The demo on the public site: the synthetic reports into ``html_dir/terugkoppeling/``.
+
+    Uses the committed demo codes file (``oml.paths.DEMO_CODES``) and a key cache under ``_build/cache``.
+    Real data never reach the site: with ``synthetic=False``, or any id that is not a synthetic ``SYN-`` id,
+    this refuses before writing anything.
+
+    Parameters
+    ----------
+    documents : dict
+        ``{(kind, id): html}`` of the synthetic data.
+    html_dir : Path
+        The site folder being built (the staging copy of ``_build/html``).
+    synthetic : bool
+        Whether the build's data are synthetic (the build info's flag).
+    root : Path, optional
+        Project root (default ``oml.paths.ROOT``), for builds in a copy of the project.
+    """
+    from oml import paths
+    from oml.data.synth import SYNTHETIC_PREFIX
+
+    root = Path(root) if root is not None else paths.ROOT
+    real = sorted(f"{kind}:{id_}" for kind, id_ in documents if not str(id_).startswith(SYNTHETIC_PREFIX))
+    if not synthetic or real:
+        raise AccessError("feedback reports of real data never go into the site; use `oml reports --out FOLDER`"
+                          + (f" (not synthetic: {', '.join(real[:5])})" if real else ""))
+    return publish_reports(documents, root / paths.DEMO_CODES.relative_to(paths.ROOT),
+                           Path(html_dir) / paths.SITE_REPORTS,
+                           key_cache=root / paths.DEMO_KEY_CACHE.relative_to(paths.ROOT), jobs=jobs, synthetic=True)

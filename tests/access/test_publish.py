@@ -139,3 +139,17 @@ def test_bad_documents_are_refused_by_name(tmp_path):
         publish_reports({("school", "A"): " "}, tmp_path / "C.csv", tmp_path / "out")
     with pytest.raises(AccessError, match="at least 600,000 PBKDF2 iterations"):
         publish_reports(documents(), tmp_path / "C.csv", tmp_path / "out", iterations=1000)
+
+
+def test_pages_are_complete_and_show_the_synthetic_notice_only_when_asked():
+    from oml.access.codes import ALPHABET
+    from oml.access.publish import index_page, report_page
+
+    for page in (index_page(), report_page(b"OMLR"), index_page(True), report_page(b"OMLR", True)):
+        assert "@@" not in page
+    notice = 'class="oml-synthetic-banner"'
+    assert notice in index_page(True) and notice in report_page(b"x", True)
+    assert notice not in index_page() and notice not in report_page(b"x")
+    # The reader's hint on allowed symbols matches the alphabet: digits 2-9, letters without I, L, O, U.
+    assert "de cijfers 2 tot en met 9 en hoofdletters (geen I, L, O of U)" in index_page()
+    assert ALPHABET == "23456789" + "".join(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in "ILOU")

@@ -15,7 +15,7 @@
   var MIN_ITERATIONS = @@MIN_ITERATIONS@@;
   var HEADER = 25, NONCE = 12, TAG = 16;
   var MESSAGES = {
-    format: "Deze code is niet volledig of bevat een teken dat niet in toegangscodes voorkomt. Een code heeft 20 tekens: de cijfers 2 tot en met 9 en hoofdletters (geen I, L, O of U).",
+    format: "Deze code is niet volledig of bevat een teken dat niet in toegangscodes voorkomt. Een code heeft " + LENGTH + " tekens: de cijfers 2 tot en met 9 en hoofdletters (geen I, L, O of U).",
     wrong: "Deze code opent geen rapport. Controleer de code en probeer het opnieuw.",
     offline: "Het rapport kon niet worden geladen. Open deze pagina via de website (niet als los bestand op uw computer) en probeer het opnieuw.",
     nocrypto: "Deze browser kan het rapport niet openen. Gebruik een recente browser en open de pagina via een beveiligde verbinding (https).",
