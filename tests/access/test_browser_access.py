@@ -23,7 +23,7 @@ OPEN_TIMEOUT = 30  # seconds: PBKDF2 in the browser takes about a second on the 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
-    publish_reports(documents(), tmp / "private" / "CODES.csv", tmp / "site")
+    publish_reports(documents(), tmp / "private" / "CODES.csv", tmp / "site", synthetic=True)
     codes = read_codes(tmp / "private" / "CODES.csv")
     assert WRONG_CODE.replace("-", "") not in codes.values()
     with serve(tmp / "site") as url:
@@ -134,12 +134,14 @@ def test_index_page_is_accessible_by_structure(driver, published):
     url, _ = published
     driver.get(f"{url}/index.html")
     assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "nl"
+    assert "synthetische" in driver.find_element(By.CLASS_NAME, "oml-synthetic-banner").text
     field = driver.find_element(By.ID, "oml-code")
     label = driver.find_element(By.CSS_SELECTOR, "label[for='oml-code']")
     assert label.text == "Toegangscode"
     assert "oml-error" in field.get_attribute("aria-describedby")
-    # Visible focus: tabbing to the field draws an outline.
-    driver.find_element(By.TAG_NAME, "body").click()
+    # Visible focus: from a freshly loaded page, Tab reaches the field first and draws an outline.
+    driver.get(f"{url}/index.html")
+    field = driver.find_element(By.ID, "oml-code")
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.common.action_chains import ActionChains
 
