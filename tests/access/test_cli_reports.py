@@ -64,3 +64,29 @@ def test_reports_never_go_into_the_site(tmp_path, samples, capsys):
     assert main(["reports", "--codes", str(tmp_path / "C.csv"), "--out", str(inside)]) == EXIT_INVALID
     assert "never go into the site" in capsys.readouterr().err
     assert not inside.exists()
+
+
+@pytest.mark.slow
+def test_render_reports_gives_one_document_per_school_and_board(tmp_path):
+    """With the report content present: every school and board of a small synthetic dataset gets a document,
+    and ``oml reports`` publishes them. Without it (an older version), a clear NotImplementedError."""
+    from oml.data.io import save
+    from oml.data.synth import generate
+
+    frame = generate(n=1500, seed=3)
+    data = tmp_path / "small.parquet"
+    save(frame, data)
+    try:
+        import oml.report.feedback  # noqa: F401
+    except ImportError:
+        with pytest.raises(NotImplementedError, match="oml.report.feedback"):
+            publish.render_reports(data)
+        return
+    docs = publish.render_reports(data)
+    expected = {("school", s) for s in frame["school_id"].astype(str).unique()}
+    if "board_id" in frame.columns:
+        expected |= {("board", b) for b in frame["board_id"].dropna().astype(str).unique()}
+    assert set(docs) == expected
+    assert all(d.lstrip().startswith("<!DOCTYPE html>") for d in docs.values())
+    assert main(["reports", "--data", str(data), "--codes", str(tmp_path / "C.csv"), "--out", str(tmp_path / "out")]) == 0
+    assert len(list((tmp_path / "out").glob("*.html"))) == len(expected) + 1
