@@ -257,7 +257,8 @@ def publish_reports(documents: dict[Key, str], codes_path: Path, out_dir: Path, 
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = removed = 0
-    for name, text in pages.items():
+    # Written in file-name order, not school order: timestamps (Last-Modified) must not hint at the school list.
+    for name, text in sorted(pages.items()):
         path = out_dir / name
         data = text.encode("utf-8")
         if not path.exists() or path.read_bytes() != data:  # unchanged files keep their timestamps

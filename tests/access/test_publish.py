@@ -153,3 +153,19 @@ def test_pages_are_complete_and_show_the_synthetic_notice_only_when_asked():
     # The reader's hint on allowed symbols matches the alphabet: digits 2-9, letters without I, L, O, U.
     assert "de cijfers 2 tot en met 9 en hoofdletters (geen I, L, O of U)" in index_page()
     assert ALPHABET == "23456789" + "".join(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in "ILOU")
+
+
+def test_files_are_written_in_name_order_not_school_order(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    order = []
+    real_write = Path.write_bytes
+
+    def spy(self, data):
+        order.append(self.name)
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", spy)
+    publish_reports(documents(), tmp_path / "CODES.csv", tmp_path / "out")
+    reports = [n for n in order if n != "index.html"]
+    assert len(reports) == len(SAMPLES) and reports == sorted(reports)
