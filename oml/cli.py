@@ -58,6 +58,7 @@ def _cmd_build(args) -> int:
 def _cmd_reports(args) -> int:
     from oml.access.codes import AccessError
     from oml.access.publish import publish_reports, render_reports
+    from oml.data.synth import SYNTHETIC_PREFIX
     from oml.paths import ROOT
 
     out, codes = Path(args.out), Path(args.codes)
@@ -73,7 +74,9 @@ def _cmd_reports(args) -> int:
         print(f"oml reports: not available in this version: {err}", file=sys.stderr)
         return EXIT_BUILD_FAILED
     try:
-        result = publish_reports(documents, codes, out, rotate=args.rotate or ())
+        # Synthetic ids (SYN-) mark synthetic data in any format: then the pages carry the synthetic notice.
+        synthetic = bool(documents) and all(str(id_).startswith(SYNTHETIC_PREFIX) for _, id_ in documents)
+        result = publish_reports(documents, codes, out, rotate=args.rotate or (), synthetic=synthetic)
     except AccessError as err:
         print(f"oml reports: {err}", file=sys.stderr)
         return EXIT_INVALID

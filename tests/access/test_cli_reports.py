@@ -34,6 +34,7 @@ def test_reports_writes_the_folder_and_the_codes_file(tmp_path, samples, capsys)
     codes = read_codes(codes_path)
     assert set(codes) == {s[:2] for s in SAMPLES}
     assert sorted(p.name for p in out.iterdir()) == sorted(["index.html"] + [f"{locator(c)}.html" for c in codes.values()])
+    assert 'class="oml-synthetic-banner"' in (out / "index.html").read_text()  # SYN- ids: synthetic notice
     printed = capsys.readouterr().out
     assert f"{len(SAMPLES)} reports" in printed and f"{len(SAMPLES)} new codes" in printed
     assert not any(display(c) in printed or c in printed for c in codes.values())  # logs never show codes
