@@ -345,3 +345,27 @@ def publish_site_demo(documents: dict[Key, str], html_dir: Path, *, synthetic: b
     return publish_reports(documents, root / paths.DEMO_CODES.relative_to(paths.ROOT),
                            Path(html_dir) / paths.SITE_REPORTS,
                            key_cache=root / paths.DEMO_KEY_CACHE.relative_to(paths.ROOT), jobs=jobs, synthetic=True)
+
+
+def clear_site_reports(html_dir: Path) -> bool:
+    """Remove the demo reports folder from a site being built (a build on real data); True if there was one.
+
+    A site built from real data never carries feedback reports, not even the demo's from an earlier build.
+
+    Example
+    -------
+    >>> import tempfile, pathlib
+    >>> html = pathlib.Path(tempfile.mkdtemp())
+    >>> (html / "terugkoppeling").mkdir()
+    >>> clear_site_reports(html), clear_site_reports(html)
+    (True, False)
+    """
+    import shutil
+
+    from oml import paths
+
+    folder = Path(html_dir) / paths.SITE_REPORTS
+    if folder.exists():
+        shutil.rmtree(folder)
+        return True
+    return False
