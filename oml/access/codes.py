@@ -86,7 +86,8 @@ def normalise(text: str) -> str:
     >>> normalise(" k7qm 2xpd-9htr_wa4e.nb6c ")
     'K7QM2XPD9HTRWA4ENB6C'
     """
-    compact = "".join(ch for ch in str(text).upper() if ch not in SEPARATORS)
+    # Any whitespace (also a pasted non-breaking space) counts as a separator, as in the browser's \s.
+    compact = "".join(ch for ch in str(text).upper() if not ch.isspace() and ch not in SEPARATORS)
     bad = sorted({ch for ch in compact if ch not in ALPHABET})
     if bad:
         raise AccessError(f"a code uses only {ALPHABET}; found {', '.join(repr(c) for c in bad)}")

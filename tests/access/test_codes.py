@@ -34,7 +34,7 @@ def test_new_codes_are_grouped_random_and_use_the_whole_alphabet():
 
 
 @pytest.mark.parametrize("typed", ["k7qm2xpd9htrwa4enb6c", " K7QM 2XPD 9HTR WA4E NB6C ", "k7qm-2xpd-9htr-wa4e-nb6c",
-                                   "K7QM_2XPD.9HTR\u2013WA4E NB6C"])
+                                   "K7QM_2XPD.9HTR\u2013WA4E\u00a0NB6C\n"])
 def test_normalise_ignores_case_spaces_and_dashes(typed):
     assert normalise(typed) == "K7QM2XPD9HTRWA4ENB6C"
     assert display(typed) == "K7QM-2XPD-9HTR-WA4E-NB6C"
