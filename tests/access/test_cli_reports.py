@@ -5,6 +5,8 @@ the command's own work (codes, encryption, folder) is what is tested.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import oml.access.publish as publish
@@ -77,12 +79,17 @@ def test_render_reports_gives_one_document_per_school_and_board(tmp_path):
     frame = generate(n=1500, seed=3)
     data = tmp_path / "small.parquet"
     save(frame, data)
+    import oml
+
     try:
-        import oml.report.feedback  # noqa: F401
+        import oml.report.feedback as feedback
     except ImportError:
         with pytest.raises(NotImplementedError, match="oml.report.feedback"):
             publish.render_reports(data)
         return
+    if Path(feedback.__file__).resolve().parents[2] != Path(oml.__file__).resolve().parent.parent:
+        # A shared editable venv can resolve the module from another checkout of the project.
+        pytest.skip("NOT RUN: oml.report.feedback comes from another checkout than oml")
     docs = publish.render_reports(data)
     expected = {("school", s) for s in frame["school_id"].astype(str).unique()}
     if "board_id" in frame.columns:
