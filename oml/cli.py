@@ -9,17 +9,20 @@ import argparse
 import sys
 from pathlib import Path
 
-from oml.data.contract import DataValidationError
-
 EXIT_INVALID = 2
 EXIT_BUILD_FAILED = 3
 
 
 def _cmd_validate(args) -> int:
+    from oml.data.contract import DataValidationError
     from oml.data.io import load
     from oml.data.synth import is_synthetic
 
-    frame = load(args.path)
+    try:
+        frame = load(args.path)
+    except DataValidationError as err:
+        print(err.report(), file=sys.stderr)
+        return EXIT_INVALID
     kind = "synthetic" if is_synthetic(frame) else "real"
     years = sorted(frame["year"].unique().tolist())
     items = [c for c in frame.columns if c.startswith("item_")]
@@ -48,7 +51,7 @@ def _cmd_build(args) -> int:
     from oml.site.build import BuildError, build
 
     try:
-        build(data=args.data, force=args.force, jobs=args.jobs)
+        build(data=args.data, force=args.force, jobs=args.jobs, timeout=args.timeout)
     except BuildError as err:
         print(f"oml build: FAILED: {err}", file=sys.stderr)
         return EXIT_BUILD_FAILED
@@ -59,6 +62,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {value:g}")
     return value
 
 
@@ -80,6 +90,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--data", default=None, help="data file (default: the synthetic dataset)")
     b.add_argument("--force", action="store_true", help="re-execute every notebook, ignoring the cache")
     b.add_argument("--jobs", type=int, default=None, help="notebooks executed in parallel (default: cores)")
+    b.add_argument("--timeout", type=_positive_float, default=None,
+                   help="seconds a notebook may run before it is stopped (default: [build] timeout in runs.toml)")
     b.set_defaults(func=_cmd_build)
     return p
 
@@ -91,9 +103,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except DataValidationError as err:
-        print(err.report(), file=sys.stderr)
-        return EXIT_INVALID
     except OSError as err:  # e.g. an output folder that is a file: a message, not a traceback
         print(f"oml {args.command}: {err.strerror or err}: {err.filename or ''}", file=sys.stderr)
         return EXIT_INVALID

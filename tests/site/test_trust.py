@@ -82,7 +82,7 @@ def _broken_build_leaves_previous_site(site, path, edit, expected: list[str]) ->
 def test_failed_notebook_leaves_previous_site(site):
     _broken_build_leaves_previous_site(
         site, site / "notebooks" / "resultaten.ipynb",
-        lambda text: text.replace("results = results.breakdowns(", "raise RuntimeError('stop here')\\nresults = results.breakdowns("),
+        lambda text: text.replace("results = breakdowns(", "raise RuntimeError('stop here')\\nresults = breakdowns("),
         ["resultaten", "stop here"])
 
 
