@@ -270,7 +270,9 @@ def prepare_data(data: str | None, build_dir: Path, groups: list[str], engine_fa
     else:
         path = Path(data).resolve()
         if not path.is_file():
-            raise BuildError(f"{data}: no such data file; the site was not changed.")
+            # The same words as `oml validate` (oml.data.io), without starting the engine.
+            what = "is a folder, not a data file" if path.is_dir() else "file does not exist"
+            raise BuildError(f"invalid input data; the site was not changed.\n{data}: {what}")
     sha = "" if generate else file_sha256(path)
     # Validation is skipped only for the very same bytes checked by the very same code.
     key = hashlib.sha256(json.dumps([sha, code_fingerprint(root), sorted(groups)]).encode()).hexdigest()[:32]
