@@ -341,8 +341,9 @@ def _test(grads, params, cov, a: int, b: int, z: float) -> dict:
 def _compare(table: pd.DataFrame, grads, params, cov, level: float, years: list[int], groups: list[str]) -> pd.DataFrame:
     """Unit minus reference per shown year and over the period; the unit's last minus first shown year.
 
-    Families, Holm-adjusted within each: ``limburg`` and ``region`` (one test per year),
-    ``period`` (unit vs each reference over the period), ``first_last`` (one test).
+    Families, Holm-adjusted within each: ``limburg`` and ``region`` (one test per year, per
+    reference), ``period`` (one test per reference: each is its own question, and its sentence
+    shows its interval, which must agree with the test), ``first_last`` (one test).
     ``estimate`` is ``group_a`` minus ``group_b`` (the unit minus the reference; later minus earlier).
     """
     z = norm.ppf(0.5 + level / 2)
@@ -367,7 +368,8 @@ def _compare(table: pd.DataFrame, grads, params, cov, level: float, years: list[
         add("period", UNIT, PERIOD, ref, PERIOD)
     out = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("p_holm", "significant")])
     out["p_holm"] = np.nan
-    for _, part in out.groupby("family", sort=False):
+    # A family is one question asked of several cells: per year against one reference.
+    for _, part in out.groupby(["family", "group_b"], sort=False):
         out.loc[part.index, "p_holm"] = holm(part["p"].to_numpy())
     out["significant"] = out["p_holm"] < 1 - level
     return out[COLUMNS]
@@ -460,6 +462,24 @@ def answer_shares(frame: pd.DataFrame, min_cell: int = MIN_CELL) -> pd.DataFrame
     out["percent"] = out["percent"].where(~out["suppressed"])
     out["n"] = out["n"].astype("float64").where(out["n"] >= min_cell)
     return out
+
+
+def report_units(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every report to make: one per school, and one per board when the data have ``board_id``.
+
+    Returns ``kind, unit`` (schools first, each in id order). A school below the threshold gets
+    a report too: it says so and shows only its region and Limburg.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"school_id": ["s2", "s1", "s2"], "board_id": ["B", "B", "B"]})
+    >>> report_units(df).values.tolist()
+    [['school', 's1'], ['school', 's2'], ['board', 'B']]
+    """
+    rows = [("school", s) for s in sorted(frame["school_id"].astype(str).unique())]
+    if "board_id" in frame:
+        rows += [("board", b) for b in sorted(frame["board_id"].dropna().astype(str).unique())]
+    return pd.DataFrame(rows, columns=["kind", "unit"])
 
 
 def board_schools(frame: pd.DataFrame, board: str, min_cell: int = MIN_CELL) -> pd.DataFrame:

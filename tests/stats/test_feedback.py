@@ -86,7 +86,7 @@ def test_comparisons_match_statsmodels_and_holm(small):
     um = fb.adjusted_unit_means(small, "school", unit, min_cell=MIN_CELL)
     ref = _reference(small, "school", unit)
     c = um.comparisons
-    for family, part in c.groupby("family"):
+    for (family, _), part in c.groupby(["family", "group_b"]):
         p_ref = []
         for r in part.itertuples(index=False):
             d = ref["means"][(str(r.year_a), r.group_a)][2] - ref["means"][(str(r.year_b), r.group_b)][2]
@@ -94,10 +94,14 @@ def test_comparisons_match_statsmodels_and_holm(small):
             assert r.estimate == pytest.approx(est, abs=1e-10)
             assert r.se == pytest.approx(se, rel=1e-8)
             p_ref.append(2 * norm.sf(abs(est / se)))
-        # Reference: statsmodels multipletests(method="holm") within each family.
+        # Reference: statsmodels multipletests(method="holm") within each family (one reference each).
         np.testing.assert_allclose(part["p_holm"], multipletests(p_ref, method="holm")[1], rtol=1e-10)
     assert set(c["family"]) == {"limburg", "region", "first_last", "period"}
     assert (c["group_a"] == "unit").all()
+    # One test per period question: its interval and its verdict agree.
+    period = c[c["family"] == "period"]
+    assert (period["p_holm"] == period["p"]).all()
+    assert (period["significant"] == ((period["ci_low"] > 0) | (period["ci_high"] < 0))).all()
 
 
 def test_unit_standard_error_reflects_its_pupils_not_one_cluster(small):
