@@ -155,8 +155,10 @@ def prepare(frame: pd.DataFrame) -> Prepared:
     """The model's shared arrays for ``frame`` (cached per frame object for the life of the process)."""
     import weakref
 
+    # Same object, same length, same index values: an in-place change of the data is not served stale.
+    stamp = (len(frame), float(np.nansum(frame["index"].to_numpy(dtype=float))))
     hit = _PREPARED.get(id(frame))
-    if hit is not None and hit[0]() is frame and hit[2] == len(frame):
+    if hit is not None and hit[0]() is frame and hit[2] == stamp:
         return hit[1]
     keep = frame["index"].notna().to_numpy()
     data = frame.loc[keep]
@@ -184,7 +186,7 @@ def prepare(frame: pd.DataFrame) -> Prepared:
     )
     try:
         _PREPARED.clear()  # one dataset at a time: a build holds one
-        _PREPARED[id(frame)] = (weakref.ref(frame), prepared, len(frame))
+        _PREPARED[id(frame)] = (weakref.ref(frame), prepared, stamp)
     except TypeError:  # an object without weak references: just do not cache
         pass
     return prepared

@@ -248,3 +248,12 @@ def test_unknown_unit_and_missing_board_column_are_clear_errors(small):
         fb.adjusted_unit_means(small.drop(columns="board_id"), "board", "X")
     with pytest.raises(ValueError, match=r"kind must be one of"):
         fb.unit_mask(small, "klas", "X")
+
+
+def test_prepared_arrays_follow_an_in_place_change(small):
+    data = small.copy()
+    unit = _school(data)
+    before = fb.adjusted_unit_means(data, "school", unit).period("unit").estimate
+    data.loc[data["school_id"] == unit, "index"] += 0.5  # same object, changed in place
+    after = fb.adjusted_unit_means(data, "school", unit).period("unit").estimate
+    assert after - before == pytest.approx(0.5, abs=1e-9)
