@@ -289,7 +289,7 @@ def validate(raw: pd.DataFrame, source: str = "data") -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Columns :data:`REQUIRED` then the items; ``year`` and items ``Int64``, ``age``
+        Columns :data:`REQUIRED`, the :data:`OPTIONAL` columns present (``string``), then the items; ``year`` and items ``Int64``, ``age``
         float, the categories as ``Categorical`` with the contract's category order. Same rows, same order.
 
     Raises
