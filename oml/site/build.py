@@ -62,6 +62,12 @@ class Run:
     part: str | None = None
     #: The value of ``for_each`` this run was expanded for.
     value: str | None = None
+    #: The template parameter that gets the value (default: the column's name).
+    parameter: str | None = None
+    #: A private run (a school's or board's feedback report): never a page of the book.
+    private: bool = False
+    #: Expand also for values under ``min_cell`` (a feedback report says itself that it is too small).
+    keep_small: bool = False
 
 
 @dataclass
@@ -91,7 +97,8 @@ def load_config(config: Path = paths.RUNS_CONFIG) -> tuple[list[Run], Settings]:
         if missing:
             problems.append(f"run {i}: missing {', '.join(missing)}")
             continue
-        unknown = sorted(set(r) - {"template", "page", "title", "parameters", "inputs", "for_each", "part"})
+        unknown = sorted(set(r) - {"template", "page", "title", "parameters", "inputs", "for_each", "part", "parameter",
+                                   "private", "keep_small"})
         if unknown:
             problems.append(f"run {i} ({r['page']}): unknown key(s) {', '.join(unknown)}")
         for_each = r.get("for_each")
@@ -99,7 +106,8 @@ def load_config(config: Path = paths.RUNS_CONFIG) -> tuple[list[Run], Settings]:
             problems.append(f"run {i} ({r['page']}): a run with for_each needs '{{slug}}' in its page and "
                             f"'{{value}}' in its title")
         runs.append(Run(r["template"], r["page"], r["title"], {**defaults, **r.get("parameters", {})},
-                        list(r.get("inputs", [])), for_each, r.get("part")))
+                        list(r.get("inputs", [])), for_each, r.get("part"), None, r.get("parameter"),
+                        bool(r.get("private", False)), bool(r.get("keep_small", False))))
     pages = [r.page for r in runs]
     problems += [f"page '{p}' appears more than once" for p in sorted({p for p in pages if pages.count(p) > 1})]
     if not runs and not problems:
@@ -170,15 +178,15 @@ def expand_runs(runs: list[Run], groups: dict[str, dict[str, int]]) -> tuple[lis
         if run.for_each is None:
             out.append(run)
             continue
-        values = groups.get(run.for_each, {})
+        values = groups.get(run.for_each) or {}
         min_cell = int(run.parameters.get("min_cell", 0))
         for value in sorted(values):
-            if values[value] < min_cell:
+            if values[value] < min_cell and not run.keep_small:
                 left.append(LeftOut(run.part, run.for_each, value, f"minder dan {min_cell} leerlingen"))
                 continue
             out.append(replace(run, page=run.page.replace("{slug}", slug(value)),
                                title=run.title.replace("{value}", value),
-                               parameters={**run.parameters, run.for_each: value}, value=value))
+                               parameters={**run.parameters, run.parameter or run.for_each: value}, value=value))
     pages = [r.page for r in out]
     clash = sorted({p for p in pages if pages.count(p) > 1})
     if clash:
@@ -433,11 +441,12 @@ def _sync(src: Path, dst: Path) -> int:
 
 def run_notebooks(runs: list[Run], data_path: Path, data_sha: str, build_dir: Path, force: bool,
                   jobs: int | None, root: Path = paths.ROOT, engine: EngineClient | None = None,
-                  timeout: float = DEFAULT_TIMEOUT) -> dict:
+                  timeout: float = DEFAULT_TIMEOUT, publish: bool = True) -> dict:
     """Stage 2: execute stale runs in parallel in the warm engine, reuse the others; returns timing and counts.
 
     ``engine`` is the build's engine, which may already hold the validated data; without one, a
     new engine is started (and the notebooks read the data themselves) only if something is stale.
+    With ``publish=False`` (private runs: feedback reports) nothing is copied into the book.
     """
     code = code_fingerprint(root)
     cache = build_dir / "cache"
@@ -479,6 +488,10 @@ def run_notebooks(runs: list[Run], data_path: Path, data_sha: str, build_dir: Pa
                 engine.close()
     if failures:
         raise BuildError("; ".join(sorted(failures)) + ". The site was not changed.")
+    if not publish:
+        return {"executed": len(todo), "reused": len(reused), "seconds": time.perf_counter() - start,
+                "files_written": 0, "executed_pages": sorted(run.page for run, _, _ in todo),
+                "reused_pages": sorted(run.page for run in reused)}
     generated = root / "book" / GENERATED
     # Pages no longer in the config would linger in the book: remove them.
     keep = {r.page for r in runs}
@@ -649,9 +662,12 @@ class _LazyPrepared:
 
     def __init__(self, engine: EngineClient, path: Path, groups: list[str]):
         self.engine, self.path, self.groups = engine, path, groups
+        self.prepared = engine.proc is not None
 
     def execute(self, jobs, parallel, timeout):
-        reply = self.engine.prepare(self.path, generate=False, groups=self.groups)
-        if not reply.get("ok"):
-            raise BuildError(f"invalid input data; the site was not changed.\n{reply['report']}")
+        if not self.prepared:
+            reply = self.engine.prepare(self.path, generate=False, groups=self.groups)
+            if not reply.get("ok"):
+                raise BuildError(f"invalid input data; the site was not changed.\n{reply['report']}")
+            self.prepared = True
         yield from self.engine.execute(jobs, parallel, timeout)

@@ -161,8 +161,8 @@ class _Engine:
         groups = {}
         for column in cmd.get("groups", []):
             if column not in frame.columns:
-                return {"ok": False, "report": f"{path.name}: runs.toml expands a run over column '{column}', "
-                                               f"which the data do not have"}
+                groups[column] = None  # an optional column (e.g. board_id) the data do not have
+                continue
             counts = frame[column].value_counts(sort=False)
             groups[column] = {str(k): int(v) for k, v in counts.items() if v > 0}
         notebook.preload(path, frame)
