@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from oml import paths
+from oml.site import editions
 from oml.data.contract import DataValidationError
 
 GENERATED = "rapport"  # book/<GENERATED>/: executed pages the book picks up (gitignored)
@@ -385,7 +386,9 @@ def build(data: str | None = None, force: bool = False, jobs: int | None = None,
     if not info_file.exists() or info_file.read_text() != text:
         info_file.write_text(text)
     _log(f"  notebooks: {nb['executed']} executed, {nb['reused']} cached ({nb['seconds']:.1f} s)")
+    editions.write_page(root)  # the page "Versies": editions against this build (before Sphinx)
     sphinx_seconds = run_sphinx(build_dir, root)
+    editions.write_build_record(build_dir, info, data, root)  # what `oml release` checks and records
     total = time.perf_counter() - t0
     _log(f"  site built in {sphinx_seconds:.1f} s: {build_dir / 'html' / 'index.html'} (total {total:.1f} s)")
     return {"notebooks": nb, "sphinx_seconds": sphinx_seconds, "total_seconds": total}
