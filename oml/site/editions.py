@@ -209,7 +209,7 @@ def write_build_record(build_dir: Path, info: dict, data: str | None = None, roo
         "oml_version": oml.__version__,
         "data": {"name": info["data_name"], "sha256": info["data_sha256"], "rows": info["rows"],
                  "synthetic": bool(info["synthetic"]), "path": None if data is None else str(Path(data).resolve()),
-                 "default": data is None},
+                 "file": None if data is None else _relative(Path(data), root), "default": data is None},
         "numbers_sha256": _sha256(build_dir / "html" / "numbers.json"),
         "findings": current_findings(root),
         "pages": _page_titles(root),
@@ -218,6 +218,14 @@ def write_build_record(build_dir: Path, info: dict, data: str | None = None, roo
     out = build_dir / RECORD
     out.write_text(json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False), encoding="utf-8")
     return out
+
+
+def _relative(path: Path, root: Path) -> str:
+    """The data file as a rebuild names it: relative to the project root when inside it, else its name."""
+    try:
+        return path.resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return path.name
 
 
 def _has_head(root: Path) -> bool:
@@ -315,7 +323,7 @@ def release(name: str, note: str | None = None, correction: str | None = None, s
     manifest = json.loads((root / "_build" / "html" / "numbers.json").read_text(encoding="utf-8"))
     meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.exists() else {"name": name, "publications": []}
     number = len(meta["publications"]) + 1
-    data = {k: record["data"][k] for k in ("name", "sha256", "rows", "synthetic", "default")}
+    data = {k: record["data"].get(k) for k in ("name", "file", "sha256", "rows", "synthetic", "default")}
     previous = meta["publications"][-1]["data"] if meta["publications"] else {}
     # A correction from the same data keeps the edition's description of where they come from.
     data["source"] = source if source is not None or previous.get("sha256") != data["sha256"] else previous.get("source")
@@ -670,7 +678,7 @@ def _rebuild_md(p: Publication) -> list[str]:
     else:
         if data.get("source"):
             lines.append(f"# gegevens: {' '.join(data['source'].split())}")
-        lines.append(f"oml build --data {data['name']}")
+        lines.append(f"oml build --data {data.get('file') or data['name']}")
     lines += [f"# controle: sha256 van {data['name']} = {data['sha256']}", "```"]
     return lines
 
@@ -735,8 +743,15 @@ def write_page(root: Path = paths.ROOT) -> Path:
     Called by ``oml build`` after the notebooks and before Sphinx: the current build's numbers
     (the manifest fragments) and findings (the comparison CSVs) are then in place.
     """
+    from oml.site.build import BuildError
+
     out = root / PAGE
-    text = page_markdown(root)
+    try:
+        text = page_markdown(root)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        # A damaged edition record must stop the build with its name, not a traceback.
+        raise BuildError(f"the page 'Versies' cannot be written: {type(err).__name__}: {err} "
+                         f"(check the files under {root / EDITIONS})") from None
     out.parent.mkdir(parents=True, exist_ok=True)
     if not out.exists() or out.read_text(encoding="utf-8") != text:
         out.write_text(text, encoding="utf-8")

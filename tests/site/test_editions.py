@@ -260,6 +260,16 @@ def test_page_shows_editions_comparisons_and_correction_history(repo):
     assert page.stat().st_mtime_ns == stamp  # unchanged content: not rewritten, Sphinx re-reads nothing
 
 
+def test_a_damaged_edition_record_is_a_clear_build_error(repo):
+    from oml.site.build import BuildError
+
+    fake_build(repo, OLD_NUMBERS, OLD_FINDINGS)
+    release("2024", root=repo)
+    (repo / "editions" / "2024" / "1" / "numbers.json").write_text("{not json")
+    with pytest.raises(BuildError, match="cannot be written.*editions"):
+        editions.write_page(repo)
+
+
 def test_synth_until_year_keeps_only_those_years(tmp_path, default_frame):
     out = tmp_path / "tot-2024.parquet"
     proc = run_oml(REPO, "synth", "--out", str(out), "--until-year", "2024")
