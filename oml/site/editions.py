@@ -56,8 +56,8 @@ HEADLINES: tuple[tuple[str, str, int], ...] = (
     (r"in-deze-factsheet/n_pupils", "Leerlingen", 0),
     (r"in-deze-factsheet/n_schools", "Scholen", 0),
     (r"algemeen-beeld/alpha", "Betrouwbaarheid van de index (Cronbachs alfa)", 3),
-    (r"algemeen-beeld/agree_praten", "Eens: kan met de leraar over problemen praten (%)", 1),
-    (r"algemeen-beeld/agree_gemak", "Eens: voelt zich op zijn/haar gemak bij de leraar (%)", 1),
+    (r"algemeen-beeld/agree_praten", "Eens: ik kan met de juf/meester over problemen praten (%)", 1),
+    (r"algemeen-beeld/agree_gemak", "Eens: ik voel me op mijn gemak bij de juf/meester (%)", 1),
     (r"verschillen-jaar/figuur/(?P<year>\d{4})/totaal/estimate", "Gecorrigeerde index {year}, alle leerlingen", 3),
     (r"methoden/significant_(?P<page>.+)", "Significante verschillen: {page}", 0),
 )
@@ -630,7 +630,7 @@ def _comparison_md(c: Comparison) -> list[str]:
     lines = []
     if c.identical:
         total = nl_number(len(c.new.numbers))
-        lines += [f"Alle {total} gepubliceerde getallen en alle conclusies van {new} zijn gelijk aan die van {old}.", ""]
+        lines += [f"Alle {total} gepubliceerde getallen en alle conclusies zijn gelijk aan die van {old}.", ""]
     else:
         lines += [f"Van de getallen die beide publiceren zijn er {nl_number(c.numbers_changed)} gewijzigd; "
                   f"{new} heeft er {nl_number(c.numbers_added)} nieuw en {nl_number(c.numbers_removed)} vervallen.", ""]
@@ -668,6 +668,18 @@ def _comparison_md(c: Comparison) -> list[str]:
     else:
         lines += ["Geen groepen of jaren verschenen of verdwenen.", ""]
     return lines
+
+
+def _current_md(root: Path) -> list[str]:
+    """Which data the site being read was built from (``book/rapport/build-info.json``)."""
+    info_file = root / "book" / "rapport" / "build-info.json"
+    if not info_file.exists():
+        return []
+    info = json.loads(info_file.read_text(encoding="utf-8"))
+    if "data_name" not in info:
+        return []
+    return [f"De huidige versie is de site die u nu leest, gebouwd uit `{info['data_name']}` "
+            f"({nl_number(info['rows'])} leerlingen), sha256 `{info['data_sha256']}`.", ""]
 
 
 def _rebuild_md(p: Publication) -> list[str]:
@@ -711,6 +723,7 @@ def page_markdown(root: Path = paths.ROOT) -> str:
     if editions and current is not None:
         latest = editions[-1]
         lines += [f"## Huidige versie tegenover editie {_esc(latest.name)}", ""]
+        lines += _current_md(root)
         lines += _comparison_md(compare(latest.latest.snapshot(), current))
     for older, newer in reversed(list(zip(editions, editions[1:]))):
         lines += [f"## Editie {_esc(newer.name)} tegenover editie {_esc(older.name)}", ""]
