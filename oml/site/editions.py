@@ -415,7 +415,13 @@ class Edition:
 
 
 def load_editions(root: Path = paths.ROOT) -> list[Edition]:
-    """Every edition under ``editions/``, oldest first (by first publication, then name)."""
+    """Every edition under ``editions/``, oldest first (by first publication, then name).
+
+    Examples
+    --------
+    >>> [e.name for e in load_editions()][:2]  # the two committed demo editions
+    ['2024', '2025']
+    """
     out = []
     for meta_file in sorted((root / EDITIONS).glob("*/edition.json")):
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
@@ -755,6 +761,13 @@ def write_page(root: Path = paths.ROOT) -> Path:
 
     Called by ``oml build`` after the notebooks and before Sphinx: the current build's numbers
     (the manifest fragments) and findings (the comparison CSVs) are then in place.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> page = write_page(Path(tempfile.mkdtemp()))
+    >>> page.name, "Er is nog geen editie gepubliceerd." in page.read_text(encoding="utf-8")
+    ('versies.md', True)
     """
     from oml.site.build import BuildError
 
