@@ -260,7 +260,10 @@ def check_current(root: Path = paths.ROOT) -> dict:
     record_file = build_dir / RECORD
     if not record_file.exists():
         raise ReleaseError(f"no build record ({record_file}): build the site with `oml build` first")
-    record = json.loads(record_file.read_text(encoding="utf-8"))
+    try:
+        record = json.loads(record_file.read_text(encoding="utf-8"))
+    except ValueError as err:
+        raise ReleaseError(f"the build record {record_file} is damaged ({err}): run `oml build` again") from None
     head = _git(root, "rev-parse", "HEAD").strip()
     if record.get("source") != source_fingerprint(root):
         raise ReleaseError(f"the built site is not current: it was built from other files than the working tree "
@@ -347,8 +350,12 @@ def release(name: str, note: str | None = None, correction: str | None = None, s
         rel = f"{EDITIONS}/{name}"
         what = f"Edition {name}" + (f": correction {number - 1}" if correction is not None else "")
         text = correction if correction is not None else note
-        _git(root, "add", "--", rel)
-        _git(root, "commit", "--quiet", "-m", what + (f"\n\n{text}" if text else ""), "--", rel)
+        try:
+            _git(root, "add", "--", rel)
+            _git(root, "commit", "--quiet", "-m", what + (f"\n\n{text}" if text else ""), "--", rel)
+        except ReleaseError as err:
+            raise ReleaseError(f"the edition was written to {folder} but not committed ({err}); commit that folder "
+                               "yourself") from None
     return folder
 
 
