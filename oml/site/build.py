@@ -643,15 +643,18 @@ def build(data: str | None = None, force: bool = False, jobs: int | None = None,
     if not info_file.exists() or info_file.read_text() != text:
         info_file.write_text(text)
     _log(f"  notebooks: {nb['executed']} executed, {nb['reused']} cached ({nb['seconds']:.1f} s)")
+    _versions_page(root, build_dir)
     inputs = site_inputs(root)
     stamp = build_dir / "site-inputs.sha256"
     if (build_dir / "html" / "index.html").exists() and stamp.exists() and stamp.read_text() == inputs:
+        _record_build(build_dir, public, data, root, only_if_stale=True)
         total = time.perf_counter() - t0
         _log(f"  nothing changed: the site is current, Sphinx not run: {build_dir / 'html' / 'index.html'} (total {total:.1f} s)")
         return {"notebooks": nb, "sphinx_seconds": 0.0, "total_seconds": total, "sphinx_ran": False}
     stamp.unlink(missing_ok=True)
     sphinx_seconds = run_sphinx(build_dir, root)
     stamp.write_text(inputs)
+    _record_build(build_dir, public, data, root)  # what `oml release` checks and records
     total = time.perf_counter() - t0
     _log(f"  site built in {sphinx_seconds:.1f} s: {build_dir / 'html' / 'index.html'} (total {total:.1f} s)")
     return {"notebooks": nb, "sphinx_seconds": sphinx_seconds, "total_seconds": total, "sphinx_ran": True}
@@ -671,3 +674,46 @@ class _LazyPrepared:
                 raise BuildError(f"invalid input data; the site was not changed.\n{reply['report']}")
             self.prepared = True
         yield from self.engine.execute(jobs, parallel, timeout)
+
+
+# ----------------------------------------------------------------------------- editions
+def _versions_page(root: Path, build_dir: Path) -> None:
+    """(Re)write the page "Versies" (:func:`oml.site.editions.write_page`) when one of its inputs changed.
+
+    Its inputs: the recorded editions, this build's number manifests and comparisons, the build
+    info, the run list and the module itself. Checked by hash, so a build with nothing to do
+    imports nothing for it.
+    """
+    generated = root / "book" / GENERATED
+    files = [p for p in (root / "editions").rglob("*") if p.is_file()] if (root / "editions").is_dir() else []
+    files += [*generated.glob("files/*.numbers.json"), *generated.glob("files/*-toetsen.csv"),
+              generated / "build-info.json", root / "notebooks" / "runs.toml", root / "oml" / "site" / "editions.py"]
+    key = _hash_files([f for f in files if f.exists()], root)
+    stamp = build_dir / "versies.stamp"
+    page = generated / "versies.md"
+    if page.exists() and stamp.exists() and stamp.read_text() == key:
+        return
+    from oml.site import editions
+
+    editions.write_page(root)
+    stamp.write_text(key)
+
+
+def _record_build(build_dir: Path, info: dict, data: str | None, root: Path, only_if_stale: bool = False) -> None:
+    """Write the build record ``oml release`` checks (:func:`oml.site.editions.write_build_record`).
+
+    After a build that changed nothing, the record is rewritten only when the working tree or the
+    data differ from what it records (e.g. a README edit), so ``oml release`` can then go ahead.
+    """
+    from oml.site import editions
+
+    record = build_dir / editions.RECORD
+    if only_if_stale and record.exists():
+        try:
+            old = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old = {}
+        if (old.get("source") == editions.source_fingerprint(root) and old.get("data", {}).get("sha256") == info["data_sha256"]
+                and old.get("data", {}).get("default") == (data is None)):
+            return
+    editions.write_build_record(build_dir, info, data, root)
