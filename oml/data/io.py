@@ -109,7 +109,7 @@ def read_raw(path: str | Path) -> pd.DataFrame:
         reader = pyreadstat.read_dta if suffix == ".dta" else pyreadstat.read_sav
         frame, meta = reader(str(path), apply_value_formats=False)
         labels = {col: meta.variable_value_labels[col] for col in meta.variable_value_labels}
-        for col in ("pupil_id", "school_id"):
+        for col in ("pupil_id", "school_id", "board_id"):
             # Numeric ids come back as floats; show 17 as "17", not "17.0".
             if col in frame and pd.api.types.is_float_dtype(frame[col]):
                 whole = frame[col].notna() & (frame[col] % 1 == 0)

@@ -9,7 +9,8 @@ calibration target sits in ``oml/config/synthetic.toml``. The model:
 * six 5-point items from a one-factor model,
   :math:`y^*_{ij} = \\lambda \\eta_i + \\sqrt{1-\\lambda^2}\\,\\varepsilon_{ij}`, cut at normal
   quantiles of the target answer shares;
-* a small share of blank answers and of pupils who skipped most statements.
+* a small share of blank answers and of pupils who skipped most statements;
+* school boards and plainly synthetic school and board names (:mod:`oml.data.boards`, own random stream).
 
 Identifiers start with ``SYN-``: that is how the build recognises synthetic data in any
 file format and shows the notice on every page.
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from oml.data.boards import assign_boards
 from oml.data.contract import CATEGORIES, REQUIRED
 
 SYNTHETIC_PREFIX = "SYN-"
@@ -154,7 +156,8 @@ def generate(n: int | None = None, seed: int | None = None) -> pd.DataFrame:
     frame["year"] = frame["year"].astype("Int64")
     for c in ("pupil_id", "school_id"):
         frame[c] = frame[c].astype("string")
-    return frame[[*REQUIRED, *answers]]
+    # Boards and names come last, from their own random stream: nothing above changes.
+    return assign_boards(frame[[*REQUIRED, *answers]], seed)
 
 
 def is_synthetic(frame: pd.DataFrame) -> bool:

@@ -166,3 +166,96 @@ def save(fig, path: str | Path) -> Path:
     fig.savefig(path, bbox_inches="tight", metadata={"Date": None} if path.suffix == ".svg" else None)
     plt.close(fig)
     return path
+
+
+def funnel_plot(target: float, sd: float, n: int, estimate: float, ax=None, levels=(0.95, 0.998),
+                label: str = "Uw school", reference: str = "Limburg", n_range: tuple[float, float] | None = None):
+    """Funnel plot of ONE unit: its point and the control limits around the reference mean.
+
+    The limits :math:`\\theta_0 \\pm z_{(1+c)/2}\\, s/\\sqrt{n}` are drawn over a range of
+    pupil counts that depends only on the unit's own ``n`` (default ``n/4`` to ``3n``, at least
+    up to 100), so the figure reveals nothing about other schools: no other points, no other sizes.
+
+    Parameters
+    ----------
+    target, sd : float
+        Reference mean :math:`\\theta_0` and pupil-level standard deviation :math:`s`.
+    n : int
+        The unit's number of pupils.
+    estimate : float
+        The unit's (adjusted) mean.
+    ax : matplotlib Axes, optional
+    levels : tuple of float
+        Control-limit levels, inner first.
+    label, reference : str
+        Legend labels of the point and the reference line.
+    n_range : (float, float), optional
+        Range of pupil counts on the x-axis.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> ax = funnel_plot(0.0, 1.0, 60, 0.3)
+    >>> len(ax.lines)  # reference line, two limits on each side, the point
+    6
+    >>> plt.close(ax.figure)
+    """
+    from scipy.stats import norm
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(FIGSIZE[0], FIGSIZE[1]))
+    lo, hi = n_range if n_range is not None else (max(2.0, n / 4), max(100.0, 3.0 * n))
+    grid = np.linspace(lo, hi, 200)
+    ax.axhline(target, color="black", linewidth=1, label=f"Gemiddelde {reference}")
+    styles = ["--", ":"]
+    for k, level in enumerate(levels):
+        half = norm.ppf(0.5 + level / 2) * sd / np.sqrt(grid)
+        pct = nl_number(level * 100, 1 if (level * 100) % 1 else 0)
+        style = styles[k % len(styles)]
+        ax.plot(grid, target + half, color="0.35", linestyle=style, linewidth=1.3, label=f"{pct}%-grenzen")
+        ax.plot(grid, target - half, color="0.35", linestyle=style, linewidth=1.3)
+    ax.plot([n], [estimate], linestyle="none", marker="D", markersize=10, color=PALETTE[0], markeredgecolor="white",
+            label=label)
+    outer = norm.ppf(0.5 + max(levels) / 2) * sd / np.sqrt(lo)
+    reach = max(abs(estimate - target) * 1.2, min(outer, 1.5), 0.2)
+    ax.set_ylim(target - reach, target + reach)
+    ax.set_xlim(0, hi)
+    ax.set_xlabel("Aantal leerlingen")
+    ax.set_ylabel("Afwijking van het gemiddelde (sd)")
+    _nl_ticks(ax)
+    _nl_ticks(ax, "x", 0)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=4, frameon=False)
+    return ax
+
+
+def svg_string(fig, prefix: str, tight: bool = True) -> str:
+    """The figure as an inline ``<svg>`` element (no XML header), every id prefixed with ``prefix``.
+
+    Several inline SVGs in one HTML document must not share element ids (matplotlib reuses
+    glyph and clip-path ids), so each figure gets its own prefix. The figure is closed.
+    ``tight=False`` keeps the figure's own layout: one draw instead of two (set the margins first).
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> s = svg_string(fig, "f1")
+    >>> s.startswith("<svg") and 'id="f1-' in s
+    True
+    """
+    import io
+    import re
+
+    buffer = io.StringIO()
+    # Text as <text> elements, not glyph paths: smaller, faster, selectable and read by screen readers.
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight" if tight else None, metadata={"Date": None})
+    plt.close(fig)
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]
+    text = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', text)
+    text = re.sub(r'(xlink:href|href)="#([^"]+)"', rf'\1="#{prefix}-\2"', text)
+    text = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", text)
+    return text

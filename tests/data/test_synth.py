@@ -10,7 +10,7 @@ import pandas as pd
 import pingouin as pg
 import pytest
 
-from oml.data.contract import AGE_RANGE, CATEGORIES, REQUIRED, item_columns, validate
+from oml.data.contract import AGE_RANGE, CATEGORIES, OPTIONAL, REQUIRED, item_columns, validate
 from oml.stats.index import MIN_ANSWERED_SHARE
 from oml.data.synth import SYNTHETIC_PREFIX, exact_counts, generate, is_synthetic, load_config
 
@@ -92,7 +92,7 @@ def test_year_split_follows_config_shares(data):
 
 
 def test_columns_and_ids(data):
-    assert list(data.columns) == [*REQUIRED, *CFG["items"]["shares"]]
+    assert list(data.columns) == [*REQUIRED, *OPTIONAL, *CFG["items"]["shares"]]
     assert data["pupil_id"].is_unique
     assert data["pupil_id"].str.startswith(SYNTHETIC_PREFIX).all()
     assert data["school_id"].str.startswith(SYNTHETIC_PREFIX).all()

@@ -65,13 +65,13 @@ def test_bad_input_is_refused_and_the_site_stays_byte_identical(site, tmp_path, 
     assert tree_digest(site / "_build" / "html") == before
 
 
-def _broken_build_leaves_previous_site(site, path, edit, expected: list[str]) -> None:
+def _broken_build_leaves_previous_site(site, path, edit, expected: list[str], args: tuple = ()) -> None:
     """Break one source file, build, expect a clean failure naming ``expected``; the site must not change."""
     original = path.read_text(encoding="utf-8")
     before = tree_digest(site / "_build" / "html")
     try:
         path.write_text(edit(original), encoding="utf-8")
-        proc = run_oml(site, "build")
+        proc = run_oml(site, "build", *args)
         assert proc.returncode != 0 and "Traceback" not in proc.stderr
         assert all(word in proc.stderr for word in expected), proc.stderr
     finally:
@@ -82,8 +82,15 @@ def _broken_build_leaves_previous_site(site, path, edit, expected: list[str]) ->
 def test_failed_notebook_leaves_previous_site(site):
     _broken_build_leaves_previous_site(
         site, site / "notebooks" / "resultaten.ipynb",
-        lambda text: text.replace("results = results.breakdowns(", "raise RuntimeError('stop here')\\nresults = results.breakdowns("),
+        lambda text: text.replace("results = breakdowns(", "raise RuntimeError('stop here')\\nresults = breakdowns("),
         ["resultaten", "stop here"])
+
+
+def test_hung_notebook_is_stopped_and_leaves_previous_site(site):
+    _broken_build_leaves_previous_site(
+        site, site / "notebooks" / "resultaten.ipynb",
+        lambda text: text.replace("results = breakdowns(", "import time; time.sleep(300)\\nresults = breakdowns("),
+        ["resultaten", "did not finish within the time limit of 3 s"], ("--timeout", "3"))
 
 
 def test_sphinx_warning_fails_and_leaves_previous_site(site):
