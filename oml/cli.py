@@ -81,8 +81,6 @@ def _cmd_release(args) -> int:
 
 def _cmd_reports(args) -> int:
     from oml.access.codes import AccessError
-    from oml.access.publish import publish_reports, render_reports
-    from oml.data.synth import SYNTHETIC_PREFIX
     from oml.paths import ROOT
 
     out, codes = Path(args.out), Path(args.codes)
@@ -92,15 +90,15 @@ def _cmd_reports(args) -> int:
             print(f"oml reports: {what} {path} lies inside the site ({site}); feedback reports and codes never go "
                   "into the site: choose a folder outside it", file=sys.stderr)
             return EXIT_INVALID
+    from oml.site.build import BuildError
+    from oml.site.feedback import make_reports
+
     try:
-        documents = render_reports(args.data)
-    except NotImplementedError as err:
-        print(f"oml reports: not available in this version: {err}", file=sys.stderr)
+        # One warm engine executes the report template per school and per board (as `oml build` does).
+        result = make_reports(args.data, codes, out, rotate=args.rotate or (), jobs=args.jobs)
+    except BuildError as err:
+        print(f"oml reports: FAILED: {err}", file=sys.stderr)
         return EXIT_BUILD_FAILED
-    try:
-        # Synthetic ids (SYN-) mark synthetic data in any format: then the pages carry the synthetic notice.
-        synthetic = bool(documents) and all(str(id_).startswith(SYNTHETIC_PREFIX) for _, id_ in documents)
-        result = publish_reports(documents, codes, out, rotate=args.rotate or (), synthetic=synthetic)
     except AccessError as err:
         print(f"oml reports: {err}", file=sys.stderr)
         return EXIT_INVALID
@@ -163,6 +161,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--out", required=True, help="folder for index.html and the encrypted reports (outside the site)")
     r.add_argument("--rotate", action="append", metavar="ID", default=[],
                    help="give this school or board (ID or kind:ID) a new code; repeatable")
+    r.add_argument("--jobs", type=_positive_int, default=None, help="reports executed in parallel (default: cores)")
     r.set_defaults(func=_cmd_reports)
     return p
 

@@ -577,6 +577,12 @@ def run_sphinx(build_dir: Path, root: Path = paths.ROOT) -> float:
         shown = "\n".join(problems[:30]) or log[-3000:]
         raise BuildError(f"the Jupyter Book build failed (warnings are errors); the previous site is unchanged. "
                          f"Full log: {build_dir / 'sphinx.log'}\n{shown}")
+    # The feedback reports demo (synthetic data only) is not a Sphinx page: it is copied in as it is.
+    # A site built from real data never keeps one, not even from an earlier build.
+    shutil.rmtree(stage_html / "terugkoppeling", ignore_errors=True)
+    demo = build_dir / "feedback-site" / "terugkoppeling"
+    if demo.is_dir():
+        shutil.copytree(demo, stage_html / "terugkoppeling")
     if old.exists():
         shutil.rmtree(old)
     if final.exists():
@@ -607,6 +613,7 @@ def site_inputs(root: Path = paths.ROOT) -> str:
     When it equals the hash recorded after the last successful Sphinx run, the site is current.
     """
     files = [p for p in (root / "book").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    files += [p for p in (root / "_build" / "feedback-site").rglob("*") if p.is_file()]  # the reports demo
     files += [root / "_config.yml", root / "_toc.yml", root / "notebooks" / "runs.toml"]
     return _hash_files([f for f in files if f.exists()], root)
 
@@ -626,10 +633,18 @@ def build(data: str | None = None, force: bool = False, jobs: int | None = None,
         _log(f"  data valid: {data_.info['rows']:,} pupils ({'synthetic' if data_.info['synthetic'] else 'real'} data), "
              f"sha256 {data_.sha[:12]}")
         expanded, left_out = expand_runs(runs, data_.info.get("groups", {}))
+        public = [r for r in expanded if not r.private]
         # Data validated by an earlier build: the engine starts, and reads them once, only if a notebook is stale.
         runner = engine if engine.proc is not None else _LazyPrepared(engine, data_.path, groups)
-        nb = run_notebooks(expanded, data_.path, data_.sha, build_dir, force, jobs, root, runner,
-                           timeout if timeout is not None else settings.timeout)
+        timeout_ = timeout if timeout is not None else settings.timeout
+        nb = run_notebooks(public, data_.path, data_.sha, build_dir, force, jobs, root, runner, timeout_)
+        from oml.site import feedback
+
+        # The school and board reports: a demo of synthetic data, encrypted; never with real data.
+        demo = feedback.site_demo(expanded, data_, build_dir, root, runner, jobs, timeout_, force)
+        if demo:
+            _log(f"  feedback reports: {demo['executed']} executed, {demo['reused']} cached"
+                 + (f"; {demo['published']}" if "published" in demo else ""))
     finally:
         engine.close()
     generated = root / "book" / GENERATED
@@ -638,8 +653,8 @@ def build(data: str | None = None, force: bool = False, jobs: int | None = None,
     for lo in left_out:
         _log(f"  [no page]  {lo.column} = {lo.value}: {lo.reason}")
     info_file = generated / "build-info.json"
-    public = {k: data_.info[k] for k in ("synthetic", "rows", "data_sha256", "data_name")}
-    text = json.dumps(public, indent=1, sort_keys=True)
+    facts = {k: data_.info[k] for k in ("synthetic", "rows", "data_sha256", "data_name")}
+    text = json.dumps(facts, indent=1, sort_keys=True)
     if not info_file.exists() or info_file.read_text() != text:
         info_file.write_text(text)
     _log(f"  notebooks: {nb['executed']} executed, {nb['reused']} cached ({nb['seconds']:.1f} s)")
@@ -647,14 +662,14 @@ def build(data: str | None = None, force: bool = False, jobs: int | None = None,
     inputs = site_inputs(root)
     stamp = build_dir / "site-inputs.sha256"
     if (build_dir / "html" / "index.html").exists() and stamp.exists() and stamp.read_text() == inputs:
-        _record_build(build_dir, public, data, root, only_if_stale=True)
+        _record_build(build_dir, facts, data, root, only_if_stale=True)
         total = time.perf_counter() - t0
         _log(f"  nothing changed: the site is current, Sphinx not run: {build_dir / 'html' / 'index.html'} (total {total:.1f} s)")
         return {"notebooks": nb, "sphinx_seconds": 0.0, "total_seconds": total, "sphinx_ran": False}
     stamp.unlink(missing_ok=True)
     sphinx_seconds = run_sphinx(build_dir, root)
     stamp.write_text(inputs)
-    _record_build(build_dir, public, data, root)  # what `oml release` checks and records
+    _record_build(build_dir, facts, data, root)  # what `oml release` checks and records
     total = time.perf_counter() - t0
     _log(f"  site built in {sphinx_seconds:.1f} s: {build_dir / 'html' / 'index.html'} (total {total:.1f} s)")
     return {"notebooks": nb, "sphinx_seconds": sphinx_seconds, "total_seconds": total, "sphinx_ran": True}

@@ -48,7 +48,11 @@ from pathlib import Path
 WARM_MODULES = [
     "numpy", "pandas", "scipy.stats", "statsmodels.api", "matplotlib.pyplot", "seaborn", "pandera.pandas",
     "papermill", "nbclient", "nbformat", "ipykernel.inprocess.ipkernel", "IPython.display", "myst_nb",
+    # What a kernel's first request would otherwise import in every fork (debugger, history, glue).
+    "ipykernel.ipkernel", "ipykernel.debugger", "IPython.core.interactiveshell", "sqlite3", "myst_nb.ext.glue",
+    "docutils.nodes", "http.server", "tornado.ioloop",
     "oml.data.io", "oml.data.synth", "oml.stats.results", "oml.report.pages", "oml.report.notebook",
+    "oml.stats.regions", "oml.report.regions", "oml.stats.feedback", "oml.report.feedback",
 ]
 
 
@@ -80,6 +84,9 @@ def _kernel_manager_class():
 
     class Manager(InProcessKernelManager):
         async def start_kernel(self, **kwargs):
+            # No input history: nothing to replay in a one-notebook process, and parallel forks
+            # would otherwise all write one SQLite file.
+            self.config.HistoryManager.enabled = False
             InProcessKernelManager.start_kernel(self)
             # The kernel swaps its output streams in only while a request executes, after the
             # request's parent header was set on whatever sys.stdout was then: stream output would
@@ -248,6 +255,10 @@ def warm_up() -> None:
 
     for name in WARM_MODULES:
         importlib.import_module(name)
+    import nbformat
+
+    # Compiles nbformat's JSON-schema validator once, here, instead of in every fork.
+    nbformat.validate(nbformat.v4.new_notebook())
     from oml.report.plotting import set_theme
 
     set_theme()
