@@ -272,49 +272,6 @@ def publish_reports(documents: dict[Key, str], codes_path: Path, out_dir: Path, 
                          written, removed, derive_seconds, time.perf_counter() - start)
 
 
-def render_reports(data=None, *, level: float | None = None, min_cell: int | None = None) -> dict[Key, str]:
-    """The school and board reports of ``data`` as ``{(kind, id): html}`` (serially, in this process).
-
-    Integration point with the report content (``oml.report.feedback.report_html``, one self-contained
-    Dutch HTML document per school and per board). ``oml build`` may instead execute the report template
-    through its fan-out and pass the documents to :func:`publish_site_demo`; ``oml reports`` uses this.
-
-    Parameters
-    ----------
-    data : str or Path, optional
-        Data file; default the synthetic dataset.
-    level, min_cell : optional
-        Confidence level and disclosure threshold; default the ``[defaults]`` of ``notebooks/runs.toml``.
-
-    Raises
-    ------
-    NotImplementedError
-        When this version has no report content module (``oml.report.feedback``).
-    """
-    try:
-        from oml.report.feedback import report_html
-    except ImportError as err:
-        raise NotImplementedError("the school and board report content (oml.report.feedback) is not part of "
-                                  "this version") from err
-    import tomllib
-
-    from oml import paths
-    from oml.data.synth import is_synthetic
-    from oml.report.notebook import load_frame
-    from oml.stats.index import add_index
-
-    defaults = tomllib.loads(paths.RUNS_CONFIG.read_text(encoding="utf-8")).get("defaults", {})
-    level = defaults.get("level", 0.95) if level is None else level
-    min_cell = defaults.get("min_cell", 10) if min_cell is None else min_cell
-    frame = load_frame(None if data is None else str(data))
-    synthetic = is_synthetic(frame)
-    frame = add_index(frame)
-    units = [("school", s) for s in sorted(frame["school_id"].dropna().astype(str).unique())]
-    if "board_id" in frame.columns:
-        units += [("board", b) for b in sorted(frame["board_id"].dropna().astype(str).unique())]
-    return {(kind, unit): report_html(frame, kind, unit, level, min_cell, synthetic) for kind, unit in units}
-
-
 def publish_site_demo(documents: dict[Key, str], html_dir: Path, *, synthetic: bool, root: Path | None = None,
                       jobs: int | None = None) -> PublishResult:
     """The demo on the public site: the synthetic reports into ``html_dir/terugkoppeling/``.

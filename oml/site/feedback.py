@@ -9,7 +9,7 @@ which :mod:`oml.access.publish` encrypts under the unit's access code.
 * ``oml build`` on synthetic data publishes the demo into ``_build/html/terugkoppeling/`` with the
   committed demo codes; on real data no report is made and none stays in the site.
 * ``oml reports --data … --codes … --out …`` makes the reports of any data into a folder outside
-  the site (:func:`make_reports`).
+  the site (:func:`render_reports`, then :func:`oml.access.publish.publish_reports`).
 """
 from __future__ import annotations
 
@@ -83,15 +83,13 @@ def site_demo(runs: list[Run], data: Data, build_dir: Path, root: Path, runner, 
     return {**summary, "published": result.summary()}
 
 
-def make_reports(data: str | None, codes: Path, out: Path, rotate=(), jobs: int | None = None,
-                 root: Path = paths.ROOT, timeout: float | None = None):
-    """``oml reports``: every school's and board's encrypted report of ``data`` into ``out``.
+def render_reports(data: str | None = None, jobs: int | None = None, root: Path = paths.ROOT,
+                   timeout: float | None = None) -> dict:
+    """Every school's and board's report of ``data`` as ``{(kind, id): html}`` (what ``oml reports`` encrypts).
 
-    The same engine, template and cache as ``oml build`` (the data are read and validated once).
-    Returns the :class:`oml.access.publish.PublishResult`.
+    The same engine, template and cache as ``oml build``: the data are read and validated once,
+    one fork per report, up to ``jobs`` at a time.
     """
-    from oml.access.publish import publish_reports
-
     build_dir = root / "_build"
     build_dir.mkdir(exist_ok=True)
     runs, settings = load_config(root / "notebooks" / "runs.toml")
@@ -108,4 +106,4 @@ def make_reports(data: str | None, codes: Path, out: Path, rotate=(), jobs: int 
                             timeout if timeout is not None else settings.timeout)
     finally:
         engine.close()
-    return publish_reports(docs, codes, out, rotate=rotate, synthetic=bool(data_.info["synthetic"]), jobs=jobs)
+    return docs

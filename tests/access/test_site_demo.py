@@ -15,9 +15,7 @@ pytestmark = pytest.mark.slow
 
 def _demo_folder(site):
     folder = site / "_build" / "html" / paths.SITE_REPORTS
-    if not (folder / "index.html").exists():
-        pytest.skip("NOT RUN: the build does not publish the demo reports yet "
-                    "(oml.access.publish.render_reports / publish_site_demo are not wired into oml build)")
+    assert (folder / "index.html").exists(), "make book must publish the encrypted demo reports"
     return folder
 
 
