@@ -137,8 +137,12 @@ def test_no_pupil_level_data_in_the_site(site, default_frame):
         if not path.is_file() or path.suffix in (".png", ".woff", ".woff2", ".ttf", ".eot", ".ico"):
             continue
         text = path.read_bytes().decode("utf-8", errors="ignore")
-        # The column name may be documented (methods: data contract), but no id value appears anywhere.
-        assert not re.search(r"SYN-S?\d{4,}", text), path
+        # The column name may be documented (methods: data contract), but no pupil id appears anywhere, and
+        # no school id either — except on the Terugkoppeling page, which lists the synthetic demo schools
+        # with their demo codes (aggregate reports, encrypted; no pupil data).
+        assert not re.search(r"SYN-\d{4,}", text), path
+        if path.name != "terugkoppeling.html":
+            assert not re.search(r"SYN-S\d{4,}", text), path
         assert not any(i in text for i in ids), path
         if path.suffix == ".csv":
             # An aggregate table, never a row per pupil, never an id column.
@@ -146,6 +150,8 @@ def test_no_pupil_level_data_in_the_site(site, default_frame):
             assert "pupil_id" not in csv.columns and "school_id" not in csv.columns, path
             assert len(csv) < 500, path
     for page in out.rglob("*.html"):
+        if page.name == "terugkoppeling.html":  # the list of demo codes: one row per synthetic school and board
+            continue
         for table in BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find_all("table"):
             assert len(table.find_all("tr")) < 60, page
 
