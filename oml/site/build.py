@@ -386,6 +386,8 @@ def build(data: str | None = None, force: bool = False, jobs: int | None = None,
         info_file.write_text(text)
     _log(f"  notebooks: {nb['executed']} executed, {nb['reused']} cached ({nb['seconds']:.1f} s)")
     sphinx_seconds = run_sphinx(build_dir, root)
+    from oml.site.pdf import build_pdf  # the PDF edition, linked from every page (raises a BuildError)
+    build_pdf(root, build_dir / "html")
     total = time.perf_counter() - t0
     _log(f"  site built in {sphinx_seconds:.1f} s: {build_dir / 'html' / 'index.html'} (total {total:.1f} s)")
     return {"notebooks": nb, "sphinx_seconds": sphinx_seconds, "total_seconds": total}
