@@ -111,13 +111,18 @@ def html_pages(html_dir: Path) -> list[str]:
                   and not p.read_text(encoding="utf-8").startswith('<meta http-equiv="Refresh"'))
 
 
-def set_theme(driver, base: str, theme: str) -> None:
+def set_theme(driver, url: str, theme: str) -> None:
     """Choose the pydata-sphinx-theme colour theme ("light" or "dark") for every later page load.
 
-    The theme reads ``localStorage`` (keys ``mode`` and ``theme``) in the page head, before it paints.
+    The theme reads ``localStorage`` (keys ``mode`` and ``theme``) in the page head, before it paints,
+    and writes it back once loaded: so set it on a loaded page (``url``, not a redirect), then reload.
     """
-    driver.get(f"{base}/index.html")
+    load(driver, url)
     driver.execute_script("localStorage.setItem('mode', arguments[0]); localStorage.setItem('theme', arguments[0]);", theme)
+    load(driver, url)
+    shown = driver.execute_script("return document.documentElement.dataset.theme")
+    if shown != theme:
+        raise RuntimeError(f"could not switch the site to the {theme} theme (it shows {shown!r})")
 
 
 def load(driver, url: str) -> None:
