@@ -114,4 +114,5 @@ def setup(app):
     app.connect("html-page-context", _page_context)
     app.connect("build-finished", _build_finished)
     app.add_css_file("oml.css")
+    app.add_js_file("oml.js")
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
