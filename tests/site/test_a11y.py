@@ -49,12 +49,15 @@ Promise.all(imgs.map(async img => {
 
 
 @pytest.fixture(scope="module")
-def session(site):
-    """One browser for the whole module; yields (driver, base URL, page paths)."""
-    html = site / "_build" / "html"
-    reason = browser.axe_missing()
+def session(request):
+    """One browser for the whole module; yields (driver, base URL, page paths).
+
+    Skips (NOT RUN) before building the site when Chromium is missing.
+    """
+    reason = browser.missing()
     if reason:
         pytest.skip(reason)
+    html = request.getfixturevalue("site") / "_build" / "html"
     with browser.serve(html) as base, browser.chromium(DESKTOP, 900) as driver:
         yield driver, base, browser.html_pages(html)
 
@@ -77,6 +80,9 @@ def test_every_page_is_found(session, site):
 
 @pytest.mark.parametrize("theme, width", [("light", DESKTOP), ("dark", DESKTOP), ("light", PHONE)])
 def test_no_axe_violations(session, theme, width):
+    reason = browser.axe_missing()
+    if reason:
+        pytest.skip(reason)
     driver, base, pages = session
     driver.set_window_size(width, 900)
     browser.set_theme(driver, f"{base}/{pages[0]}", theme)
