@@ -83,6 +83,40 @@ def _config_inited(app, config) -> None:
     config.html_theme_options = options
 
 
+#: Screen-reader and tooltip texts that the themes hard-code in English or have no Dutch translation
+#: for, exactly as they appear in the HTML, and their Dutch: a page in lang="nl" speaks Dutch throughout.
+DUTCH_UI = {
+    ">Skip to main content<": ">Naar de hoofdinhoud<",
+    ">Back to top<": ">Naar boven<",
+    'aria-label="Main"': 'aria-label="Hoofdstukken"',
+    'aria-label="Page"': 'aria-label="Pagina"',
+    'aria-label="Site navigation"': 'aria-label="Sitenavigatie"',
+    'aria-label="On this page"': 'aria-label="Op deze pagina"',
+    'aria-label="Search..."': 'aria-label="Zoeken"',
+    'placeholder="Search..."': 'placeholder="Zoeken…"',
+    'title="Link to this heading"': 'title="Link naar deze kop"',
+    'title="Link to this table"': 'title="Link naar deze tabel"',
+    'title="Link to this image"': 'title="Link naar deze figuur"',
+    'title="Toggle primary sidebar"': 'title="Hoofdstukken tonen of verbergen"',
+    'title="Toggle secondary sidebar"': 'title="Inhoud van deze pagina tonen of verbergen"',
+    'title="previous page"': 'title="vorige pagina"',
+    'title="next page"': 'title="volgende pagina"',
+}
+
+
+def _dutch_ui(outdir: Path) -> None:
+    """Replace the themes' English interface texts by Dutch in every written page (idempotent)."""
+    for page in outdir.rglob("*.html"):
+        if "_static" in page.parts:
+            continue
+        text = page.read_text(encoding="utf-8")
+        dutch = text
+        for english, nl in DUTCH_UI.items():
+            dutch = dutch.replace(english, nl)
+        if dutch != text:
+            page.write_text(dutch, encoding="utf-8")
+
+
 # docutils writes each bibliography entry as <div role="doc-biblioentry"> inside <div role="list">:
 # the role is deprecated in ARIA 1.2, and a list may only hold list items (axe: aria-deprecated-role,
 # aria-required-children). The entries are list items of the bibliography list.
@@ -99,6 +133,7 @@ def _page_context(app, pagename, templatename, context, doctree) -> None:
 def _build_finished(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
+    _dutch_ui(Path(app.outdir))
     entries = []
     for fragment in sorted((Path(app.srcdir) / GENERATED).glob("files/*.numbers.json")):
         for entry in json.loads(fragment.read_text(encoding="utf-8")):

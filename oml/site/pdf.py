@@ -70,7 +70,7 @@ tr { break-inside: avoid; }
 .citation { display: flex; gap: 2mm; margin-bottom: 2mm; font-size: 9pt; }
 .citation .label { flex: none; }
 .citation p { margin: 0; }
-pre, code { font-family: "DejaVu Sans Mono", monospace; font-size: 8.5pt; }
+pre, code { font-family: "DejaVu Sans Mono", monospace; font-size: 8.5pt; hyphens: none; }
 .admonition, .note, .important { border-left: 1mm solid #0b4f8a; padding: 1mm 4mm; margin: 3mm 0; background: #f3f6fa; }
 .admonition-title { font-weight: bold; }
 dl dt { font-weight: bold; }

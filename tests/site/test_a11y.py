@@ -177,10 +177,20 @@ def test_keyboard_reaches_every_control_with_visible_focus(session, page):
     assert not unfocused, f"{page}: focus not visible on:\n" + "\n".join(unfocused)
 
 
-def test_every_page_declares_dutch(site):
+def test_every_page_declares_dutch_and_speaks_it(site):
+    from bs4 import BeautifulSoup
+
     html = site / "_build" / "html"
+    english = re.compile(r"\b(Skip|Back to|Toggle|Search|Link to|previous|next|Main|Page|navigation|On this|Color|Announcement)\b")
     for page in browser.html_pages(html):
-        assert re.search(r'<html lang="nl"', (html / page).read_text(encoding="utf-8")), page
+        text = (html / page).read_text(encoding="utf-8")
+        assert re.search(r'<html lang="nl"', text), page
+        # What a screen reader announces besides the content: labels, tooltips, placeholders, the skip link.
+        doc = BeautifulSoup(text, "html.parser")
+        names = [tag.get(attr) for attr in ("aria-label", "title", "placeholder") for tag in doc.find_all(attrs={attr: True})]
+        names += [a.get_text(strip=True) for a in doc.select(".skip-link a, #pst-back-to-top")]
+        spoken_english = sorted({n for n in names if english.search(n)})
+        assert not spoken_english, f"{page}: English interface text: {spoken_english}"
 
 
 def test_every_figure_has_data_alt_text_and_a_link_to_its_data(site):
