@@ -5,7 +5,8 @@ the site's "next" links), so the PDF says exactly what the site says: the same t
 figure and table numbers and captions, the same glued numbers. WeasyPrint (PyPI; Debian's Pango
 underneath) lays them out on A4 with a table of contents with page numbers, page numbers on
 every page, vector figures (the SVGs are drawn as paths, not pictures) and, when the data are
-synthetic, the site's notice at the top of every page. WeasyPrint reads no network and runs
+synthetic, the site's notice at the top of every page. It is a tagged PDF/UA-1 document, so
+screen readers get its structure and the figures' alt texts. WeasyPrint reads no network and runs
 no browser; any warning it gives is an error here, like Sphinx's ``-W``.
 """
 from __future__ import annotations
@@ -158,6 +159,16 @@ def compose(html_dir: Path, title: str, author: str) -> str:
     """The PDF's HTML: cover (with the synthetic notice when the site shows one), contents, chapters.
 
     Raises :class:`PdfError` when the site has no pages.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "index.html").write_text('<article class="bd-article"><section id="a"><h1>Eerste</h1>'
+    ...                                   '<a href="#a">hier</a></section></article>')
+    >>> doc = compose(d, "Rapport", "Auteur")
+    >>> '<a href="#index">Eerste</a>' in doc, 'href="#index--a"' in doc, 'class="oml-running-notice"' in doc
+    (True, True, False)
     """
     from bs4 import BeautifulSoup
 
@@ -213,7 +224,16 @@ def _inputs_digest(html_dir: Path) -> str:
 
 
 def linked_pdf(html_dir: Path) -> Path:
-    """Where the site links its PDF edition (the ``oml-pdf-link`` of its first page, set by the site extension)."""
+    """Where the site links its PDF edition (the ``oml-pdf-link`` of its first page, set by the site extension).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "index.html").write_text('<p class="oml-pdf-link"><a href="rapport.pdf" download>pdf</a></p>')
+    >>> linked_pdf(d).name
+    'rapport.pdf'
+    """
     pages = reading_order(html_dir)
     link = re.search(r'class="oml-pdf-link"><a href="([^"]+)"', pages[0].read_text(encoding="utf-8")) if pages else None
     if not link:
@@ -274,9 +294,9 @@ def build_pdf(root: Path, html_dir: Path, out: Path | None = None) -> Path:
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         html = weasyprint.HTML(string=document, base_url=str(html_dir.resolve()) + posixpath.sep)
-        # No dates, a fixed identifier: the same site gives a byte-identical PDF.
-        html.write_pdf(tmp, pdf_identifier=digest[:32].encode(), uncompressed_pdf=False,
-                       custom_metadata=False)
+        # PDF/UA-1: a tagged PDF (headings, lists, tables, figures with their alt text) that screen
+        # readers can follow. No dates, a fixed identifier: the same site gives a byte-identical PDF.
+        html.write_pdf(tmp, pdf_variant="pdf/ua-1", pdf_identifier=digest[:32].encode(), custom_metadata=False)
     finally:
         logger.removeHandler(collect)
     if collect.messages:

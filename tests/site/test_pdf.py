@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from oml.site.pdf import PdfError, build_pdf, linked_pdf, reading_order
+from oml.site.pdf import PdfError, build_pdf, compose, linked_pdf, reading_order
 
 pytestmark = pytest.mark.slow
 
@@ -116,6 +116,7 @@ def test_figures_are_vector(pdf):
 def test_pdf_is_dutch_and_reused_when_nothing_changed(site, pdf):
     info = subprocess.run([_poppler("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "Sociale relaties met leraren" in info and "Pages:" in info
+    assert re.search(r"Tagged:\s+yes", info)  # PDF/UA: structure and alt texts for screen readers
     before = pdf.stat().st_mtime_ns
     assert build_pdf(site, _html(site)) == pdf
     assert pdf.stat().st_mtime_ns == before  # nothing changed: not rewritten
@@ -135,3 +136,16 @@ def test_weasyprint_warning_is_an_error(site, tmp_path):
     with pytest.raises(PdfError, match="WeasyPrint warned"):
         build_pdf(site, html, out)
     assert not out.exists()
+
+
+def test_no_notice_in_the_pdf_of_real_data(site, tmp_path):
+    # The PDF shows the notice exactly when the site does: without the site's banner, no notice.
+    html = tmp_path / "html"
+    shutil.copytree(_html(site), html)
+    for page in html.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        page.write_text(re.sub(r'<div class="oml-synthetic-banner">.*?</div>', "", text, flags=re.S), encoding="utf-8")
+    synthetic = compose(_html(site), "T", "A")
+    real = compose(html, "T", "A")
+    assert 'class="oml-running-notice"' in synthetic and "synthetische" in synthetic
+    assert 'class="oml-running-notice"' not in real and 'class="oml-synthetic-banner"' not in real
