@@ -6,8 +6,8 @@
   as shown, page), merged from the pages' manifest fragments.
 * Accessibility (checked with axe-core in ``tests/site/test_a11y.py``): the notice is one labelled
   landmark, not a live region; the bibliography is a list of list items (docutils marks its entries
-  with the deprecated ARIA role ``doc-biblioentry``); the search button's name includes its text
-  (templates in ``templates/``).
+  with the deprecated ARIA role ``doc-biblioentry``); the search and colour-mode buttons are named
+  by their own text (templates in ``templates/``); the themes' English interface texts become Dutch.
 * Links the PDF edition (``oml.site.pdf``) from the sidebar of every page.
 """
 from __future__ import annotations
