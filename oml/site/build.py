@@ -577,6 +577,11 @@ def run_sphinx(build_dir: Path, root: Path = paths.ROOT) -> float:
         shown = "\n".join(problems[:30]) or log[-3000:]
         raise BuildError(f"the Jupyter Book build failed (warnings are errors); the previous site is unchanged. "
                          f"Full log: {build_dir / 'sphinx.log'}\n{shown}")
+    # The PDF edition, linked from every page, made from the staged site: a failure (a BuildError) leaves
+    # the previous site and its PDF as they were.
+    from oml.site.pdf import build_pdf
+
+    build_pdf(root, stage_html)
     # The feedback reports demo (synthetic data only) is not a Sphinx page: it is copied in as it is.
     # A site built from real data never keeps one, not even from an earlier build.
     shutil.rmtree(stage_html / "terugkoppeling", ignore_errors=True)
