@@ -41,7 +41,7 @@ def tree_digest(folder: Path) -> dict[str, str]:
 def default_frame():
     from oml.data.synth import generate
 
-    return generate()
+    return generate(history=False)
 
 
 @pytest.fixture(scope="session")

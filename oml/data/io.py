@@ -132,7 +132,7 @@ def load(path: str | Path) -> pd.DataFrame:
     >>> import tempfile, pathlib
     >>> from oml.data.synth import generate
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "mini.csv"
-    >>> save(generate(n=50, seed=1), p)
+    >>> save(generate(n=50, seed=1, history=False), p)
     >>> load(p).shape[0]
     50
     """

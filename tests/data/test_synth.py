@@ -35,7 +35,7 @@ PUBLISHED_TABLE_1 = {
 @pytest.fixture(scope="module")
 def data() -> pd.DataFrame:
     """The default synthetic dataset (config N and seed), generated once."""
-    return generate()
+    return generate(history=False)
 
 
 def _margin(frame: pd.DataFrame, column: str) -> dict[str, int]:
@@ -100,11 +100,11 @@ def test_columns_and_ids(data):
 
 # --------------------------------------------------------------------------- determinism
 def test_same_seed_gives_identical_data():
-    pd.testing.assert_frame_equal(generate(n=400, seed=11), generate(n=400, seed=11))
+    pd.testing.assert_frame_equal(generate(n=400, seed=11, history=False), generate(n=400, seed=11, history=False))
 
 
 def test_different_seed_gives_different_data():
-    a, b = generate(n=400, seed=11), generate(n=400, seed=12)
+    a, b = generate(n=400, seed=11, history=False), generate(n=400, seed=12, history=False)
     items = item_columns(a.columns)
     assert not a.equals(b)
     # Not only the order: the answers themselves differ.
@@ -112,11 +112,11 @@ def test_different_seed_gives_different_data():
 
 
 def test_default_seed_is_the_config_seed():
-    pd.testing.assert_frame_equal(generate(n=300), generate(n=300, seed=CFG["seed"]))
+    pd.testing.assert_frame_equal(generate(n=300, history=False), generate(n=300, seed=CFG["seed"], history=False))
 
 
 def test_margins_do_not_depend_on_seed():
-    a, b = generate(n=700, seed=1), generate(n=700, seed=2)
+    a, b = generate(n=700, seed=1, history=False), generate(n=700, seed=2, history=False)
     for column in CATEGORIES:
         assert _margin(a, column) == _margin(b, column)
 
@@ -197,7 +197,7 @@ def test_generated_data_pass_the_contract(data):
 
 @pytest.mark.parametrize("n", [1, 2, 7, 50])
 def test_tiny_datasets_pass_the_contract(n):
-    frame = generate(n=n, seed=3)
+    frame = generate(n=n, seed=3, history=False)
     assert len(frame) == n
     pd.testing.assert_frame_equal(validate(frame), frame)
 
@@ -217,7 +217,7 @@ def test_is_synthetic_false_when_one_id_lacks_the_prefix(data, column):
 # --------------------------------------------------------------------------- scaling
 @pytest.mark.parametrize("n", [600, 1001])
 def test_margins_scale_with_n(n):
-    frame = generate(n=n, seed=5)
+    frame = generate(n=n, seed=5, history=False)
     assert len(frame) == n
     for column in CATEGORIES:
         margin = _margin(frame, column)

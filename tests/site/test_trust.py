@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 # ----------------------------------------------------------------------------- bad input
 def _csv_with(tmp_path, name, edit):
-    frame = generate(n=300, seed=11)
+    frame = generate(n=300, seed=11, history=False)
     raw = frame.astype(object).astype(str)
     raw = raw.replace({"<NA>": ""})
     edit(raw)
@@ -176,7 +176,7 @@ def test_two_clean_builds_are_byte_identical(site, tmp_path):
 def small_cells_site(tmp_path_factory):
     """A 'real-looking' dataset (ids without the synthetic prefix) with cells under 10 pupils."""
     root = copy_project(tmp_path_factory.mktemp("small") / "project")
-    frame = generate(n=3000, seed=5)
+    frame = generate(n=3000, seed=5, history=False)
     frame["pupil_id"] = [f"P{i:06d}" for i in range(len(frame))]
     frame["school_id"] = frame["school_id"].str.replace("SYN-", "SCH-")
     # Only 6 pupils with wo-educated parents; Sittard-Geleen has only 7 pupils in the last year.
