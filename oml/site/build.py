@@ -123,7 +123,8 @@ def _validate(path: str) -> dict:
         frame = load(path)
     except DataValidationError as err:
         return {"report": err.report()}
-    return {"synthetic": is_synthetic(frame), "rows": len(frame)}
+    return {"synthetic": is_synthetic(frame), "rows": len(frame),
+            "first_year": int(frame["year"].min()), "last_year": int(frame["year"].max())}  # for run titles
 
 
 def prepare_data(data: str | None, build_dir: Path, root: Path = paths.ROOT) -> tuple[Path, str, dict]:
@@ -377,6 +378,7 @@ def build(data: str | None = None, force: bool = False, jobs: int | None = None,
     data_path, data_sha, info = prepare_data(data, build_dir, root)
     _log(f"  data valid: {info['rows']:,} pupils ({'synthetic' if info['synthetic'] else 'real'} data), sha256 {data_sha[:12]}")
     runs = load_runs(root / "notebooks" / "runs.toml")
+    runs = [Run(r.template, r.page, r.title.format_map(info), r.parameters, r.inputs) for r in runs]  # "{first_year}" in titles
     nb = run_notebooks(runs, data_path, data_sha, build_dir, force, jobs, root)
     generated = root / "book" / GENERATED
     generated.mkdir(parents=True, exist_ok=True)
