@@ -19,7 +19,7 @@ def _cmd_validate(args) -> int:
     from oml.data.io import load
     from oml.data.synth import is_synthetic
 
-    frame = load(args.path)
+    frame = load(args.path, mapping=args.mapping)
     kind = "synthetic" if is_synthetic(frame) else "real"
     years = sorted(frame["year"].unique().tolist())
     items = [c for c in frame.columns if c.startswith("item_")]
@@ -48,7 +48,7 @@ def _cmd_build(args) -> int:
     from oml.site.build import BuildError, build
 
     try:
-        build(data=args.data, force=args.force, jobs=args.jobs)
+        build(data=args.data, force=args.force, jobs=args.jobs, mapping=args.mapping)
     except BuildError as err:
         print(f"oml build: FAILED: {err}", file=sys.stderr)
         return EXIT_BUILD_FAILED
@@ -68,6 +68,7 @@ def parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check a data file against the data contract")
     v.add_argument("path", help="data file: .csv, .parquet, .dta or .sav")
+    v.add_argument("--mapping", default=None, help="mapping file (TOML) for an extract in its own names and codes")
     v.set_defaults(func=_cmd_validate)
 
     s = sub.add_parser("synth", help="write the deterministic synthetic dataset")
@@ -78,6 +79,7 @@ def parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="execute the notebooks and build the site into _build/html")
     b.add_argument("--data", default=None, help="data file (default: the synthetic dataset)")
+    b.add_argument("--mapping", default=None, help="mapping file (TOML) for --data in its own names and codes")
     b.add_argument("--force", action="store_true", help="re-execute every notebook, ignoring the cache")
     b.add_argument("--jobs", type=int, default=None, help="notebooks executed in parallel (default: cores)")
     b.set_defaults(func=_cmd_build)

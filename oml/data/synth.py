@@ -167,7 +167,7 @@ def generate(n: int | None = None, seed: int | None = None, history: bool = True
         frame[c] = frame[c].astype("string")
     frame = frame[[*REQUIRED, *answers]]
     if history:
-        frame = add_history(frame, seed, school, school_effect)
+        frame = add_history(frame, seed, school, region, school_effect)
     return frame
 
 
@@ -185,7 +185,8 @@ def _four_point_shares(shares, middle_split: float) -> np.ndarray:
     return np.array([s[0], s[1] + middle_split * s[2], (1 - middle_split) * s[2] + s[3], s[4]])
 
 
-def add_history(frame: pd.DataFrame, seed: int, school: np.ndarray, school_effect: np.ndarray) -> pd.DataFrame:
+def add_history(frame: pd.DataFrame, seed: int, school: np.ndarray, region: np.ndarray,
+                school_effect: np.ndarray) -> pd.DataFrame:
     """Append the earlier years (config ``[history]``) after the rows of ``frame``, which stay untouched.
 
     The earlier pupils go to the same schools (in proportion to their 2023–2025 size, so with
@@ -195,8 +196,8 @@ def add_history(frame: pd.DataFrame, seed: int, school: np.ndarray, school_effec
     5-point shares (:func:`_four_point_shares`). They are drawn from their own random stream,
     ``default_rng([seed, stream])``, and numbered on from the last pupil id of ``frame``.
 
-    ``school`` is each pupil's school number and ``school_effect`` the effect per school, as
-    :func:`generate` drew them.
+    ``school`` and ``region`` are each 2023–2025 pupil's school number and region (in the
+    order :func:`generate` drew them) and ``school_effect`` the effect per school.
     """
     cfg = load_config()
     hist = cfg["history"]
@@ -204,7 +205,7 @@ def add_history(frame: pd.DataFrame, seed: int, school: np.ndarray, school_effec
     n = len(frame)
     years = exact_counts({int(k): v * n for k, v in hist["years"].items()}, round(sum(hist["years"].values()) * n))
     school_size = np.bincount(school, minlength=len(school_effect)).astype(float)
-    school_region = pd.Series(frame["region"].astype(object).to_numpy()).groupby(school).first()
+    school_region = pd.Series(region).groupby(school).first()
     eff, items = cfg["effects"], cfg["items"]
     residual_sd = np.sqrt(1.0 - cfg["schools"]["sd_school_effect"] ** 2)
     parts = []
@@ -215,13 +216,13 @@ def add_history(frame: pd.DataFrame, seed: int, school: np.ndarray, school_effec
         if scale is None or scale.points != 4:
             raise ValueError(f"[history] year {year}: needs a 4-point scale in oml/{scales.CONFIG}, found {scale}")
         sch = rng.choice(len(school_effect), size=count, p=school_size / school_size.sum())
-        region = school_region.reindex(sch).to_numpy()
+        pupil_region = school_region.reindex(sch).to_numpy()
         sex = _shuffled(exact_counts(cfg["margins"]["sex"], count), rng)
         parent_education = _shuffled(exact_counts(cfg["margins"]["parent_education"], count), rng)
         a = cfg["age"]
         age = np.round(np.clip(rng.normal(a["mean"], a["sd"], count), a["min"], a["max"]), 1)
         shift = np.full(count, float(hist["year_effect"][str(year)]))
-        for var, values in (("sex", sex), ("parent_education", parent_education), ("region", region)):
+        for var, values in (("sex", sex), ("parent_education", parent_education), ("region", pupil_region)):
             shift = shift + np.array([eff.get(f"{var}.{v}", 0.0) for v in values])
         latent = school_effect[sch] + shift + rng.normal(0.0, residual_sd, count)
         lam = items["loading"]
@@ -235,7 +236,7 @@ def add_history(frame: pd.DataFrame, seed: int, school: np.ndarray, school_effec
         skipped = rng.random(count) < items["nonresponder_share"]
         blank[skipped, 1:] = True
         part = pd.DataFrame({"school_id": [f"{SYNTHETIC_PREFIX}S{s + 1:04d}" for s in sch], "year": year, "sex": sex,
-                             "age": age, "parent_education": parent_education, "region": region})
+                             "age": age, "parent_education": parent_education, "region": pupil_region})
         parts.append(pd.concat([part, answer.mask(blank)], axis=1))
     if not parts:
         return frame

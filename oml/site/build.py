@@ -161,6 +161,18 @@ def prepare_data(data: str | None, build_dir: Path, root: Path = paths.ROOT) -> 
     return path, sha, info
 
 
+def _mapped(data: str | None, mapping: str, build_dir: Path) -> str:
+    """The extract ``data`` read through ``mapping``, validated and written as canonical Parquet."""
+    from oml.data.mapping import convert
+
+    if data is None:
+        raise BuildError("--mapping needs --data: the mapping describes a data file")
+    try:
+        return str(convert(data, mapping, build_dir / "data"))
+    except DataValidationError as err:
+        raise BuildError(f"invalid input data; the site was not changed.\n{err.report()}") from None
+
+
 def _postprocess(nb_path: Path, run: Run) -> None:
     """Give the executed page its title, hide papermill's injected-parameters cell, drop run-specific metadata."""
     import nbformat
@@ -369,10 +381,13 @@ def sphinx_fingerprint(root: Path = paths.ROOT) -> str:
     return _hash_files([f for f in files if f.exists()] + ([info] if info.exists() else []), root)
 
 
-def build(data: str | None = None, force: bool = False, jobs: int | None = None, root: Path = paths.ROOT) -> dict:
+def build(data: str | None = None, force: bool = False, jobs: int | None = None, root: Path = paths.ROOT,
+          mapping: str | None = None) -> dict:
     """Run the three stages; raise :class:`BuildError` on any failure. Returns timings."""
     build_dir = root / "_build"
     build_dir.mkdir(exist_ok=True)
+    if mapping is not None:  # an extract in its own names and codes -> canonical Parquet (oml.data.mapping)
+        data = _mapped(data, mapping, build_dir)
     t0 = time.perf_counter()
     _log(f"oml build: data {'(default synthetic)' if data is None else data}")
     data_path, data_sha, info = prepare_data(data, build_dir, root)

@@ -254,3 +254,63 @@ def test_exact_counts_reproduces_integer_margins():
     for column in CATEGORIES:
         margin = CFG["margins"][column]
         assert exact_counts(margin, sum(margin.values())) == margin
+
+
+# --------------------------------------------------------------------------- the earlier years (history)
+# Reference: sha256 of `generate().to_csv(index=False, lineterminator="\n")` computed with the
+# generator of commit 1cef6de (before the earlier years existed): the 2023-2025 rows must stay
+# exactly those bytes, so Table 1 and every number on the factsheet pages stay as they were.
+FACTSHEET_ROWS_SHA256 = "419443916983269c7b0cf665236c2ff26ccaa11807e25b35c7cef9b2674944df"
+
+
+def _sha(frame: pd.DataFrame) -> str:
+    import hashlib
+
+    return hashlib.sha256(frame.to_csv(index=False, lineterminator="\n").encode()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def long_data() -> pd.DataFrame:
+    return generate()
+
+
+def test_factsheet_rows_of_the_long_default_data_equal_the_old_generator(long_data):
+    assert _sha(long_data.iloc[: CFG["n"]]) == FACTSHEET_ROWS_SHA256
+    assert _sha(generate(history=False)) == FACTSHEET_ROWS_SHA256
+
+
+def test_history_adds_the_config_years_on_the_4_point_scale(long_data):
+    from oml.data.scales import scale_for_year
+
+    earlier = long_data.iloc[CFG["n"]:]
+    assert sorted(earlier["year"].unique()) == sorted(int(y) for y in CFG["history"]["years"])
+    for year, part in earlier.groupby("year"):
+        scale = scale_for_year(int(year))
+        answers = part[item_columns(part.columns)].stack().dropna()
+        assert scale.points == 4 and set(answers.unique()) == set(scale.answers)
+    validate(long_data)  # every answer within its own year's scale
+    assert long_data["pupil_id"].is_unique
+
+
+def test_history_uses_the_same_schools_in_the_same_regions(long_data):
+    earlier, current = long_data.iloc[CFG["n"]:], long_data.iloc[: CFG["n"]]
+    assert set(earlier["school_id"]) <= set(current["school_id"])
+    region = current.groupby("school_id", observed=True)["region"].first()
+    assert (earlier["region"].astype(str).to_numpy() == region.loc[earlier["school_id"]].astype(str).to_numpy()).all()
+
+
+def test_history_year_effects_show_in_the_raw_means(long_data):
+    # The latent year means of the config should order the years' mean raw scores (large samples).
+    from oml.stats.index import raw_index
+
+    earlier = long_data.iloc[CFG["n"]:]
+    means = raw_index(earlier).groupby(earlier["year"].to_numpy()).mean()
+    effects = pd.Series({int(k): v for k, v in CFG["history"]["year_effect"].items()})
+    assert np.corrcoef(means.loc[effects.index], effects)[0, 1] > 0.9
+
+
+def test_four_point_alpha_near_the_five_point_target(long_data):
+    from oml.stats.reliability import alpha_by_period
+
+    alphas = alpha_by_period(long_data)
+    assert alphas["alpha"].between(CFG["targets"]["alpha"] - 0.03, CFG["targets"]["alpha"] + 0.03).all()
