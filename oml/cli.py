@@ -38,7 +38,7 @@ def _cmd_synth(args) -> int:
     if out.suffix.lower() not in (".csv", ".parquet"):
         print(f"oml synth: --out must end in .csv or .parquet, not '{out.suffix or '(none)'}'", file=sys.stderr)
         return EXIT_INVALID
-    frame = generate(n=args.n, seed=args.seed)
+    frame = generate(n=args.n, seed=args.seed, history=not args.no_history)
     save(frame, out)
     print(f"{out}: {len(frame):,} synthetic pupils (seed {args.seed if args.seed is not None else 'default'}).")
     return 0
@@ -74,7 +74,9 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("synth", help="write the deterministic synthetic dataset")
     s.add_argument("--out", required=True, help="output file, .csv or .parquet")
     s.add_argument("--seed", type=int, default=None, help="random seed (default: the one `make book` uses)")
-    s.add_argument("--n", type=_positive_int, default=None, help="number of pupils (default: the published N)")
+    s.add_argument("--n", type=_positive_int, default=None,
+                   help="pupils in the factsheet period (default: the published N); the earlier years come on top")
+    s.add_argument("--no-history", action="store_true", help="only the factsheet period, without the earlier years")
     s.set_defaults(func=_cmd_synth)
 
     b = sub.add_parser("build", help="execute the notebooks and build the site into _build/html")

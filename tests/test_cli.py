@@ -49,14 +49,15 @@ def test_synth_then_validate(tmp_path, suffix):
     summary = lines[0]
     assert "valid" in summary
     assert "synthetic" in summary
-    assert f"{CFG['n']:,} pupils" in summary  # the default N from the config
-    for year in CFG["years"]:
+    # The default N of the factsheet period plus the earlier years of the config.
+    assert f"{len(generate()):,} pupils" in summary
+    for year in [*CFG["years"], *CFG["history"]["years"]]:
         assert str(year) in summary
     assert "Traceback" not in checked.stderr
 
 
 def test_synth_respects_n(tmp_path):
-    made = oml("synth", "--out", "small.csv", "--n", "123", "--seed", "4", cwd=tmp_path)
+    made = oml("synth", "--out", "small.csv", "--n", "123", "--seed", "4", "--no-history", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     checked = oml("validate", "small.csv", cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr

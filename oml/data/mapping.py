@@ -201,12 +201,23 @@ class Mapping:
 
 
 def _code_text(value) -> str:
-    """A code as the mapping writes it: 1.0 -> "1", " 2 " -> "2"."""
+    """A code as the mapping writes it: 1.0 -> "1", " 2 " -> "2", "1.0" (CSV text) -> "1".
+
+    Examples
+    --------
+    >>> [_code_text(v) for v in (1, 1.0, " 2 ", "1.0", "hbo")]
+    ['1', '1', '2', '1', 'hbo']
+    """
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating)):
         return str(int(value)) if float(value).is_integer() else repr(float(value))
-    return str(value).strip()
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() else text
 
 
 def _recode(values: pd.Series, table: dict[str, object]) -> tuple[pd.Series, np.ndarray, set[str]]:

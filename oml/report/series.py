@@ -159,7 +159,7 @@ def index_figure(ctx, s) -> str:
 def agreement_figure(ctx, s, table: pd.DataFrame) -> str:
     """Share agreeing per statement and year with the break, caption, alt text, CSV, provenance."""
     csv = ctx.pub.csv("stellingen", table)
-    ctx.pub.table("stellingen", table, ["item", "year"], {"percent": 0, "n": 0})
+    ctx.pub.table("figuur/stellingen", table, ["item", "year"], {"percent": 0, "n": 0})  # drawn, not printed
     ax = plotting.agreement_lines(table, breaks=s.breaks)
     path = plotting.save(ax.figure, ctx.pub.files / f"{ctx.pub.page}-stellingen.svg")
     rules = nl_list([f"in {p.first_year}–{p.last_year} antwoord {nl_list([str(a) for a in p.scale.answers if a >= p.scale.agree_from]).replace(' en ', ' of ')} "
