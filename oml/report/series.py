@@ -73,7 +73,7 @@ def intro_text(ctx, s) -> str:
     return (
         sentence
         + f" In totaal tellen {n} leerlingen met een indexscore mee. Een score op de ene schaal is niet hetzelfde als een score op de andere: "
-        "met vijf antwoorden is er een middencategorie, en leerlingen verdelen zich anders over de antwoorden. Daarom houden "
+        "met vijf antwoorden is er een middencategorie, en leerlingen kunnen zich daardoor anders over de antwoorden verdelen. Daarom houden "
         "we de periodes in dit hoofdstuk uit elkaar. De index is per periode apart gestandaardiseerd (gemiddelde 0, "
         "standaarddeviatie 1 over de leerlingen van die periode), elke periode heeft een eigen model, en we toetsen "
         "veranderingen alleen tussen jaren van dezelfde periode. Of de relaties met leraren over de schaalwissel heen beter "
@@ -180,7 +180,7 @@ def agreement_figure(ctx, s, table: pd.DataFrame) -> str:
     legend = "\n\n" + SUPPRESSION_LEGEND.format(min_cell=nl_number(ctx.min_cell)) if table["suppressed"].any() else ""
     intro = ("{numref}`fig-langere-reeks-stellingen` laat per stelling zien welk deel van de leerlingen het ermee eens is. Wat 'eens' "
              "is, hangt af van de schaal: met vier antwoorden zijn dat de bovenste twee, met vijf ook, maar dan ligt er een middencategorie "
-             "onder. Een sprong bij de stippellijn zegt daarom vooral iets over de schaal, niet over de leerlingen.\n\n")
+             "onder. Een sprong bij de stippellijn kan daarom net zo goed aan de schaal liggen als aan de leerlingen.\n\n")
     return (intro + figure_block(f"files/{path.name}", "fig-langere-reeks-stellingen", caption, alt) + legend + "\n"
             + provenance(ctx.notebook, ["oml.stats.series.agreement_by_year", "oml.report.plotting.agreement_lines"], csv))
 
@@ -221,8 +221,8 @@ def scales_methods_text(ctx) -> str:
         "**Geen geharmoniseerde reeks.** Een voor de hand liggende manier om beide schalen op één lijn te zetten, is ze om te "
         "rekenen naar een percentage van de maximaal mogelijke score (POMP: 0 = laagste, 100 = hoogste antwoord). Dat doen we "
         "niet. Zo'n omrekening veronderstelt dat de antwoorden op beide schalen even ver uit elkaar liggen en dat leerlingen "
-        "met dezelfde relatie op beide schalen op hetzelfde punt uitkomen. Met een middencategorie erbij kiezen leerlingen "
-        "echter anders, en de OML heeft geen jaar waarin beide schalen naast elkaar zijn afgenomen om dat te controleren. Een "
+        "met dezelfde relatie op beide schalen op hetzelfde punt uitkomen. Met een middencategorie erbij kunnen leerlingen "
+        "anders kiezen, en in de gegevens hoort bij elk jaar precies één schaal: geen leerling beantwoordde beide, dus dat is niet te controleren. Een "
         "sprong bij de schaalwissel zou dan niet van een echte verandering te onderscheiden zijn. Daarom staan de periodes "
         "naast elkaar, elk met een eigen nullijn, en toetsen we niet over de wissel heen."
     )
