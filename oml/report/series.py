@@ -42,11 +42,27 @@ def _span(ctx, key: str, first: int, last: int) -> str:
     return f"{a}–{_year(ctx, f'{key}/last_year', last)}"
 
 
-def _scale_words(scale: scales.Scale) -> str:
-    """'een vierpuntsschaal (1 helemaal niet tot en met 4 helemaal wel)'."""
+def _scale_name(scale: scales.Scale) -> str:
+    """'vierpuntsschaal'.
+
+    Examples
+    --------
+    >>> _scale_name(scales.scale_for_year(2020))
+    'vierpuntsschaal'
+    """
     words = {4: "vierpuntsschaal", 5: "vijfpuntsschaal", 7: "zevenpuntsschaal"}
-    name = words.get(scale.points, f"schaal met {scale.points} antwoorden")
-    return (f"een {name} ({scale.answer_label(scale.lowest)} tot en met {scale.answer_label(scale.highest)})")
+    return words.get(scale.points, f"schaal met {scale.points} antwoorden")
+
+
+def _scale_words(scale: scales.Scale) -> str:
+    """'een vierpuntsschaal (1 helemaal niet tot en met 4 helemaal wel)'.
+
+    Examples
+    --------
+    >>> _scale_words(scales.scale_for_year(2024))
+    'een vijfpuntsschaal (1 helemaal niet tot en met 5 helemaal wel)'
+    """
+    return f"een {_scale_name(scale)} ({scale.answer_label(scale.lowest)} tot en met {scale.answer_label(scale.highest)})"
 
 
 def glue_title(ctx, s) -> None:
@@ -65,7 +81,7 @@ def intro_text(ctx, s) -> str:
     illustrative = [p.scale for p in s.periods if p.scale.labels_source == "illustratief"]
     if illustrative:
         sentence += (" De benamingen van de tussenliggende antwoorden van de "
-                     f"{nl_list([_scale_words(sc).split(' (')[0].removeprefix('een ') for sc in illustrative])} zijn ter illustratie: "
+                     f"{nl_list([_scale_name(sc) for sc in illustrative])} zijn ter illustratie: "
                      "de factsheet noemt ze niet.")
     if len(s.periods) == 1:
         return (sentence + f" Alle jaren in deze gegevens vallen onder dezelfde antwoordschaal; in totaal tellen {n} leerlingen "
@@ -163,7 +179,7 @@ def agreement_figure(ctx, s, table: pd.DataFrame) -> str:
     ax = plotting.agreement_lines(table, breaks=s.breaks)
     path = plotting.save(ax.figure, ctx.pub.files / f"{ctx.pub.page}-stellingen.svg")
     rules = nl_list([f"in {p.first_year}–{p.last_year} antwoord {nl_list([str(a) for a in p.scale.answers if a >= p.scale.agree_from]).replace(' en ', ' of ')} "
-                     f"van de {_scale_words(p.scale).split(' (')[0].removeprefix('een ')}" for p in s.periods])
+                     f"van de {_scale_name(p.scale)}" for p in s.periods])
     caption = (f"Percentage leerlingen dat het (helemaal) eens is met elke stelling, per jaar ({s.first_year}–{s.last_year}). "
                f"Eens: {rules}. De lijnen zijn onderbroken bij de nieuwe antwoordschaal: de percentages links en rechts daarvan "
                "zijn niet vergelijkbaar.")
@@ -194,9 +210,9 @@ def alpha_block(ctx, alphas: pd.DataFrame) -> str:
         rows.append([f"{r.period.capitalize()} ({r.first_year}–{r.last_year})" if r.first_year != r.last_year else f"{r.period.capitalize()} ({r.first_year})",
                      ctx.pub.number(f"{key}/alpha", r.alpha, 3),
                      f"{ctx.pub.number(f'{key}/ci_low', r.ci_low, 3)} tot {ctx.pub.number(f'{key}/ci_high', r.ci_high, 3)}",
-                     ctx.pub.number(f"{key}/n", r.n), text.alpha_judgement(r.alpha).split(" volgens")[0]])
+                     ctx.pub.number(f"{key}/n", r.n), text.alpha_word(r.alpha)])
     intro = ("Omdat de schalen verschillen, berekenen we de betrouwbaarheid van de index (Cronbachs alfa, over de leerlingen die alle "
-             f"stellingen beantwoordden) per periode ({text.alpha_judgement(alphas['alpha'].min()).split(' (')[1].rstrip(')')}).\n\n")
+             f"stellingen beantwoordden) per periode. Het oordeel volgt de gangbare vuistregel ({text.alpha_rule()}).\n\n")
     return (intro + table_block(pd.DataFrame(rows), "tab-langere-reeks-alfa", "Betrouwbaarheid van de index per antwoordschaal.",
                                 ["Periode", "Cronbachs alfa", f"{nl_number(ctx.level * 100)}%-betrouwbaarheidsinterval", "Leerlingen", "Oordeel"])
             + "\n" + provenance(ctx.notebook, ["oml.stats.reliability.alpha_by_period"], csv))
