@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from oml.data import scales
-from oml.data.contract import CATEGORIES, REVERSE_ATTR, reversed_items, validate
+from oml.data.contract import CATEGORIES, reversed_items, validate
 from oml.data.io import load
 from oml.data.mapping import Mapping, MappingError
 from oml.data.synth import generate
