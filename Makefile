@@ -19,7 +19,7 @@ export IPYTHONDIR          := $(CURDIR)/.cache/ipython
 export XDG_CACHE_HOME      := $(CURDIR)/.cache/xdg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup system book test bench clean
+.PHONY: help setup system axe book test bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,11 +30,16 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-input --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-# System packages from Debian for the browser tests and the PDF checks: installed when missing
-# (as root); without root the browser tests report themselves NOT RUN instead of passing.
-SYSTEM_PACKAGES := chromium chromium-driver poppler-utils
+# System packages from Debian: the browser tests (chromium, its driver; Debian's npm for axe-core when no npm is on the PATH), the PDF
+# edition (WeasyPrint needs Pango and fonts) and its checks (poppler-utils). Installed when missing
+# (as root); without root the browser and PDF checks report themselves NOT RUN instead of passing.
+SYSTEM_PACKAGES := chromium chromium-driver poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation fonts-dejavu-core
+# axe-core for the accessibility tests: pinned in tests/a11y/package-lock.json, installed into .cache/npm.
+NPM_DIR := .cache/npm
+AXE     := $(NPM_DIR)/node_modules/axe-core/axe.min.js
 system: ## Install the Debian packages the browser and PDF checks need, when missing
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "installing Debian packages:$$missing"; \
@@ -43,13 +48,23 @@ system: ## Install the Debian packages the browser and PDF checks need, when mis
 	  echo "WARNING: cannot install$$missing (not root or no apt-get): the browser and PDF checks will be reported NOT RUN" >&2; \
 	fi
 
-setup: $(STAMP) system ## Create .venv, install the pinned requirements, the oml package and the system packages
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json
+	@mkdir -p $(NPM_DIR)
+	@cp tests/a11y/package.json tests/a11y/package-lock.json $(NPM_DIR)/
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix $(NPM_DIR) --cache $(CURDIR)/.cache/npm-cache --ignore-scripts --no-audit --no-fund --loglevel=error && touch $(AXE); \
+	else echo "WARNING: npm is missing: the axe-core accessibility checks will be reported NOT RUN" >&2; fi
 
-book: $(STAMP) ## Build the site into _build/html from the default synthetic data
+axe: system $(AXE) ## Install axe-core (pinned, from tests/a11y) for the accessibility tests
+
+setup: $(STAMP) system axe ## Create .venv, install the pinned requirements, the oml package, system packages and axe-core
+
+book: $(STAMP) system ## Build the site into _build/html and its PDF edition from the default synthetic data
 	$(BIN)/oml build
 	@echo "Site: $(CURDIR)/_build/html/index.html"
+	@echo "PDF:  $$(ls $(CURDIR)/_build/html/*.pdf)"
 
-test: $(STAMP) system ## Run the whole test suite (unit, statistics, notebooks, full strict site build)
+test: $(STAMP) system axe ## Run the whole test suite (unit, statistics, notebooks, full strict site build)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) ## Benchmark build and statistics speed; writes bench/results/

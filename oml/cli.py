@@ -1,4 +1,4 @@
-"""The ``oml`` command: ``validate``, ``synth`` and ``build``.
+"""The ``oml`` command: ``validate``, ``synth``, ``build``, ``release`` and ``reports``.
 
 Every expected failure (bad data, a failed notebook, a Sphinx warning) ends with a clear
 message on stderr and a non-zero exit, never a Python traceback.
@@ -9,17 +9,21 @@ import argparse
 import sys
 from pathlib import Path
 
-from oml.data.contract import DataValidationError
-
 EXIT_INVALID = 2
 EXIT_BUILD_FAILED = 3
+EXIT_RELEASE_REFUSED = 4
 
 
 def _cmd_validate(args) -> int:
+    from oml.data.contract import DataValidationError
     from oml.data.io import load
     from oml.data.synth import is_synthetic
 
-    frame = load(args.path, mapping=args.mapping)
+    try:
+        frame = load(args.path, mapping=args.mapping)
+    except DataValidationError as err:
+        print(err.report(), file=sys.stderr)
+        return EXIT_INVALID
     kind = "synthetic" if is_synthetic(frame) else "real"
     years = sorted(frame["year"].unique().tolist())
     items = [c for c in frame.columns if c.startswith("item_")]
@@ -39,6 +43,12 @@ def _cmd_synth(args) -> int:
         print(f"oml synth: --out must end in .csv or .parquet, not '{out.suffix or '(none)'}'", file=sys.stderr)
         return EXIT_INVALID
     frame = generate(n=args.n, seed=args.seed, history=not args.no_history)
+    if args.until_year is not None:
+        # The data as they stood after that year: an earlier edition's input (oml release).
+        frame = frame[frame["year"] <= args.until_year].reset_index(drop=True)
+        if frame.empty:
+            print(f"oml synth: --until-year {args.until_year} leaves no pupils (the data start later)", file=sys.stderr)
+            return EXIT_INVALID
     save(frame, out)
     print(f"{out}: {len(frame):,} synthetic pupils (seed {args.seed if args.seed is not None else 'default'}).")
     return 0
@@ -48,10 +58,60 @@ def _cmd_build(args) -> int:
     from oml.site.build import BuildError, build
 
     try:
-        build(data=args.data, force=args.force, jobs=args.jobs, mapping=args.mapping)
+        build(data=args.data, force=args.force, jobs=args.jobs, timeout=args.timeout, mapping=args.mapping)
     except BuildError as err:
         print(f"oml build: FAILED: {err}", file=sys.stderr)
         return EXIT_BUILD_FAILED
+    return 0
+
+
+def _cmd_release(args) -> int:
+    from oml.site.editions import ReleaseError, release
+
+    try:
+        folder = release(args.name, note=args.note, correction=args.correction, source=args.data_source,
+                         commit=not args.no_commit)
+    except ReleaseError as err:
+        print(f"oml release: REFUSED: {err}", file=sys.stderr)
+        return EXIT_RELEASE_REFUSED
+    what = "correction of edition" if args.correction is not None else "edition"
+    print(f"{folder}: {what} {args.name} recorded{'' if args.no_commit else ' and committed'}.")
+    return 0
+
+
+def _cmd_reports(args) -> int:
+    from oml.access.codes import AccessError
+    from oml.paths import ROOT
+
+    out, codes = Path(args.out), Path(args.codes)
+    site = ROOT / "_build" / "html"
+    for what, path in (("--out", out), ("--codes", codes)):
+        if path.resolve().is_relative_to(site.resolve()):
+            print(f"oml reports: {what} {path} lies inside the site ({site}); feedback reports and codes never go "
+                  "into the site: choose a folder outside it", file=sys.stderr)
+            return EXIT_INVALID
+    from oml.access.publish import publish_reports
+    from oml.data.synth import SYNTHETIC_PREFIX
+    from oml.site import feedback
+    from oml.site.build import BuildError
+
+    try:
+        # One warm engine executes the report template per school and per board (as `oml build` does).
+        documents = feedback.render_reports(args.data, jobs=args.jobs)
+    except BuildError as err:
+        print(f"oml reports: FAILED: {err}", file=sys.stderr)
+        return EXIT_BUILD_FAILED
+    try:
+        # Synthetic ids (SYN-) mark synthetic data in any format: then the pages carry the synthetic notice.
+        synthetic = bool(documents) and all(str(id_).startswith(SYNTHETIC_PREFIX) for _, id_ in documents)
+        result = publish_reports(documents, codes, out, rotate=args.rotate or (), synthetic=synthetic, jobs=args.jobs)
+    except AccessError as err:
+        print(f"oml reports: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    # The codes themselves are never printed (logs are not private); they are in the codes file.
+    print(f"oml reports: {result.summary()}")
+    if result.created or result.rotated:
+        print(f"oml reports: new codes are in {codes}; send each school and board its own code")
     return 0
 
 
@@ -59,6 +119,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {value:g}")
     return value
 
 
@@ -77,6 +144,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=_positive_int, default=None,
                    help="pupils in the factsheet period (default: the published N); the earlier years come on top")
     s.add_argument("--no-history", action="store_true", help="only the factsheet period, without the earlier years")
+    s.add_argument("--until-year", type=int, default=None, help="keep only the years up to and including this one")
     s.set_defaults(func=_cmd_synth)
 
     b = sub.add_parser("build", help="execute the notebooks and build the site into _build/html")
@@ -84,7 +152,27 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--mapping", default=None, help="mapping file (TOML) for --data in its own names and codes")
     b.add_argument("--force", action="store_true", help="re-execute every notebook, ignoring the cache")
     b.add_argument("--jobs", type=int, default=None, help="notebooks executed in parallel (default: cores)")
+    b.add_argument("--timeout", type=_positive_float, default=None,
+                   help="seconds a notebook may run before it is stopped (default: [build] timeout in runs.toml)")
     b.set_defaults(func=_cmd_build)
+
+    r = sub.add_parser("release", help="record the current build as an edition in editions/NAME (and commit it)")
+    r.add_argument("name", help="edition name, e.g. 2025")
+    kind = r.add_mutually_exclusive_group()
+    kind.add_argument("--note", default=None, help="what this edition is (a new edition)")
+    kind.add_argument("--correction", default=None, metavar="TEXT", help="re-publish an existing edition, corrected")
+    r.add_argument("--data-source", default=None, metavar="TEXT", help="how to obtain the data (shown with the rebuild steps)")
+    r.add_argument("--no-commit", action="store_true", help="write editions/NAME but do not commit it")
+    r.set_defaults(func=_cmd_release)
+
+    r = sub.add_parser("reports", help="write the encrypted school and board feedback reports into a folder")
+    r.add_argument("--data", default=None, help="data file (default: the synthetic dataset)")
+    r.add_argument("--codes", required=True, help="private codes file kind,id,code (created or extended as needed)")
+    r.add_argument("--out", required=True, help="folder for index.html and the encrypted reports (outside the site)")
+    r.add_argument("--rotate", action="append", metavar="ID", default=[],
+                   help="give this school or board (ID or kind:ID) a new code; repeatable")
+    r.add_argument("--jobs", type=_positive_int, default=None, help="reports executed in parallel (default: cores)")
+    r.set_defaults(func=_cmd_reports)
     return p
 
 
@@ -95,9 +183,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except DataValidationError as err:
-        print(err.report(), file=sys.stderr)
-        return EXIT_INVALID
     except OSError as err:  # e.g. an output folder that is a file: a message, not a traceback
         print(f"oml {args.command}: {err.strerror or err}: {err.filename or ''}", file=sys.stderr)
         return EXIT_INVALID

@@ -18,11 +18,12 @@ RUNS_CONFIG = NOTEBOOKS / "runs.toml"
 COVERAGE = ROOT / "bench" / "coverage.csv"
 
 
-def set_cache_environment(root: Path = ROOT) -> None:
-    """Point every tool cache into ``.cache/`` of the repository unless already set.
+def set_cache_environment(root: Path = ROOT, env: dict | None = None) -> None:
+    """Point every tool cache into ``.cache/`` of the repository unless already set (in ``env``, default ``os.environ``).
 
     The Makefile exports the same variables; this covers ``oml`` called directly.
     """
+    env = os.environ if env is None else env
     cache = root / ".cache"
     defaults = {
         "MPLCONFIGDIR": cache / "matplotlib",
@@ -33,4 +34,12 @@ def set_cache_environment(root: Path = ROOT) -> None:
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
     }
     for key, value in defaults.items():
-        os.environ.setdefault(key, str(value))
+        env.setdefault(key, str(value))
+
+
+#: Feedback reports demo (synthetic data only): the committed demo codes file (its salt file beside it,
+#: see oml.access.codes.salts_path), and the site folder the demo reports go to (``_build/html/terugkoppeling``).
+DEMO_CODES = ROOT / "book" / "terugkoppeling" / "demo-codes.csv"
+SITE_REPORTS = "terugkoppeling"
+#: Private key cache of the demo build (never inside _build/html).
+DEMO_KEY_CACHE = ROOT / "_build" / "cache" / "access-demo-keys.json"

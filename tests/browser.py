@@ -16,6 +16,12 @@ from pathlib import Path
 
 import pytest
 
+REPO = Path(__file__).resolve().parent.parent
+#: axe-core, pinned in tests/a11y/package-lock.json and installed by ``make setup`` (npm ci) into .cache/npm.
+AXE = REPO / ".cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+#: The rule sets of WCAG 2.1 levels A and AA.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 # The flags the developers' guide prescribes; background networking is off because the machine's
@@ -81,3 +87,72 @@ def chromium(width: int = 1280, height: int = 900, dark: bool = False):
             yield driver
         finally:
             driver.quit()
+
+
+def axe_missing() -> str | None:
+    """Why the axe-core checks cannot run here (browser or axe-core missing), or None when they can."""
+    reason = missing()
+    if reason:
+        return reason
+    if not AXE.exists():
+        return f"NOT RUN: {AXE.relative_to(REPO)} is missing (install axe-core from tests/a11y/package-lock.json: make setup, needs npm)"
+    return None
+
+
+def html_pages(html_dir: Path) -> list[str]:
+    """Every HTML page of a built site, as URL paths relative to its root (theme assets left out).
+
+    A crawl of the output folder rather than a list, so pages added later are checked too. Pages
+    that only redirect (the root ``index.html``) are left out: the browser shows their target.
+    """
+    skip = {"_static", "_sources", "_images", "_downloads"}
+    return sorted(p.relative_to(html_dir).as_posix() for p in html_dir.rglob("*.html")
+                  if not skip.intersection(p.relative_to(html_dir).parts)
+                  and not p.read_text(encoding="utf-8").startswith('<meta http-equiv="Refresh"'))
+
+
+def set_theme(driver, url: str, theme: str) -> None:
+    """Choose the pydata-sphinx-theme colour theme ("light" or "dark") for every later page load.
+
+    The theme reads ``localStorage`` (keys ``mode`` and ``theme``) in the page head, before it paints,
+    and writes it back once loaded: so set it on a loaded page (``url``, not a redirect), then reload.
+    """
+    load(driver, url)
+    driver.execute_script("localStorage.setItem('mode', arguments[0]); localStorage.setItem('theme', arguments[0]);", theme)
+    load(driver, url)
+    shown = driver.execute_script("return document.documentElement.dataset.theme")
+    if shown != theme:
+        raise RuntimeError(f"could not switch the site to the {theme} theme (it shows {shown!r})")
+
+
+def load(driver, url: str) -> None:
+    """Open ``url`` and wait until the page, its web fonts and its images have loaded."""
+    driver.get(url)
+    driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "const imgs = Array.from(document.images).map(i => i.complete ? null : new Promise(r => { i.onload = i.onerror = r; }));"
+        "Promise.all([document.fonts.ready, ...imgs.filter(Boolean)]).then(() => requestAnimationFrame(() => done(true)));")
+
+
+def axe(driver, exclude: dict[str, str] | None = None) -> list[dict]:
+    """axe-core's WCAG 2.1 A/AA violations on the open page: ``[{id, impact, help, nodes: [selector, ...]}]``.
+
+    ``exclude`` maps ``"rule-id selector"`` to the reason a node is a false positive; only that
+    rule on that exact node is dropped, never a whole rule.
+    """
+    driver.set_script_timeout(60)
+    if not driver.execute_script("return typeof window.axe !== 'undefined'"):
+        driver.execute_script(AXE.read_text(encoding="utf-8"))
+    found = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['violations']})"
+        ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        "  nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary}))}))))"
+        ".catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));", WCAG_TAGS)
+    exclude = exclude or {}
+    kept = []
+    for v in found:
+        nodes = [n for n in v["nodes"] if f"{v['id']} {n['target']}" not in exclude]
+        if nodes or not v["nodes"]:
+            kept.append({**v, "nodes": nodes})
+    return kept

@@ -68,3 +68,21 @@ def site(tmp_path_factory):
     proc = run_oml(root, "build")
     assert proc.returncode == 0, f"oml build failed:\n{proc.stdout}\n{proc.stderr}"
     return root
+
+
+def pytest_terminal_summary(terminalreporter):
+    """End the run with the browser and PDF checks that did NOT run (Chromium, axe-core or poppler missing).
+
+    Such checks are skipped with a reason starting ``NOT RUN``; they must never look like a pass.
+    """
+    not_run = []
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        if "NOT RUN" in reason:
+            not_run.append(f"{report.nodeid}: {reason.removeprefix('Skipped: ')}")
+    if not_run:
+        terminalreporter.section("CHECKS NOT RUN", sep="!", red=True, bold=True)
+        for line in not_run:
+            terminalreporter.write_line(line, red=True)
+        terminalreporter.write_line(f"{len(not_run)} browser/PDF checks did NOT run: this run does not show the site "
+                                    "is accessible or that the PDF is right.", red=True, bold=True)

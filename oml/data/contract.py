@@ -16,6 +16,14 @@ column             rule
                    year (:mod:`oml.data.scales`: 1–4 until 2022, 1–5 from 2023), missing allowed
 ================== ============================================================================
 
+Optional columns (:data:`OPTIONAL`), used only by the private feedback reports:
+
+================== ============================================================================
+``board_id``       text, present; one board (bestuur) per school
+``school_name``    text; one name per school (blank for all its rows: the report names the id)
+``board_name``     text, needs ``board_id``; one name per board
+================== ============================================================================
+
 :func:`validate` turns a raw table (every cell as read from the file) into a typed,
 canonical DataFrame, or raises :class:`DataValidationError` listing *every* problem at
 once: column, rule, number of rows and the first row numbers. Nothing is dropped.
@@ -53,6 +61,8 @@ ITEM_PREFIX = "item_"
 MIN_ITEMS = 2
 ID_COLUMNS = ("pupil_id", "school_id")
 REQUIRED = ("pupil_id", "school_id", "year", "sex", "age", "parent_education", "region")
+#: Optional columns: the school board (bestuur) and display names, for the feedback reports.
+OPTIONAL = ("board_id", "school_name", "board_name")
 
 #: Dutch display labels (Table 1, figure legends).
 LABELS: dict[str, str] = {
@@ -248,7 +258,7 @@ def _parse_category(raw: pd.Series, column: str, allowed: tuple[str, ...], probl
     return pd.Categorical(canonical.where(~unknown), categories=list(allowed))
 
 
-def _schema(items: list[str]) -> pa.DataFrameSchema:
+def _schema(items: list[str], present=()) -> pa.DataFrameSchema:
     """Pandera schema for the typed frame: presence, ranges and uniqueness."""
     lo_y, hi_y = YEAR_RANGE
     lo_a, hi_a = AGE_RANGE
@@ -261,6 +271,8 @@ def _schema(items: list[str]) -> pa.DataFrameSchema:
         "parent_education": pa.Column("category", nullable=False),
         "region": pa.Column("category", nullable=False),
     }
+    if "board_id" in present:
+        columns["board_id"] = pa.Column("string", nullable=False)
     for c in items:
         # The range of an answer depends on its year's scale: checked per row in _check_scales.
         columns[c] = pa.Column("Int64", nullable=True)
@@ -326,7 +338,7 @@ def validate(raw: pd.DataFrame, source: str = "data") -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Columns :data:`REQUIRED` then the items; ``year`` and items ``Int64``, ``age``
+        Columns :data:`REQUIRED`, the :data:`OPTIONAL` columns present (``string``), then the items; ``year`` and items ``Int64``, ``age``
         float, the categories as ``Categorical`` with the contract's category order. Same rows, same order.
 
     Raises
@@ -365,8 +377,11 @@ def validate(raw: pd.DataFrame, source: str = "data") -> pd.DataFrame:
         )
     if len(raw) == 0:
         problems.append(Problem("(all)", "the file has a header but no data rows"))
+    if "board_name" in raw.columns and "board_id" not in raw.columns:
+        problems.append(Problem("board_name", "needs the column 'board_id' (a name belongs to a board)"))
     if problems:
         raise DataValidationError(source, problems)
+    optional = [c for c in OPTIONAL if c in raw.columns]
 
     typed = pd.DataFrame(index=raw.index)
     for c in ID_COLUMNS:
@@ -379,12 +394,16 @@ def validate(raw: pd.DataFrame, source: str = "data") -> pd.DataFrame:
     typed["region"] = _parse_category(raw["region"], "region", REGIONS, problems)
     for c in items:
         typed[c] = _parse_number(raw[c], c, True, problems).astype("Int64")
+    for c in optional:
+        text = raw[c].astype("string").str.strip()
+        typed[c] = text.mask(text == "")
+    problems += _hierarchy_problems(typed)
 
     # Type problems already name their rows; a cell that failed parsing is now missing, so the
     # schema would report it again as "must not be empty" — skip those rows in the schema report.
     unparsed = {(p.column, r) for p in problems for r in p.rows}
     try:
-        _schema(items).validate(typed, lazy=True)
+        _schema(items, optional).validate(typed, lazy=True)
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
         for (column, check), grp in cases.groupby(["column", "check"], sort=False, dropna=False):
@@ -400,9 +419,45 @@ def validate(raw: pd.DataFrame, source: str = "data") -> pd.DataFrame:
     if unknown:
         problems.append(Problem(f"{ITEM_PREFIX}*", f"marked reverse-worded but not a statement column: {', '.join(unknown)}"))
     if problems:
-        order = {c: i for i, c in enumerate([*REQUIRED, *items])}
+        order = {c: i for i, c in enumerate([*REQUIRED, *optional, *items])}
         problems.sort(key=lambda p: order.get(p.column, math.inf))
         raise DataValidationError(source, problems)
-    out = typed[[*REQUIRED, *items]]
+    out = typed[[*REQUIRED, *optional, *items]]
     out.attrs = {REVERSE_ATTR: reverse} if reverse else {}
     return out
+
+
+def _one_value_per(typed: pd.DataFrame, key: str, column: str, what: str, blank_is_value: bool) -> Problem | None:
+    """Rows where ``column`` differs from its most frequent value within the same ``key`` (blank counts as a value).
+
+    One school has one board and one name, one board one name: the rows that disagree with
+    the group's most common value are reported (ties: the first value in the file).
+    """
+    if column not in typed or key not in typed:
+        return None
+    keys = typed[key]
+    values = typed[column].fillna("\u0000")
+    # A blank name is a value of its own (a school named in some rows only is inconsistent); a blank
+    # board is already reported as "must not be empty".
+    known = keys.notna() & (True if blank_is_value else typed[column].notna())
+    if not known.any():
+        return None
+    frame = pd.DataFrame({"key": keys[known], "value": values[known]})
+    counts = frame.groupby(["key", "value"], sort=False).size().reset_index(name="n")
+    # Most frequent value per key; stable sort keeps the first-seen value on ties.
+    modal = counts.sort_values("n", ascending=False, kind="stable").drop_duplicates("key").set_index("key")["value"]
+    wrong = frame["value"] != frame["key"].map(modal)
+    if not wrong.any():
+        return None
+    groups = sorted(set(frame.loc[wrong, "key"]))
+    shown = ", ".join(repr(g) for g in groups[:MAX_ROWS_SHOWN]) + (", …" if len(groups) > MAX_ROWS_SHOWN else "")
+    mask = pd.Series(False, index=typed.index)
+    mask[wrong[wrong].index] = True
+    return Problem(column, f"must have one value per {what} (differs within {key} {shown})", _rows(mask))
+
+
+def _hierarchy_problems(typed: pd.DataFrame) -> list[Problem]:
+    """One board and one name per school, one name per board."""
+    checks = [("school_id", "board_id", "school", False), ("school_id", "school_name", "school", True),
+              ("board_id", "board_name", "board", True)]
+    return [p for p in (_one_value_per(typed, *check) for check in checks) if p is not None]

@@ -99,7 +99,7 @@ def read_raw(path: str | Path, mapping=None) -> pd.DataFrame:
         labels = None if labels is None else mapped
     if labels is None:  # text formats: the contract types every cell
         return frame
-    for col in ("pupil_id", "school_id"):
+    for col in ("pupil_id", "school_id", "board_id"):
         # Numeric ids come back as floats; show 17 as "17", not "17.0".
         if col in frame and pd.api.types.is_float_dtype(frame[col]):
             whole = frame[col].notna() & (frame[col] % 1 == 0)

@@ -13,7 +13,8 @@ calibration target sits in ``oml/config/synthetic.toml``. The model:
 * the years before the 2023 change of answer scale (``[history]``, illustrative): the same
   schools and latent model with a latent mean per year, answered on that period's 4-point
   scale (:mod:`oml.data.scales`), drawn from their own random stream and appended after the
-  2023–2025 rows, which stay exactly as without them (:func:`add_history`).
+  2023–2025 rows, which stay exactly as without them (:func:`add_history`);
+* school boards and plainly synthetic school and board names (:mod:`oml.data.boards`, own random stream).
 
 Identifiers start with ``SYN-``: that is how the build recognises synthetic data in any
 file format and shows the notice on every page.
@@ -29,6 +30,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from oml.data import scales
+from oml.data.boards import assign_boards
 from oml.data.contract import CATEGORIES, REQUIRED
 
 SYNTHETIC_PREFIX = "SYN-"
@@ -168,7 +170,9 @@ def generate(n: int | None = None, seed: int | None = None, history: bool = True
     frame = frame[[*REQUIRED, *answers]]
     if history:
         frame = add_history(frame, seed, school, region, school_effect)
-    return frame
+    # Boards and names come last, from their own random stream: nothing above changes. The earlier
+    # years use only schools of 2023-2025, so the boards are the same with or without them.
+    return assign_boards(frame, seed)
 
 
 def _four_point_shares(shares, middle_split: float) -> np.ndarray:

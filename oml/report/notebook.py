@@ -40,17 +40,45 @@ def parse_by(by: str | None) -> str | None:
     return None if by in (None, "", "none") else by
 
 
+#: Frames the build's engine read and validated once, before forking the notebooks (path -> frame).
+_PRELOADED: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+
+def _resolve(data: str | Path) -> str:
+    from oml.paths import ROOT
+
+    path = Path(data)
+    return str((path if path.is_absolute() else ROOT / path).resolve())
+
+
+def preload(path: str | Path, frame: pd.DataFrame) -> None:
+    """Keep the validated ``frame`` of ``path`` (and its index) for every notebook of this build.
+
+    Called once by the build's engine (:mod:`oml.site.engine`) before it forks the notebooks:
+    they then share the data instead of each reading and validating the file again. A notebook
+    opened in Jupyter has nothing preloaded and reads the file itself.
+    """
+    _PRELOADED[_resolve(path)] = (frame, add_index(frame))
+
+
 def load_frame(data: str | None) -> pd.DataFrame:
     """The validated dataset at ``data``, or the default synthetic data when ``data`` is None."""
     if data is None:
         from oml.data.synth import generate
 
         return generate()
+    if _resolve(data) in _PRELOADED:
+        return _PRELOADED[_resolve(data)][0]
     from oml.data.io import load
-    from oml.paths import ROOT
 
-    path = Path(data)
-    return load(path if path.is_absolute() else ROOT / path)
+    return load(_resolve(data))
+
+
+def _indexed(data: str | None) -> pd.DataFrame:
+    """The data with the standardised index (from the build's preload when there is one)."""
+    if data is not None and _resolve(data) in _PRELOADED:
+        return _PRELOADED[_resolve(data)][1]
+    return add_index(load_frame(data))
 
 
 def setup(data: str | None, page: str, level: float = 0.95, min_cell: int = 10, out_dir: str = ".") -> Context:
@@ -61,7 +89,7 @@ def setup(data: str | None, page: str, level: float = 0.95, min_cell: int = 10, 
     set_theme()
     # One copy of the data in memory: the frame with its index columns serves both roles
     # (functions that do not use the index ignore those columns).
-    data_ = add_index(load_frame(data))
+    data_ = _indexed(data)
     data_ = current_period(data_)  # factsheet pages: the latest answer scale only (oml/config/scales.toml)
     return Context(
         frame=data_,

@@ -25,13 +25,25 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 ANSWER_COLOURS = ["#b35806", "#f1a340", "#d9d9d9", "#998ec3", "#542788"]
 FIGSIZE = (7.5, 4.2)
 Y_LIMIT = 0.4
+#: Figure 1 is narrow and tall (labels above the bars), so that at a phone's column width (about
+#: 310 CSS px) its 10-pt text still shows at 11 CSS px or more; the site caps its width on wide screens.
+ANSWER_FIG_WIDTH = 3.5
+#: Smallest text in any figure, in points. Diamond figures are shown at about 0,8 CSS px per point-pixel
+#: in a 1280-px window: 11 pt stays above 11 CSS px there (tests/site/test_a11y.py measures it).
+MIN_FONT = 11
+ANSWER_FONT = 10
 
 
 def set_theme() -> None:
     """House style for every figure; reproducible SVG output (no date, fixed ids)."""
-    sns.set_theme(context="notebook", style="whitegrid", font_scale=0.95)
+    sns.set_theme(context="notebook", style="whitegrid")
     plt.rcParams.update(
         {
+            # Legible on screen: no text below MIN_FONT (seaborn's notebook context goes down to 11 pt).
+            "xtick.labelsize": MIN_FONT,
+            "ytick.labelsize": MIN_FONT,
+            "legend.fontsize": MIN_FONT,
+            "axes.labelsize": MIN_FONT + 1,
             "figure.figsize": FIGSIZE,
             "figure.dpi": 110,
             "svg.hashsalt": "oml",  # deterministic element ids in SVG
@@ -108,7 +120,7 @@ def diamond_plot(table: pd.DataFrame, comparisons: pd.DataFrame | None = None, a
             (xa, ha), (xb, hb) = pos[(row.year_a, row.group_a)], pos[(row.year_b, row.group_b)]
             top = np.nanmax([ha, hb]) + 0.04 * reach
             ax.plot([xa, xa, xb, xb], [top - 0.02 * reach, top, top, top - 0.02 * reach], color="0.3", linewidth=1)
-            ax.text((xa + xb) / 2, top, "*", ha="center", va="bottom", fontsize=13, color="0.2")
+            ax.text((xa + xb) / 2, top, "*", ha="center", va="bottom", fontsize=MIN_FONT + 3, color="0.2")
             marked = True
     if breaks:
         draw_breaks(ax, years, breaks)
@@ -124,10 +136,11 @@ def diamond_plot(table: pd.DataFrame, comparisons: pd.DataFrame | None = None, a
 
 
 def answer_bars(distribution: pd.DataFrame, ax=None):
-    """Horizontal stacked bars: percentage of each answer per statement (pooled years).
+    """Stacked bars: percentage of each answer per statement (pooled years), the statement above its bar.
 
     ``distribution`` is :func:`oml.stats.distribution.answer_distribution` output; the
-    ``"totaal"`` period is drawn. Suppressed (empty) statements are left out.
+    ``"totaal"`` period is drawn. Suppressed (empty) statements are left out. The figure is
+    narrow and tall (:data:`ANSWER_FIG_WIDTH`), so that it stays legible on a phone.
 
     Examples
     --------
@@ -141,27 +154,40 @@ def answer_bars(distribution: pd.DataFrame, ax=None):
     pooled = distribution[distribution["period"] == "totaal"]
     wide = pooled.pivot(index="item", columns="answer", values="percent").dropna()
     wide = wide.loc[[i for i in dict.fromkeys(pooled["item"]) if i in wide.index]]
+    # Statement texts wrapped to the bar's width, drawn above each bar: no label column eats the width.
+    labels = [textwrap.fill(item_wording(i) + ("\u00a0†" if is_illustrative(i) else ""), 38) for i in wide.index]
+    lines = [label.count("\n") + 1 for label in labels]
     if ax is None:
-        _, ax = plt.subplots(figsize=(FIGSIZE[0], 0.6 * len(wide) + 1.4))
-    # Wrapped statement texts keep the bars wide enough to read at page width.
-    labels = [textwrap.fill(item_wording(i) + (" †" if is_illustrative(i) else ""), 34) for i in wide.index]
+        height = sum(0.3 + 0.2 * n for n in lines) + 1.1
+        _, ax = plt.subplots(figsize=(ANSWER_FIG_WIDTH, height))
+    # One slot per statement, as high as its label needs: bar (0.5) plus 0.35 per label line.
+    slots = np.array([0.5 + 0.35 * n + 0.25 for n in lines])
+    tops = np.concatenate([[0.0], np.cumsum(slots)[:-1]])
+    y = -(tops + slots - 0.25)  # bar centres, top to bottom
     left = np.zeros(len(wide))
-    y = np.arange(len(wide))[::-1]
     for answer, colour in zip(wide.columns, ANSWER_COLOURS):
         values = wide[answer].to_numpy()
-        ax.barh(y, values, left=left, color=colour, label=ANSWER_LABELS[int(answer)], height=0.7, edgecolor="white")
+        ax.barh(y, values, left=left, color=colour, label=ANSWER_LABELS[int(answer)], height=0.5, edgecolor="white")
         for yi, l, v in zip(y, left, values):
-            if v >= 6:
+            if v >= 7:
                 # White only on the two dark ends of the scale: enough contrast everywhere.
-                ax.text(l + v / 2, yi, nl_number(v, 0), ha="center", va="center", fontsize=10,
+                ax.text(l + v / 2, yi, nl_number(v, 0), ha="center", va="center", fontsize=ANSWER_FONT,
                         color="white" if answer in (1, 5) else "black")
         left += values
-    ax.set_yticks(y, labels)
+    for yi, label in zip(y, labels):
+        ax.text(0, yi + 0.3, label, ha="left", va="bottom", fontsize=ANSWER_FONT, linespacing=1.15)
+    ax.set_yticks([])
+    ax.set_ylim(-float(slots.sum()), 0.05)
     ax.set_xlim(0, 100)
-    ax.set_xlabel("Percentage leerlingen")
+    ax.set_xlabel("Percentage leerlingen", fontsize=ANSWER_FONT)
+    ax.tick_params(axis="x", labelsize=ANSWER_FONT)
     _nl_ticks(ax, "x", 0)
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=5, frameon=False, fontsize=10)
+    ax.spines["left"].set_visible(False)
+    # The legend in the order of the scale, left-aligned and no wider than the bars (it sets the figure's width).
+    ax.legend(loc="upper left", bbox_to_anchor=(-0.01, -0.5 / ax.figure.get_size_inches()[1] - 0.04), ncol=3,
+              frameon=False, fontsize=ANSWER_FONT, handlelength=1.0, handletextpad=0.4, columnspacing=0.8,
+              borderaxespad=0, borderpad=0)
     return ax
 
 
@@ -229,3 +255,96 @@ def agreement_lines(table: pd.DataFrame, breaks: list[int] | None = None, ax=Non
     ax.grid(axis="x", visible=False)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, frameon=False, fontsize=9)
     return ax
+
+
+def funnel_plot(target: float, sd: float, n: int, estimate: float, ax=None, levels=(0.95, 0.998),
+                label: str = "Uw school", reference: str = "Limburg", n_range: tuple[float, float] | None = None):
+    """Funnel plot of ONE unit: its point and the control limits around the reference mean.
+
+    The limits :math:`\\theta_0 \\pm z_{(1+c)/2}\\, s/\\sqrt{n}` are drawn over a range of
+    pupil counts that depends only on the unit's own ``n`` (default ``n/4`` to ``3n``, at least
+    up to 100), so the figure reveals nothing about other schools: no other points, no other sizes.
+
+    Parameters
+    ----------
+    target, sd : float
+        Reference mean :math:`\\theta_0` and pupil-level standard deviation :math:`s`.
+    n : int
+        The unit's number of pupils.
+    estimate : float
+        The unit's (adjusted) mean.
+    ax : matplotlib Axes, optional
+    levels : tuple of float
+        Control-limit levels, inner first.
+    label, reference : str
+        Legend labels of the point and the reference line.
+    n_range : (float, float), optional
+        Range of pupil counts on the x-axis.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> ax = funnel_plot(0.0, 1.0, 60, 0.3)
+    >>> len(ax.lines)  # reference line, two limits on each side, the point
+    6
+    >>> plt.close(ax.figure)
+    """
+    from scipy.stats import norm
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(FIGSIZE[0], FIGSIZE[1]))
+    lo, hi = n_range if n_range is not None else (max(2.0, n / 4), max(100.0, 3.0 * n))
+    grid = np.linspace(lo, hi, 200)
+    ax.axhline(target, color="black", linewidth=1, label=f"Gemiddelde {reference}")
+    styles = ["--", ":"]
+    for k, level in enumerate(levels):
+        half = norm.ppf(0.5 + level / 2) * sd / np.sqrt(grid)
+        pct = nl_number(level * 100, 1 if (level * 100) % 1 else 0)
+        style = styles[k % len(styles)]
+        ax.plot(grid, target + half, color="0.35", linestyle=style, linewidth=1.3, label=f"{pct}%-grenzen")
+        ax.plot(grid, target - half, color="0.35", linestyle=style, linewidth=1.3)
+    ax.plot([n], [estimate], linestyle="none", marker="D", markersize=10, color=PALETTE[0], markeredgecolor="white",
+            label=label)
+    outer = norm.ppf(0.5 + max(levels) / 2) * sd / np.sqrt(lo)
+    reach = max(abs(estimate - target) * 1.2, min(outer, 1.5), 0.2)
+    ax.set_ylim(target - reach, target + reach)
+    ax.set_xlim(0, hi)
+    ax.set_xlabel("Aantal leerlingen")
+    ax.set_ylabel("Afwijking van het gemiddelde (sd)")
+    _nl_ticks(ax)
+    _nl_ticks(ax, "x", 0)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=4, frameon=False)
+    return ax
+
+
+def svg_string(fig, prefix: str, tight: bool = True) -> str:
+    """The figure as an inline ``<svg>`` element (no XML header), every id prefixed with ``prefix``.
+
+    Several inline SVGs in one HTML document must not share element ids (matplotlib reuses
+    glyph and clip-path ids), so each figure gets its own prefix. The figure is closed.
+    ``tight=False`` keeps the figure's own layout: one draw instead of two (set the margins first).
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> s = svg_string(fig, "f1")
+    >>> s.startswith("<svg") and 'id="f1-' in s
+    True
+    """
+    import io
+    import re
+
+    buffer = io.StringIO()
+    # Text as <text> elements, not glyph paths: smaller, faster, selectable and read by screen readers.
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight" if tight else None, metadata={"Date": None})
+    plt.close(fig)
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]
+    text = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', text)
+    text = re.sub(r'(xlink:href|href)="#([^"]+)"', rf'\1="#{prefix}-\2"', text)
+    text = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", text)
+    return text

@@ -309,3 +309,39 @@ def alpha_word(alpha: float) -> str:
 def alpha_rule() -> str:
     """The rule of thumb behind :func:`alpha_word`, in words."""
     return ", ".join(f"vanaf {nl_number(bound, 2)} {w}" for bound, w in ALPHA_RULE)
+
+
+# --------------------------------------------------------------------------- region pages
+def region_sentences(f: Findings) -> list[str]:
+    """Summary sentences of a region page: its own change, and how it compares with the rest of Limburg.
+
+    ``f`` holds the findings of the region-vs-rest model (:func:`oml.stats.regions.region_result`):
+    ``f.groups`` is ``[region, "rest van Limburg"]``.
+
+    Examples
+    --------
+    >>> from oml.stats.findings import Findings, Trend, Difference
+    >>> f = Findings("area", 2023, 2025, ["Parkstad Limburg", "rest van Limburg"],
+    ...              [Trend("Parkstad Limburg", 2023, 2025, "stable", 0.02, 0.7)],
+    ...              [Difference(2025, "rest van Limburg", "Parkstad Limburg", 0.2, 0.01)])
+    >>> for s in region_sentences(f): print(s)
+    In Parkstad Limburg zijn de ervaren sociale relaties met leraren tussen 2023 en 2025 gelijk gebleven.
+    In 2025 zijn de ervaren sociale relaties met leraren in Parkstad Limburg significant minder positief dan in de rest van Limburg.
+    """
+    region, rest = f.groups[0], f.groups[1]
+    out = []
+    if f.has_trend:
+        span = f"tussen {f.first_year} en {f.last_year}"
+        trend = next((t for t in f.trends if t.group == region), None)
+        out.append(_untested([region], f"een vergelijking {span}") if trend is None
+                   else f"In {region} zijn {_TOPIC} {span} {_CHANGE[trend.direction]}.")
+    if region in f.untested_between or rest in f.untested_between:
+        out.append(_untested([region], f"een vergelijking met de rest van Limburg in {f.last_year}"))
+    else:
+        d = next(iter(f.differences), None)
+        if d is None:
+            out.append(f"In {f.last_year} verschillen {_TOPIC} in {region} niet significant van die in de rest van Limburg.")
+        else:
+            word = "positiever" if d.higher == region else "minder positief"
+            out.append(f"In {d.year} zijn {_TOPIC} in {region} significant {word} dan in de rest van Limburg.")
+    return out

@@ -44,8 +44,8 @@ def controls_for(by: str | None) -> list[str]:
     return [c for c in CONTROLS if c != by]
 
 
-def formula_for(by: str | None) -> str:
-    """The model formula of a figure.
+def formula_for(by: str | None, controls: list[str] | None = None) -> str:
+    """The model formula of a figure (``controls`` default: :func:`controls_for`).
 
     Examples
     --------
@@ -55,7 +55,8 @@ def formula_for(by: str | None) -> str:
     'index ~ C(year) * C(sex) + age + C(parent_education) + C(region)'
     """
     cell = "C(year)" if by is None else f"C(year) * C({by})"
-    return "index ~ " + " + ".join([cell, *(_term(c) for c in controls_for(by))])
+    controls = controls_for(by) if controls is None else controls
+    return "index ~ " + " + ".join([cell, *(_term(c) for c in controls)])
 
 
 def model_frame(frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
@@ -63,11 +64,12 @@ def model_frame(frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
 
     Unused categories would give all-zero design columns (a singular model), so they go.
     """
-    cols = ["index", "year", "school_id", *CONTROLS]
+    extra = [by] if by is not None and by not in CONTROLS else []
+    cols = ["index", "year", "school_id", *CONTROLS, *extra]
     data = frame.loc[frame["index"].notna(), cols].copy()
     # Year as a categorical: its codes give the dummy columns, its categories the cells.
     data["year"] = pd.Categorical(data["year"].astype("int64"))
-    for c in ("sex", "parent_education", "region"):
+    for c in ("sex", "parent_education", "region", *extra):
         data[c] = data[c].cat.remove_unused_categories()
     return data.reset_index(drop=True)
 
@@ -85,10 +87,12 @@ class AdjustedMeans:
     formula: str = ""
     n_model: int = 0
     n_clusters: int = 0
+    #: The control variables of the model (default: every background variable except ``by``).
+    control_vars: list[str] | None = None
 
     @property
     def controls(self) -> list[str]:
-        return controls_for(self.by)
+        return controls_for(self.by) if self.control_vars is None else list(self.control_vars)
 
 
 def fit(frame: pd.DataFrame, by: str | None = None):
@@ -123,7 +127,7 @@ def cell_codes(data: pd.DataFrame, by: str | None) -> np.ndarray:
     return year * len(group.categories) + group.codes.astype(np.int64)
 
 
-def design(data: pd.DataFrame, by: str | None) -> tuple[np.ndarray, np.ndarray]:
+def design(data: pd.DataFrame, by: str | None, controls: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Design matrix of the figure's model and the list of cells its first columns stand for.
 
     Cell-means parametrisation: one 0/1 column per *observed* year (x group) cell — no
@@ -139,7 +143,7 @@ def design(data: pd.DataFrame, by: str | None) -> tuple[np.ndarray, np.ndarray]:
     cells, index = np.unique(codes, return_inverse=True)
     blocks = [np.zeros((len(data), len(cells)))]
     blocks[0][np.arange(len(data)), index] = 1.0
-    for c in controls_for(by):
+    for c in controls_for(by) if controls is None else controls:
         blocks.append(data[[c]].to_numpy(dtype=float) if c == "age" else _dummies(data[c].array))
     return np.hstack(blocks), cells
 
@@ -173,7 +177,8 @@ def ols_cluster(x: np.ndarray, y: np.ndarray, clusters: np.ndarray) -> tuple[np.
     return beta, cov
 
 
-def adjusted_means(frame: pd.DataFrame, by: str | None = None, level: float = 0.95) -> AdjustedMeans:
+def adjusted_means(frame: pd.DataFrame, by: str | None = None, level: float = 0.95,
+                   controls: list[str] | None = None) -> AdjustedMeans:
     """Adjusted mean index per year (and group), tidy, with delta-method SEs and normal CIs.
 
     Parameters
@@ -181,9 +186,12 @@ def adjusted_means(frame: pd.DataFrame, by: str | None = None, level: float = 0.
     frame : DataFrame
         Pupils with the ``index`` column (:func:`oml.stats.index.add_index`).
     by : {None, "sex", "parent_education", "region"}
-        Breakdown variable; ``None`` for Figure 2 (then ``group`` is ``"totaal"``).
+        Breakdown variable; ``None`` for Figure 2 (then ``group`` is ``"totaal"``). With
+        ``controls`` given, any categorical column (e.g. a region against the rest of Limburg).
     level : float
         Confidence level of the intervals.
+    controls : list of str, optional
+        Control variables; default every background variable except ``by`` (the figures).
 
     Returns
     -------
@@ -201,10 +209,12 @@ def adjusted_means(frame: pd.DataFrame, by: str | None = None, level: float = 0.
     >>> len(am.table)
     6
     """
-    if by not in BREAKDOWNS:
+    if controls is None and by not in BREAKDOWNS:
         raise ValueError(f"by must be one of {BREAKDOWNS}, not {by!r}")
+    if controls is not None and (by in controls or not set(controls) <= set(CONTROLS)):
+        raise ValueError(f"controls must be background variables other than {by!r}, not {controls!r}")
     data = model_frame(frame, by)
-    x, observed = design(data, by)
+    x, observed = design(data, by, controls)
     params, cov = ols_cluster(x, data["index"].to_numpy(dtype=float), data["school_id"].to_numpy())
 
     years = list(data["year"].cat.categories)
@@ -237,7 +247,8 @@ def adjusted_means(frame: pd.DataFrame, by: str | None = None, level: float = 0.
         gradients=grads,
         cov=cov,
         params=params,
-        formula=formula_for(by),
+        formula=formula_for(by, controls),
         n_model=len(data),
         n_clusters=int(data["school_id"].nunique()),
+        control_vars=None if controls is None else list(controls),
     )

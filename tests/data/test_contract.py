@@ -336,3 +336,62 @@ def test_duplicated_column_name_is_reported():
     raw = pd.concat([raw, raw[["year"]]], axis=1)
     with pytest.raises(DataValidationError, match=r"year"):
         validate(raw)
+
+
+# --------------------------------------------------------------------------- optional columns: boards and names
+def _with_boards(n: int = 6) -> pd.DataFrame:
+    """``_raw`` with schools S1/S2 in boards B1/B2 and their names (every cell as text)."""
+    raw = _raw(n)
+    raw["board_id"] = raw["school_id"].map({"S1": "B1", "S2": "B2"})
+    raw["school_name"] = raw["school_id"].map({"S1": "School Een", "S2": "School Twee"})
+    raw["board_name"] = raw["board_id"].map({"B1": "Bestuur Een", "B2": "Bestuur Twee"})
+    return raw
+
+
+def test_optional_columns_are_kept_after_the_required_ones():
+    typed = validate(_with_boards())
+    assert list(typed.columns) == [*REQUIRED, "board_id", "school_name", "board_name", "item_a", "item_b"]
+    assert typed["board_id"].tolist() == ["B1", "B2"] * 3
+
+
+def test_optional_columns_absent_is_fine():
+    assert "board_id" not in validate(_raw()).columns
+
+
+def test_two_boards_for_one_school_names_column_rule_and_rows():
+    raw = _set(_with_boards(), "board_id", [5], "B2")  # row 5 is school S1
+    with pytest.raises(DataValidationError, match=_line("board_id", r"must have one value per school \(differs within school_id 'S1'\)", [5])):
+        validate(raw)
+
+
+def test_two_names_for_one_school_and_one_board():
+    raw = _set(_with_boards(), "school_name", [2], "Andere naam")  # row 2: school S2
+    raw = _set(raw, "board_name", [3], "Ander bestuur")  # row 3: school S1, board B1
+    with pytest.raises(DataValidationError) as err:
+        validate(raw)
+    report = str(err.value)
+    assert re.search(_line("school_name", r"must have one value per school \(differs within school_id 'S2'\)", [2]), report)
+    assert re.search(_line("board_name", r"must have one value per board \(differs within board_id 'B1'\)", [3]), report)
+
+
+def test_blank_board_is_reported_and_blank_name_for_some_rows_is_inconsistent():
+    raw = _set(_with_boards(), "board_id", [4], "")
+    raw = _set(raw, "school_name", [6], " ")
+    with pytest.raises(DataValidationError) as err:
+        validate(raw)
+    report = str(err.value)
+    assert re.search(_line("board_id", "must not be empty", [4]), report)
+    assert "column 'board_id': must have one value" not in report  # the blank is reported once
+    assert re.search(_line("school_name", r"must have one value per school", [6]), report)
+
+
+def test_board_name_without_board_id_is_an_error():
+    with pytest.raises(DataValidationError, match=r"column 'board_name': needs the column 'board_id'"):
+        validate(_with_boards().drop(columns="board_id"))
+
+
+def test_a_name_blank_for_the_whole_school_is_allowed():
+    raw = _with_boards()
+    raw.loc[raw["school_id"] == "S2", "school_name"] = ""
+    typed = validate(raw)
+    assert typed.loc[typed["school_id"] == "S2", "school_name"].isna().all()

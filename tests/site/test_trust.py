@@ -65,13 +65,13 @@ def test_bad_input_is_refused_and_the_site_stays_byte_identical(site, tmp_path, 
     assert tree_digest(site / "_build" / "html") == before
 
 
-def _broken_build_leaves_previous_site(site, path, edit, expected: list[str]) -> None:
+def _broken_build_leaves_previous_site(site, path, edit, expected: list[str], args: tuple = ()) -> None:
     """Break one source file, build, expect a clean failure naming ``expected``; the site must not change."""
     original = path.read_text(encoding="utf-8")
     before = tree_digest(site / "_build" / "html")
     try:
         path.write_text(edit(original), encoding="utf-8")
-        proc = run_oml(site, "build")
+        proc = run_oml(site, "build", *args)
         assert proc.returncode != 0 and "Traceback" not in proc.stderr
         assert all(word in proc.stderr for word in expected), proc.stderr
     finally:
@@ -82,8 +82,15 @@ def _broken_build_leaves_previous_site(site, path, edit, expected: list[str]) ->
 def test_failed_notebook_leaves_previous_site(site):
     _broken_build_leaves_previous_site(
         site, site / "notebooks" / "resultaten.ipynb",
-        lambda text: text.replace("results = results.breakdowns(", "raise RuntimeError('stop here')\\nresults = results.breakdowns("),
+        lambda text: text.replace("results = breakdowns(", "raise RuntimeError('stop here')\\nresults = breakdowns("),
         ["resultaten", "stop here"])
+
+
+def test_hung_notebook_is_stopped_and_leaves_previous_site(site):
+    _broken_build_leaves_previous_site(
+        site, site / "notebooks" / "resultaten.ipynb",
+        lambda text: text.replace("results = breakdowns(", "import time; time.sleep(300)\\nresults = breakdowns("),
+        ["resultaten", "did not finish within the time limit of 3 s"], ("--timeout", "3"))
 
 
 def test_sphinx_warning_fails_and_leaves_previous_site(site):
@@ -130,8 +137,12 @@ def test_no_pupil_level_data_in_the_site(site, default_frame):
         if not path.is_file() or path.suffix in (".png", ".woff", ".woff2", ".ttf", ".eot", ".ico"):
             continue
         text = path.read_bytes().decode("utf-8", errors="ignore")
-        # The column name may be documented (methods: data contract), but no id value appears anywhere.
-        assert not re.search(r"SYN-S?\d{4,}", text), path
+        # The column name may be documented (methods: data contract), but no pupil id appears anywhere, and
+        # no school id either — except on the Terugkoppeling page, which lists the synthetic demo schools
+        # with their demo codes (aggregate reports, encrypted; no pupil data).
+        assert not re.search(r"SYN-\d{4,}", text), path
+        if path.name != "terugkoppeling.html":
+            assert not re.search(r"SYN-S\d{4,}", text), path
         assert not any(i in text for i in ids), path
         if path.suffix == ".csv":
             # An aggregate table, never a row per pupil, never an id column.
@@ -139,6 +150,8 @@ def test_no_pupil_level_data_in_the_site(site, default_frame):
             assert "pupil_id" not in csv.columns and "school_id" not in csv.columns, path
             assert len(csv) < 500, path
     for page in out.rglob("*.html"):
+        if page.name == "terugkoppeling.html":  # the list of demo codes: one row per synthetic school and board
+            continue
         for table in BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find_all("table"):
             assert len(table.find_all("tr")) < 60, page
 

@@ -1,0 +1,15 @@
+"""Private access to the school and board feedback reports.
+
+Every report is published as one encrypted, self-contained HTML file that opens in the browser only
+with its access code; ``index.html`` is where a reader types the code.
+
+* :mod:`oml.access.codes` — access codes: generation (>= 80 random bits), normalisation, the codes file
+  ``CODES.csv`` (``kind,id,code``) and its private salt file.
+* :mod:`oml.access.crypto` — the file format: PBKDF2-SHA256 key derivation, AES-256-GCM with a
+  deterministic synthetic nonce, padding, and the file name ("locator") of a code.
+* :mod:`oml.access.publish` — from ``{(kind, id): html}`` to the published folder (codes, salts, key cache,
+  encryption in parallel, index page).
+
+The format is documented in README.md ("Feedback reports: access and encryption") so that an independent
+tool can decrypt a report.
+"""

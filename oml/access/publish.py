@@ -1,0 +1,328 @@
+"""From rendered reports to the published folder: codes, keys, encryption, index page.
+
+:func:`publish_reports` takes ``{(kind, id): html}`` and writes ``out_dir/index.html`` (where a reader
+types a code) plus one self-contained encrypted page per report, named by :func:`oml.access.crypto.locator`
+of its code. The codes file, its salt file and the key cache stay where the caller keeps the codes, never
+in ``out_dir``.
+
+Speed: the PBKDF2 derivation (600,000 iterations, about 0,08 s each here) is the only real cost. Derived
+keys are cached in a private JSON file next to the codes file (``CODES.keys.json``, mode 0600), keyed by
+a hash of (code, salt, iterations), so an unchanged code costs no new derivation; the missing ones are
+derived in parallel threads (OpenSSL releases the GIL).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from oml.access import codes as codes_mod
+from oml.access.codes import KINDS, AccessError, Key, _write_private, ensure_codes
+from oml.access.crypto import (ITERATIONS, LOCATOR_HEX, LOCATOR_PREFIX, MAGIC, MIN_ITERATIONS, VERSION, derive_key,
+                               encrypt, locator)
+
+TEMPLATES = Path(__file__).parent / "templates"
+#: Names of the encrypted report files; anything else in the folder is left alone.
+REPORT_FILE = re.compile(rf"^[0-9a-f]{{{LOCATOR_HEX}}}\.html$")
+INDEX = "index.html"
+_CACHE_PREFIX = b"OML key cache v1\0"
+
+_INDEX_TEXT = dict(
+    title="Terugkoppeling voor scholen en besturen",
+    heading="Terugkoppeling voor scholen en besturen",
+    intro=("<p>Elke school en elk bestuur heeft een eigen rapport met de eigen cijfers. Het rapport is versleuteld "
+           "en gaat alleen open met de toegangscode die de schoolleiding of het bestuur heeft gekregen.</p>"),
+)
+_REPORT_TEXT = dict(
+    title="Versleuteld rapport",
+    heading="Versleuteld rapport",
+    intro="<p>Dit bestand bevat een versleuteld rapport. Het gaat alleen open met de bijbehorende toegangscode.</p>",
+)
+
+
+#: Shown on the index and report pages of a synthetic build (the demo on the public site), as on every site page.
+SYNTHETIC_NOTICE = ('<div class="oml-synthetic-banner" role="note">Let op: deze rapporten horen bij verzonnen scholen en '
+                    'besturen en zijn berekend uit <strong>synthetische</strong> gegevens. Het zijn <strong>geen '
+                    'resultaten van de OnderwijsMonitor Limburg</strong>.</div>\n')
+
+
+def _script() -> str:
+    js = (TEMPLATES / "access.js").read_text(encoding="utf-8")
+    for name, value in {
+        "ALPHABET": codes_mod.ALPHABET, "LENGTH": codes_mod.LENGTH, "LOCATOR_PREFIX": LOCATOR_PREFIX.decode().rstrip("\n"),
+        "LOCATOR_HEX": LOCATOR_HEX, "MAGIC": MAGIC.decode(), "VERSION": VERSION, "MIN_ITERATIONS": MIN_ITERATIONS,
+    }.items():
+        js = js.replace(f"@@{name}@@", str(value))
+    return js
+
+
+def _page(mode: str, text: dict, payload: str = "", synthetic: bool = False) -> str:
+    html = (TEMPLATES / "page.html").read_text(encoding="utf-8")
+    html = html.replace("@@NOTICE@@", SYNTHETIC_NOTICE if synthetic else "")
+    # Order matters: the payload and script go in last, so no placeholder text inside them is ever replaced.
+    for name, value in (("TITLE", text["title"]), ("HEADING", text["heading"]), ("INTRO", text["intro"]),
+                        ("MODE", mode), ("LENGTH", str(codes_mod.LENGTH)), ("GROUP_SIZE", str(codes_mod.GROUP_SIZE)),
+                        ("CSS", (TEMPLATES / "access.css").read_text(encoding="utf-8"))):
+        html = html.replace(f"@@{name}@@", value)
+    html = html.replace("@@PAYLOAD@@", payload)
+    return html.replace("@@JS@@", _script())
+
+
+def index_page(synthetic: bool = False) -> str:
+    """The page where a reader types a code; the same for every build (it reveals nothing of the reports).
+
+    ``synthetic`` adds the notice that the reports are computed from synthetic data.
+
+    Example
+    -------
+    >>> page = index_page()
+    >>> '<html lang="nl">' in page and 'for="oml-code"' in page and 'role="alert"' in page
+    True
+    """
+    return _page("index", _INDEX_TEXT, synthetic=synthetic)
+
+
+def report_page(blob: bytes, synthetic: bool = False) -> str:
+    """A self-contained encrypted report page: the blob (base64) plus the same code form and script.
+
+    Opened directly, it asks for its code and decrypts itself; the index page fetches it and reads the blob.
+
+    Example
+    -------
+    >>> page = report_page(b"OMLR")
+    >>> '<script id="oml-report" type="application/octet-stream">T01MUg==</script>' in page
+    True
+    """
+    payload = ('<script id="oml-report" type="application/octet-stream">'
+               f"{base64.b64encode(blob).decode('ascii')}</script>\n")
+    return _page("embedded", _REPORT_TEXT, payload, synthetic)
+
+
+def key_cache_path(codes_path: Path) -> Path:
+    """The default private key cache of a codes file: ``CODES.csv`` -> ``CODES.keys.json``.
+
+    Example
+    -------
+    >>> key_cache_path(Path("private/CODES.csv")).as_posix()
+    'private/CODES.keys.json'
+    """
+    codes_path = Path(codes_path)
+    return codes_path.with_name(f"{codes_path.stem}.keys.json")
+
+
+def _fingerprint(code: str, salt: bytes, iterations: int) -> str:
+    return hashlib.sha256(_CACHE_PREFIX + code.encode("ascii") + b"\0" + salt + iterations.to_bytes(4, "big")).hexdigest()
+
+
+def _read_cache(path: Path) -> dict[str, bytes]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {k: bytes.fromhex(v) for k, v in data["keys"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}  # a missing or damaged cache only costs derivations
+
+
+@dataclass
+class PublishResult:
+    """What :func:`publish_reports` did (counts for the log; ``files`` stays in memory, it links files to ids)."""
+
+    out_dir: Path
+    files: dict[Key, str] = field(default_factory=dict)
+    created: tuple[Key, ...] = ()
+    rotated: tuple[Key, ...] = ()
+    derived: int = 0
+    cached: int = 0
+    written: int = 0
+    removed: int = 0
+    derive_seconds: float = 0.0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (f"{len(self.files)} reports in {self.out_dir}: {len(self.created)} new codes, {len(self.rotated)} rotated; "
+                f"{self.derived} keys derived ({self.derive_seconds:.1f} s), {self.cached} from the cache; "
+                f"{self.written} files written, {self.removed} stale removed; {self.seconds:.1f} s")
+
+
+def _check_documents(documents) -> None:
+    problems = []
+    for key, html in documents.items():
+        if not (isinstance(key, tuple) and len(key) == 2 and key[0] in KINDS and isinstance(key[1], str) and key[1].strip()):
+            problems.append(f"{key!r}: a report is keyed by (kind, id) with kind 'school' or 'board' and a non-empty id")
+        elif not isinstance(html, str) or not html.strip():
+            problems.append(f"{key[0]} {key[1]}: the report must be a non-empty HTML string")
+    if problems:
+        raise AccessError("reports to publish are invalid:\n" + "\n".join(f"- {p}" for p in problems[:20]))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def derive_keys(requests: dict[Key, tuple[str, bytes]], iterations: int, cache_path: Path | None,
+                jobs: int | None = None) -> tuple[dict[Key, bytes], int, float]:
+    """Keys for ``{entry: (code, salt)}``, from the cache where possible, the rest derived in parallel.
+
+    Returns the keys, how many were derived and the seconds that took. The cache is rewritten with exactly
+    the keys of this build, so a rotated code's old key does not linger.
+    """
+    cache = _read_cache(cache_path) if cache_path else {}
+    prints = {entry: _fingerprint(code, salt, iterations) for entry, (code, salt) in requests.items()}
+    keys = {entry: cache[fp] for entry, fp in prints.items() if fp in cache}
+    todo = sorted(entry for entry in requests if entry not in keys)
+    start = time.perf_counter()
+    if todo:
+        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+            derived = pool.map(lambda e: derive_key(requests[e][0], requests[e][1], iterations), todo)
+            keys.update(zip(todo, derived))
+    seconds = time.perf_counter() - start
+    if cache_path:
+        text = json.dumps({"version": 1, "keys": {prints[e]: keys[e].hex() for e in sorted(keys)}}, indent=0, sort_keys=True)
+        _write_private(Path(cache_path), text + "\n")
+    return keys, len(todo), seconds
+
+
+def publish_reports(documents: dict[Key, str], codes_path: Path, out_dir: Path, *, rotate=(),
+                    iterations: int = ITERATIONS, key_cache: Path | None = None, jobs: int | None = None,
+                    create_codes: bool = True, synthetic: bool = False) -> PublishResult:
+    """Encrypt every report and write the published folder.
+
+    Parameters
+    ----------
+    documents : dict
+        ``{(kind, id): html}``, kind ``"school"`` or ``"board"``; each value a self-contained HTML document.
+    codes_path : Path
+        The private codes file (``kind,id,code``), created or extended as needed; its salt file
+        (``CODES.salts.csv``) sits beside it. Must lie outside ``out_dir``.
+    out_dir : Path
+        The published folder: ``index.html`` and one ``<32 hex digits>.html`` per report. Report files of
+        earlier builds that no code opens any more (a rotated code) are removed; other files are left alone.
+    rotate : iterable of str
+        Ids (or ``kind:id``) that get a new code, a new salt, hence a new file.
+    iterations : int
+        PBKDF2-SHA256 iterations (at least 600,000).
+    key_cache : Path, optional
+        Private key cache; default :func:`key_cache_path` of the codes file. Must lie outside ``out_dir``.
+    jobs : int, optional
+        Threads for key derivation (default: all cores).
+    create_codes : bool
+        False for a committed codes file that the build must not change (a report without a code is an error).
+    synthetic : bool
+        Show the synthetic-data notice (class ``oml-synthetic-banner``) on the index and the report pages.
+
+    Returns
+    -------
+    PublishResult
+
+    Example
+    -------
+    >>> import tempfile, pathlib
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> result = publish_reports({("school", "SYN-S0001"): "<p>Rapport</p>"}, tmp / "CODES.csv", tmp / "site")
+    >>> sorted(p.name == "index.html" or bool(REPORT_FILE.match(p.name)) for p in (tmp / "site").iterdir())
+    [True, True]
+    >>> (tmp / "CODES.csv").read_text().splitlines()[0]
+    'kind,id,code'
+    """
+    start = time.perf_counter()
+    _check_documents(documents)
+    if iterations < MIN_ITERATIONS:
+        raise AccessError(f"at least {MIN_ITERATIONS:,} PBKDF2 iterations, not {iterations:,}")
+    codes_path, out_dir = Path(codes_path), Path(out_dir)
+    key_cache = Path(key_cache) if key_cache is not None else key_cache_path(codes_path)
+    for what, path in (("codes file", codes_path), ("salt file", codes_mod.salts_path(codes_path)), ("key cache", key_cache)):
+        if _inside(path, out_dir):
+            raise AccessError(f"the {what} {path} lies inside the published folder {out_dir}: keep it private, elsewhere")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise AccessError(f"--out {out_dir} exists and is not a folder")
+
+    book = ensure_codes(codes_path, documents.keys(), rotate=rotate, create=create_codes)
+    requests = {entry: (book.codes[entry], book.salts[entry]) for entry in documents}
+    keys, derived, derive_seconds = derive_keys(requests, iterations, key_cache, jobs)
+
+    pages: dict[str, str] = {INDEX: index_page(synthetic)}
+    files: dict[Key, str] = {}
+    for entry in sorted(documents):
+        code, salt = requests[entry]
+        name = f"{locator(code)}.html"
+        if name in pages:  # two codes with one 128-bit locator: never expected, never silently overwritten
+            raise AccessError(f"two reports would share the file {name}; rotate one of their codes")
+        pages[name] = report_page(encrypt(documents[entry], keys[entry], salt, iterations), synthetic)
+        files[entry] = name
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = removed = 0
+    # Written in file-name order, not school order: timestamps (Last-Modified) must not hint at the school list.
+    for name, text in sorted(pages.items()):
+        path = out_dir / name
+        data = text.encode("utf-8")
+        if not path.exists() or path.read_bytes() != data:  # unchanged files keep their timestamps
+            path.write_bytes(data)
+            written += 1
+    for path in sorted(out_dir.iterdir()):
+        if REPORT_FILE.match(path.name) and path.name not in pages:
+            path.unlink()
+            removed += 1
+    return PublishResult(out_dir, files, book.created, book.rotated, derived, len(documents) - derived,
+                         written, removed, derive_seconds, time.perf_counter() - start)
+
+
+def publish_site_demo(documents: dict[Key, str], html_dir: Path, *, synthetic: bool, root: Path | None = None,
+                      jobs: int | None = None) -> PublishResult:
+    """The demo on the public site: the synthetic reports into ``html_dir/terugkoppeling/``.
+
+    Uses the committed demo codes file (``oml.paths.DEMO_CODES``) and a key cache under ``_build/cache``.
+    Real data never reach the site: with ``synthetic=False``, or any id that is not a synthetic ``SYN-`` id,
+    this refuses before writing anything.
+
+    Parameters
+    ----------
+    documents : dict
+        ``{(kind, id): html}`` of the synthetic data.
+    html_dir : Path
+        The site folder being built (the staging copy of ``_build/html``).
+    synthetic : bool
+        Whether the build's data are synthetic (the build info's flag).
+    root : Path, optional
+        Project root (default ``oml.paths.ROOT``), for builds in a copy of the project.
+    """
+    from oml import paths
+    from oml.data.synth import SYNTHETIC_PREFIX
+
+    root = Path(root) if root is not None else paths.ROOT
+    real = sorted(f"{kind}:{id_}" for kind, id_ in documents if not str(id_).startswith(SYNTHETIC_PREFIX))
+    if not synthetic or real:
+        raise AccessError("feedback reports of real data never go into the site; use `oml reports --out FOLDER`"
+                          + (f" (not synthetic: {', '.join(real[:5])})" if real else ""))
+    return publish_reports(documents, root / paths.DEMO_CODES.relative_to(paths.ROOT),
+                           Path(html_dir) / paths.SITE_REPORTS,
+                           key_cache=root / paths.DEMO_KEY_CACHE.relative_to(paths.ROOT), jobs=jobs, synthetic=True)
+
+
+def clear_site_reports(html_dir: Path) -> bool:
+    """Remove the demo reports folder from a site being built (a build on real data); True if there was one.
+
+    A site built from real data never carries feedback reports, not even the demo's from an earlier build.
+
+    Example
+    -------
+    >>> import tempfile, pathlib
+    >>> html = pathlib.Path(tempfile.mkdtemp())
+    >>> (html / "terugkoppeling").mkdir()
+    >>> clear_site_reports(html), clear_site_reports(html)
+    (True, False)
+    """
+    import shutil
+
+    from oml import paths
+
+    folder = Path(html_dir) / paths.SITE_REPORTS
+    if folder.exists():
+        shutil.rmtree(folder)
+        return True
+    return False

@@ -1,0 +1,619 @@
+"""The private feedback report of one school or one board: page blocks and the HTML document.
+
+A report is ONE self-contained HTML document (inline CSS and SVG, no external requests,
+printable, ``lang="nl"``). The template ``notebooks/terugkoppeling.ipynb`` builds a
+:class:`FeedbackReport` and displays its blocks as IPython ``HTML`` objects marked with the
+metadata key :data:`MARK`; :func:`render_document` turns the executed notebook back into the
+document, which the access layer encrypts. :func:`report_html` does the same in one call,
+without a notebook.
+
+Every number shown goes through a :class:`PrivatePublisher`: recorded (key, exact value, text
+as shown) in ``files/<page>.feedback.json`` — a name the site build never collects, because a
+report's numbers are private and must never reach the public ``numbers.json``. Nothing is glued.
+
+What a report shows is decided by :mod:`oml.stats.feedback` (disclosure control included):
+only the unit itself, its region and Limburg — never another school.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from matplotlib.ticker import MaxNLocator
+
+from oml.data.contract import VARIABLE_LABELS, is_illustrative, item_wording
+from oml.report import plotting, text
+from oml.report.publish import Publisher
+from oml.report.text import SUPPRESSED, nl_list, nl_number
+from oml.stats import feedback as stats
+from oml.stats.feedback import LIMBURG, PERIOD, REGION, UNIT
+
+#: Metadata key that marks a display output as a block of the report.
+MARK = "oml_feedback"
+PCT = "\u00a0%"
+LEIDRAAD = "https://www.onderwijskennis.nl/kennisbank/leidraad-leerkracht-leerling-relatie-po"
+
+
+class PrivatePublisher(Publisher):
+    """A :class:`~oml.report.publish.Publisher` for a private report: records, never glues.
+
+    Its manifest is ``files/<page>.feedback.json``; the site collects only ``*.numbers.json``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> pub = PrivatePublisher("s1", out_dir=tempfile.mkdtemp())
+    >>> pub.number("n", 1234), pub.manifest_path.name
+    ('1.234', 's1.feedback.json')
+    """
+
+    def __init__(self, page: str, out_dir: str | Path = "."):
+        super().__init__(page, out_dir, glue=False)
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.files / f"{self.page}.feedback.json"
+
+
+# ----------------------------------------------------------------------------- names
+def display_name(frame: pd.DataFrame, kind: str, unit: str) -> str:
+    """The school's or board's name from the data, or its id when the data carry no name.
+
+    Examples
+    --------
+    >>> display_name(pd.DataFrame({"school_id": ["S1"]}), "school", "S1")
+    'S1'
+    """
+    id_col, name_col = ("school_id", "school_name") if kind == "school" else ("board_id", "board_name")
+    if name_col in frame:
+        names = frame.loc[frame[id_col].astype("string") == unit, name_col].dropna()
+        if len(names):
+            return str(names.iloc[0])
+    return str(unit)
+
+
+def _e(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _md_bold(s: str) -> str:
+    """The ``**bold**`` of the shared text helpers as HTML (the text is escaped first)."""
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", _e(s))
+
+
+# ----------------------------------------------------------------------------- sentences
+_DIRECTION = {"higher": "significant hoger dan", "lower": "significant lager dan", "stable": "niet significant verschillend van"}
+
+
+def _direction(row) -> str:
+    return "stable" if not row.significant else ("higher" if row.estimate > 0 else "lower")
+
+
+def _reference_phrase(ref: str, region: str | None) -> str:
+    return "het gemiddelde van Limburg" if ref == LIMBURG else f"het gemiddelde van de regio {region}"
+
+
+def period_sentence(um: stats.UnitMeans, ref: str, subject: str, span: str, fmt) -> str | None:
+    """"Over 2023–2025 samen is de index van uw school significant hoger dan …", from the period test.
+
+    ``fmt(key, value, decimals)`` formats (and records) each number.
+    """
+    c = um.comparisons
+    row = c[(c["family"] == "period") & (c["group_b"] == ref)]
+    if row.empty:
+        return None
+    r = row.iloc[0]
+    d = _direction(r)
+    pct = nl_number(um.level * 100)
+    sentence = f"Over {span} samen is de index van {subject} {_DIRECTION[d]} {_reference_phrase(ref, um.region)}"
+    detail = (f"verschil {fmt(f'period/{ref}/difference', r.estimate, 2)} standaarddeviatie, {pct}%-betrouwbaarheidsinterval "
+              f"{fmt(f'period/{ref}/ci_low', r.ci_low, 2)} tot {fmt(f'period/{ref}/ci_high', r.ci_high, 2)}")
+    return f"{sentence} ({detail})."
+
+
+def yearly_sentence(um: stats.UnitMeans, ref: str, subject: str) -> str | None:
+    """Per year, grouped by outcome: "Per jaar bekeken is … in 2023 en 2025 niet significant verschillend van …"."""
+    c = um.comparisons
+    rows = c[c["family"] == ref]
+    if rows.empty:
+        return None
+    groups: dict[str, list[str]] = {}
+    for r in rows.itertuples(index=False):
+        groups.setdefault(_direction(r), []).append(str(r.year_a))
+    parts = [f"in {nl_list(years)} {_DIRECTION[d]}" for d, years in groups.items()]
+    if len(groups) == 1 and len(rows) > 1:
+        parts = [f"in elk getoond jaar {_DIRECTION[next(iter(groups))]}"]
+    return (f"Per jaar bekeken is de index van {subject} {nl_list(parts)} {_reference_phrase(ref, um.region)} "
+            "(getoetst met Holm-correctie voor het aantal jaren).")
+
+
+def trend_sentence(um: stats.UnitMeans, subject: str) -> str | None:
+    """The unit's last shown year against its first: significantly up, down, or not."""
+    c = um.comparisons
+    row = c[c["family"] == "first_last"]
+    if row.empty:
+        return None
+    r = row.iloc[0]
+    word = {"stable": "niet significant veranderd", "higher": "significant gestegen", "lower": "significant gedaald"}[_direction(r)]
+    return f"Tussen {r.year_b} en {r.year_a} is de index van {subject} {word}."
+
+
+def pooled_sentence(um: stats.UnitMeans, subject: str) -> str | None:
+    """Says which years are not shown on their own, and why."""
+    if um.below_threshold or not (um.pooled_years or um.protecting_years):
+        return None
+    n = nl_number(um.min_cell)
+    out = []
+    if um.pooled_years:
+        years = nl_list([str(y) for y in um.pooled_years])
+        verb = "was" if len(um.pooled_years) == 1 else "waren"
+        out.append(f"In {years} {verb} het aantal leerlingen van {subject} kleiner dan {n}; die leerlingen tellen mee "
+                   "in de cijfers over de hele periode, maar het jaar wordt niet apart getoond.")
+    if um.protecting_years:
+        years = nl_list([str(y) for y in um.protecting_years])
+        out.append(f"Om te voorkomen dat zo'n klein jaar uit de andere cijfers is terug te rekenen, wordt ook {years} "
+                   "niet apart getoond.")
+    return " ".join(out)
+
+
+def funnel_sentence(pos: stats.FunnelPosition, subject: str) -> str:
+    """Where the unit lies in the funnel, in words."""
+    word = "hoger" if pos.direction == "higher" else "lager"
+    inner, outer = (nl_number(r.level * 100, 1 if (r.level * 100) % 1 else 0) for r in pos.limits.itertuples())
+    if pos.position == "inside":
+        return (f"In de trechterfiguur ligt {subject} binnen de {inner}%-grenzen: gegeven het aantal leerlingen past de "
+                "afwijking van het Limburgse gemiddelde bij wat je door toeval kunt verwachten.")
+    if pos.position == "between":
+        return (f"In de trechterfiguur ligt {subject} buiten de {inner}%-grenzen maar binnen de {outer}%-grenzen ({word} "
+                "dan het Limburgse gemiddelde): een signaal om verder te bekijken, geen duidelijk verschil.")
+    return (f"In de trechterfiguur ligt {subject} buiten de {outer}%-grenzen: de index is duidelijk {word} dan je bij een "
+            "school van deze grootte door toeval zou verwachten.")
+
+
+# ----------------------------------------------------------------------------- the report
+@dataclass
+class Section:
+    """One unit's part of a report (the school, the board, or a school in a board report)."""
+
+    kind: str
+    unit: str
+    name: str
+    subject: str  # "uw school", "deze school", "uw bestuur"
+    means: stats.UnitMeans
+    answers: pd.DataFrame  # the unit's shares (suppressed)
+    funnel: stats.FunnelPosition | None
+
+
+@dataclass
+class FeedbackReport:
+    """Everything one report shows, computed; :meth:`blocks` lays it out as HTML."""
+
+    kind: str
+    unit: str
+    name: str
+    span: str
+    level: float
+    min_cell: int
+    synthetic: bool
+    pub: PrivatePublisher
+    main: Section
+    limburg_answers: pd.DataFrame
+    schools: list[Section] = field(default_factory=list)  # board report: schools meeting the threshold
+    small_schools: list[str] = field(default_factory=list)  # board report: names of the others
+    school_figures: bool = False  # board report: figures in every school's part too (costs time)
+    _figures: int = 0
+
+    # --------------------------------------------------------------------- helpers
+    def _fmt(self, prefix: str):
+        def fmt(key, value, decimals=0):
+            return self.pub.number(f"{prefix}/{key}", value, decimals)
+        return fmt
+
+    def _svg(self, ax, alt: str, bottom: float) -> str:
+        self._figures += 1
+        # Fixed margins (room for the legend under the axes) instead of a tight bounding box: one draw, not two.
+        ax.figure.subplots_adjust(left=0.11, right=0.98, top=0.96, bottom=bottom)
+        svg = plotting.svg_string(ax.figure, f"fig{self._figures}", tight=False)
+        # The figure is an image with its alt text for screen readers; its text is in the sentences and table.
+        return svg.replace("<svg ", f'<svg role="img" aria-label="{_e(" ".join(alt.split()))}" ', 1)
+
+    def _figure(self, ax, alt: str, caption: str, bottom: float = 0.2) -> str:
+        return f'<figure class="oml-figure">{self._svg(ax, alt, bottom)}<figcaption>{_e(caption)}</figcaption></figure>'
+
+    # --------------------------------------------------------------------- blocks
+    def header(self) -> str:
+        who = "de school" if self.kind == "school" else "het bestuur"
+        out = [f'<header><p class="oml-kicker">OnderwijsMonitor Limburg · digitale terugkoppeling</p>'
+               f"<h1>Sociale relaties met leraren: {_e(self.name)}</h1>"
+               f'<p class="oml-sub">Groep 8, {_e(self.span)}. Rapport voor {who}'
+               + (f" (code {_e(self.unit)})" if self.name != self.unit else "") + ".</p></header>"]
+        if self.synthetic:
+            out.append('<div class="oml-notice" role="note"><strong>Synthetische gegevens.</strong> Dit rapport is gemaakt '
+                       "met nagemaakte gegevens om te laten zien hoe de terugkoppeling werkt. De school, het bestuur en alle "
+                       "cijfers zijn verzonnen; het zijn geen resultaten van de OnderwijsMonitor Limburg.</div>")
+        scope = ("uw school naast uw regio en heel Limburg" if self.kind == "school" else
+                 "uw bestuur als geheel naast heel Limburg, en daarna elke school van het bestuur met genoeg leerlingen")
+        out.append(f"<p>Dit rapport is vertrouwelijk. Het toont de sociale relaties met leraren zoals leerlingen van groep 8 "
+                   f"die ervaren, voor {scope}. Er staan geen cijfers van andere scholen in. Cijfers over minder dan "
+                   f"{nl_number(self.min_cell)} leerlingen worden niet getoond.</p>")
+        return "\n".join(out)
+
+    def summary(self) -> str:
+        """'In het kort': the test-based sentences of the main unit."""
+        s = self.main
+        if s.means.below_threshold:
+            return "<section><h2>In het kort</h2>" + self._below(s) + "</section>"
+        items = self._sentences(s)
+        return "<section><h2>In het kort</h2><ul>" + "".join(f"<li>{_e(x)}</li>" for x in items) + "</ul></section>"
+
+    def _sentences(self, s: Section) -> list[str]:
+        fmt = self._fmt(s.unit)
+        out = [period_sentence(s.means, LIMBURG, s.subject, self.span, fmt)]
+        if s.means.region is not None:
+            out.append(period_sentence(s.means, REGION, s.subject, self.span, fmt))
+        out += [yearly_sentence(s.means, LIMBURG, s.subject), trend_sentence(s.means, s.subject),
+                pooled_sentence(s.means, s.subject)]
+        if s.funnel is not None:
+            out.append(funnel_sentence(s.funnel, s.subject))
+        return [x for x in out if x]
+
+    def _below(self, s: Section) -> str:
+        refs = f"de regio {s.means.region} en Limburg" if s.means.region else "Limburg"
+        return (f'<p class="oml-below">Over {_e(self.span)} hebben minder dan {nl_number(self.min_cell)} leerlingen van '
+                f"{_e(s.subject)} de vragenlijst (voldoende) ingevuld. Om hen niet herkenbaar te maken, toont dit rapport "
+                f"geen cijfers van {_e(s.subject)}; u ziet alleen {_e(refs)}.</p>")
+
+    def index_block(self, s: Section, level: int = 2, figure: bool = True) -> str:
+        """The adjusted index per year: diamond figure (unit, region, Limburg), table and reading guide."""
+        um = s.means
+        labels = {UNIT: _short(s), REGION: um.region or "", LIMBURG: "Limburg"}
+        yearly = um.yearly()
+        shown = yearly if not um.below_threshold else yearly[yearly["group"] != UNIT]
+        drawn = shown.assign(group=shown["group"].map(labels))
+        comps = um.comparisons[um.comparisons["family"] != "period"].copy()
+        comps["group_a"], comps["group_b"] = comps["group_a"].map(labels), comps["group_b"].map(labels)
+        comps["year_a"], comps["year_b"] = comps["year_a"].astype(int), comps["year_b"].astype(int)
+        fmt = self._fmt(s.unit)
+        for r in um.table.itertuples(index=False):
+            if r.group == UNIT and um.below_threshold:
+                continue
+            key = f"index/{r.year}/{r.group}"
+            for c, d in (("estimate", 2), ("ci_low", 2), ("ci_high", 2), ("se", 3)):
+                self.pub.record(f"{s.unit}/{key}/{c}", getattr(r, c), nl_number(getattr(r, c), d))
+            if r.group == UNIT:
+                self.pub.record(f"{s.unit}/{key}/n", r.n, nl_number(r.n))
+        groups = nl_list([labels[g] for g in dict.fromkeys(shown["group"])])
+        values = drawn["estimate"].dropna()
+        alt = (f"Diamantfiguur met per jaar de gecorrigeerde index met betrouwbaarheidsinterval voor {groups}. "
+               f"De geschatte afwijkingen liggen tussen {nl_number(values.min(), 2)} en {nl_number(values.max(), 2)}.")
+        caption = (f"Sociale relaties met leraren per jaar, {groups}: gecorrigeerde afwijking van het gemiddelde met "
+                   f"{nl_number(self.level * 100)}%-betrouwbaarheidsinterval.")
+        h = f"h{level}"
+        out = [f"<{h}>De index per jaar</{h}>"]
+        if um.below_threshold:
+            out.append(self._below(s))
+        if figure:
+            ax = plotting.diamond_plot(drawn, comps, level=self.level)
+            # A school's intervals are wide: ticks at 1-2-5 steps, so one decimal never rounds a tick (0,25 -> 0,2).
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 5, 10]))
+            out.append(self._figure(ax, alt, caption))
+        out.append(self._index_table(s, labels))
+        if figure:
+            guide = text.leeswijzer(list(stats.CONTROLS), self.level)
+            out.append(f'<p class="oml-guide">{_md_bold(guide)}</p>')
+        note = pooled_sentence(um, s.subject)
+        if note:
+            out.append(f"<p>{_e(note)}</p>")
+        return "\n".join(out)
+
+    def _index_table(self, s: Section, labels: dict) -> str:
+        um = s.means
+        groups = [g for g in (UNIT, REGION, LIMBURG) if g in set(um.table["group"]) and not (g == UNIT and um.below_threshold)]
+        head = "".join(f"<th scope=\"col\">{_e(labels[g])}</th>" for g in groups)
+        if UNIT in groups:
+            head += '<th scope="col">Leerlingen</th>'
+        rows = []
+        for year in [*um.years, PERIOD]:
+            cells = [f"<td>{_ci(um.cell(year, g))}</td>" for g in groups]
+            if UNIT in groups:
+                cells.append(f"<td>{nl_number(um.cell(year, UNIT).n)}</td>")
+            label = self.span if year == PERIOD else str(year)
+            rows.append(f'<tr><th scope="row">{_e(label)}</th>{"".join(cells)}</tr>')
+        legend = ""
+        if um.table.loc[um.table["group"].isin(groups), "suppressed"].any():
+            legend = f'<p class="oml-legend">{SUPPRESSED} = niet getoond: gebaseerd op minder dan {nl_number(self.min_cell)} leerlingen.</p>'
+        caption = f"Gecorrigeerde index (afwijking van het gemiddelde in standaarddeviaties) met {nl_number(self.level * 100)}%-betrouwbaarheidsinterval."
+        return (f'<table class="oml-table"><caption>{_e(caption)}</caption><thead><tr><th scope="col">Jaar</th>{head}</tr></thead>'
+                f"<tbody>{''.join(rows)}</tbody></table>{legend}")
+
+    def answers_block(self, s: Section, level: int = 2) -> str:
+        """Shares (dis)agreeing per statement, the unit next to Limburg, over the period."""
+        h = f"h{level}"
+        show_unit = not s.means.below_threshold
+        fmt = self._fmt(s.unit)
+        items = list(dict.fromkeys(self.limburg_answers["item"]))
+        cats = list(stats.CATEGORY_ANSWERS)
+        names = {"oneens": "(helemaal) oneens (1–2)", "neutraal": "neutraal (3)", "eens": "(helemaal) eens (4–5)"}
+        head = ""
+        if show_unit:
+            head += "".join(f'<th scope="col">{_e(_short(s))}: {_e(names[c])}</th>' for c in cats)
+        head += "".join(f'<th scope="col">Limburg: {_e(names[c])}</th>' for c in cats)
+        rows = []
+        own = {(r.item, r.category): r.percent for r in s.answers.itertuples(index=False)}
+        limburg = {(r.item, r.category): r.percent for r in self.limburg_answers.itertuples(index=False)}
+        for item in items:
+            cells = []
+            if show_unit:
+                for c in cats:
+                    value = own[(item, c)]
+                    cells.append(f"<td>{fmt(f'answers/{item}/{c}', value, 0)}{PCT if pd.notna(value) else ''}</td>")
+            for c in cats:
+                value = limburg[(item, c)]
+                shown = self.pub.number(f"limburg/answers/{item}/{c}", value, 0)
+                cells.append(f"<td>{shown}{PCT if pd.notna(value) else ''}</td>")
+            mark = " †" if is_illustrative(item) else ""
+            rows.append(f'<tr><th scope="row">{_e(item_wording(item))}{mark}</th>{"".join(cells)}</tr>')
+        legend = ""
+        if show_unit and s.answers["suppressed"].any():
+            legend = (f'<p class="oml-legend">{SUPPRESSED} = niet getoond: gebaseerd op minder dan {nl_number(self.min_cell)} '
+                      "leerlingen (of terug te rekenen uit de andere cijfers).</p>")
+        caption = f"Percentage leerlingen per antwoord op elke stelling, {self.span} samen."
+        if any(is_illustrative(i) for i in items):
+            legend += ('<p class="oml-legend">† Formulering ter illustratie: de factsheet beschrijft alleen de stellingen '
+                       "over praten over problemen en je op je gemak voelen.</p>")
+        return (f"<{h}>Antwoorden per stelling</{h}>"
+                f'<table class="oml-table oml-answers"><caption>{_e(caption)}</caption><thead><tr><th scope="col">Stelling</th>{head}</tr></thead>'
+                f"<tbody>{''.join(rows)}</tbody></table>{legend}")
+
+    def funnel_block(self, s: Section, level: int = 2, figure: bool = True) -> str:
+        """Where the school stands given its size: the funnel with its own point only."""
+        pos = s.funnel
+        if pos is None:
+            return ""
+        h = f"h{level}"
+        fmt = self._fmt(s.unit)
+        fmt("funnel/n", pos.n)
+        fmt("funnel/estimate", pos.estimate, 2)
+        fmt("funnel/target", pos.target, 2)
+        for r in pos.limits.itertuples():
+            fmt(f"funnel/{r.level}/low", r.low, 2)
+            fmt(f"funnel/{r.level}/high", r.high, 2)
+        sentence = funnel_sentence(pos, s.subject)
+        if not figure:
+            return f"<{h}>Waar staat {_e(s.subject)}, gegeven het aantal leerlingen?</{h}><p>{_e(sentence)}</p>"
+        ax = plotting.funnel_plot(pos.target, pos.sd, pos.n, pos.estimate, levels=tuple(pos.limits["level"]),
+                                  label=_short(s))
+        caption = (f"Trechterfiguur: de gecorrigeerde index van {s.subject} over {self.span} (punt) tegen het aantal "
+                   "leerlingen, met de controlegrenzen rond het Limburgse gemiddelde. Andere scholen staan niet in deze figuur.")
+        alt = f"Trechterfiguur met één punt ({s.subject}) en de controlegrenzen rond het Limburgse gemiddelde. {sentence}"
+        explain = ("Een kleine school heeft door toeval meer kans op een uitschieter dan een grote. De trechter laat zien "
+                   "hoe ver een school van het Limburgse gemiddelde mag liggen voordat dat opvalt: hoe meer leerlingen, "
+                   "hoe smaller de trechter. De grenzen gaan uit van de spreiding tussen leerlingen en van het Limburgse "
+                   "gemiddelde als vast punt; de zinnen hierboven volgen de formele toets, die ook de onzekerheid van dat "
+                   "gemiddelde meeneemt.")
+        return (f"<{h}>Waar staat {_e(s.subject)}, gegeven het aantal leerlingen?</{h}><p>{_e(explain)}</p>"
+                + self._figure(ax, alt, caption, bottom=0.27) + f"<p>{_e(sentence)}</p>")
+
+    def school_section(self, s: Section) -> str:
+        """A school's part of a board report."""
+        items = "".join(f"<li>{_e(x)}</li>" for x in self._sentences(s))
+        return (f'<section class="oml-school"><h2>{_e(s.name)}</h2><h3>In het kort</h3><ul>{items}</ul>'
+                + self.index_block(s, 3, self.school_figures) + self.answers_block(s, 3)
+                + self.funnel_block(s, 3, self.school_figures) + "</section>")
+
+    def schools_overview(self) -> str:
+        """Board report: which schools follow, and which have too few pupils for a part of their own."""
+        out = ["<section><h2>De scholen van het bestuur</h2>"]
+        if self.schools:
+            out.append("<p>Hierna volgt een deel voor elke school van het bestuur met genoeg leerlingen: "
+                       + _e(nl_list([s.name for s in self.schools])) + ".</p>")
+        if self.small_schools:
+            out.append(f"<p>Te weinig leerlingen (minder dan {nl_number(self.min_cell)} over {_e(self.span)}) voor een eigen deel: "
+                       + _e(nl_list(self.small_schools)) + ". Hun leerlingen tellen wel mee in de cijfers van het bestuur.</p>")
+        return "".join(out) + "</section>"
+
+    def next_steps(self) -> str:
+        """The NRO recommendations as the next step (own wording; source: the NRO guideline on Onderwijskennis)."""
+        recs = [
+            ("Bouw aan een persoonlijke band met elke leerling.", "Leer de leerlingen snel kennen en kom terug op wat hen bezighoudt."),
+            ("Zorg voor kansen op positieve momenten.", "Bijvoorbeeld een persoonlijke begroeting of benoemen wat goed gaat."),
+            ("Geef ruimte én houvast.", "Neem de mening van leerlingen serieus en werk met duidelijke routines en afspraken."),
+            ("Sta regelmatig stil bij de relatie met iedere leerling.", "Wie sprak u lang niet persoonlijk? Bespreek het met een collega."),
+            ("Voorkom conflicten.", "Let op vroege signalen en praat onder vier ogen in plaats van voor de klas."),
+            ("Herstel de relatie als het misging.", "Een herstelgesprek: wat gebeurde er, en hoe maken we het weer goed?"),
+        ]
+        items = "".join(f"<li><strong>{_e(a)}</strong> {_e(b)}</li>" for a, b in recs)
+        who = "uw school" if self.kind == "school" else "de scholen van uw bestuur"
+        return ("<section class=\"oml-next\"><h2>Volgende stap</h2>"
+                f"<p>Wat de cijfers van {who} ook laten zien: aan een goede relatie tussen leraar en leerling kan elke school "
+                "werken. Het Nationaal Regieorgaan Onderwijsonderzoek (NRO) geeft in zijn leidraad voor het primair onderwijs "
+                "twee kernpunten: de positieve band actief opbouwen, en negatieve interacties zo veel mogelijk beperken. "
+                "De leidraad werkt dat uit in zes aanbevelingen (de voorbeelden zijn van ons):</p>"
+                f"<ol>{items}</ol>"
+                f'<p>De volledige leidraad staat op Onderwijskennis: <a href="{LEIDRAAD}">Leidraad leraar-leerlingrelatie in het '
+                "primair onderwijs</a>. Bespreek de cijfers in het team: wat herkent u, en waar wilt u aan werken?</p></section>")
+
+    def about(self) -> str:
+        """How the numbers were made, in short."""
+        controls = nl_list([VARIABLE_LABELS[c] for c in stats.CONTROLS])
+        return ("<section class=\"oml-about\"><h2>Over dit rapport</h2>"
+                "<p>De index is het gemiddelde van de stellingen die een leerling beantwoordde (minstens de helft), "
+                "omgerekend zodat 0 het gemiddelde over alle scholen en jaren is en 1 één standaarddeviatie. De cijfers zijn "
+                f"gecorrigeerd voor {controls} van de leerlingen: verschillen in samenstelling tellen dus niet mee. "
+                f"Toetsen zijn tweezijdig op {nl_number((1 - self.level) * 100)}{PCT}, met Holm-correctie binnen elke reeks "
+                f"vergelijkingen. Geen cijfer rust op minder dan {nl_number(self.min_cell)} leerlingen; een te klein jaar telt "
+                "mee in de hele periode. Regio en Limburg worden alleen getoond als er genoeg andere scholen in zitten, zodat "
+                "niemand de cijfers van een andere school kan terugrekenen.</p>"
+                "<p class=\"oml-provenance\">Berekend door <code>oml.stats.feedback.adjusted_unit_means</code>, "
+                "<code>oml.stats.feedback.funnel_position</code> en <code>oml.stats.feedback.answer_shares</code>.</p></section>")
+
+    def blocks(self) -> list[str]:
+        """The report as HTML blocks, in reading order."""
+        out = [self.header(), self.summary(), self.index_block(self.main), self.answers_block(self.main)]
+        if self.kind == "school":
+            out.append(self.funnel_block(self.main))
+        else:
+            out.append(self.schools_overview())
+            out += [self.school_section(s) for s in self.schools]
+        out += [self.next_steps(), self.about()]
+        return [b for b in out if b]
+
+    @property
+    def title(self) -> str:
+        return f"Terugkoppeling sociale relaties met leraren: {self.name}"
+
+
+def _short(s: Section) -> str:
+    """Legend label of the unit: "Uw school", "Deze school", "Uw bestuur"."""
+    return s.subject[0].upper() + s.subject[1:]
+
+
+def _ci(r) -> str:
+    if pd.isna(r.estimate):
+        return SUPPRESSED
+    return f"{nl_number(r.estimate, 2)} ({nl_number(r.ci_low, 2)} tot {nl_number(r.ci_high, 2)})"
+
+
+def _section(frame: pd.DataFrame, kind: str, unit: str, subject: str, level: float, min_cell: int) -> Section:
+    um = stats.adjusted_unit_means(frame, kind, unit, level, min_cell)
+    own = frame[stats.unit_mask(frame, kind, unit)]
+    return Section(kind, str(unit), display_name(frame, kind, unit), subject, um,
+                   stats.answer_shares(own, min_cell), stats.funnel_position(um) if kind == "school" else None)
+
+
+def build_report(frame: pd.DataFrame, kind: str, unit: str, page: str | None = None, level: float = 0.95,
+                 min_cell: int = 10, synthetic: bool = False, out_dir: str | Path = ".",
+                 school_figures: bool = False) -> FeedbackReport:
+    """Compute one report: the unit, its references and (board) each school meeting the threshold.
+
+    ``frame`` is all pupils with the ``index`` column. ``page`` names the private manifest
+    (default: the unit id). In a board report each school's part has its sentences and tables;
+    its figures only with ``school_figures`` (every school has them in its own report, and
+    drawing them again for every board would double the build time).
+    """
+    years = sorted(int(y) for y in frame["year"].unique())
+    span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+    subject = "uw school" if kind == "school" else "uw bestuur"
+    main = _section(frame, kind, unit, subject, level, min_cell)
+    report = FeedbackReport(kind, str(unit), main.name, span, float(level), int(min_cell), bool(synthetic),
+                            PrivatePublisher(page or str(unit), out_dir), main, stats.answer_shares(frame, min_cell),
+                            school_figures=school_figures)
+    if kind == "board":
+        for row in stats.board_schools(frame, unit, min_cell).itertuples(index=False):
+            if row.meets_threshold:
+                report.schools.append(_section(frame, "school", row.school_id, "deze school", level, min_cell))
+            else:
+                report.small_schools.append(display_name(frame, "school", row.school_id))
+    return report
+
+
+def from_context(ctx, kind: str, unit: str) -> FeedbackReport:
+    """:func:`build_report` from a notebook :class:`~oml.report.notebook.Context` (the template's call)."""
+    return build_report(ctx.frame, kind, unit, ctx.pub.page, ctx.level, ctx.min_cell, ctx.synthetic, ctx.pub.out_dir)
+
+
+def show(report: FeedbackReport) -> None:
+    """Display every block as an IPython ``HTML`` output marked :data:`MARK` (the first carries the title)."""
+    from IPython.display import HTML, display
+
+    for k, block in enumerate(report.blocks()):
+        meta = {MARK: {"part": k, **({"title": report.title} if k == 0 else {})}}
+        display(HTML(block), metadata=meta)
+
+
+# ----------------------------------------------------------------------------- the document
+CSS = """
+:root { --ink: #1a1a1a; --muted: #555; --line: #ccc; --accent: #0072B2; --note: #fff4d6; }
+* { box-sizing: border-box; }
+html { font-size: 100%; }
+body { margin: 0; color: var(--ink); background: #fff; font-family: system-ui, -apple-system, "Segoe UI", Roboto,
+       "Helvetica Neue", Arial, sans-serif; line-height: 1.5; }
+main { max-width: 52rem; margin: 0 auto; padding: 1.5rem 1.25rem 3rem; }
+h1 { font-size: 1.7rem; line-height: 1.25; margin: 0.2rem 0 0.4rem; }
+h2 { font-size: 1.3rem; margin: 2rem 0 0.6rem; border-bottom: 2px solid var(--accent); padding-bottom: 0.2rem; }
+h3 { font-size: 1.1rem; margin: 1.4rem 0 0.4rem; }
+.oml-kicker { color: var(--muted); font-size: 0.9rem; margin: 0; text-transform: uppercase; letter-spacing: 0.04em; }
+.oml-sub { color: var(--muted); margin-top: 0; }
+.oml-notice { background: var(--note); border-left: 5px solid #E69F00; padding: 0.7rem 1rem; margin: 1rem 0; }
+.oml-below { background: #eef4fa; border-left: 5px solid var(--accent); padding: 0.7rem 1rem; }
+figure.oml-figure { margin: 1rem 0; }
+figure.oml-figure svg { width: 100%; height: auto; display: block; }
+figcaption { font-size: 0.9rem; color: var(--muted); margin-top: 0.3rem; }
+table.oml-table { border-collapse: collapse; width: 100%; margin: 0.8rem 0; font-size: 0.92rem;
+                  font-variant-numeric: tabular-nums; }
+table.oml-table caption { text-align: left; font-size: 0.9rem; color: var(--muted); padding-bottom: 0.3rem; }
+table.oml-table th, table.oml-table td { border-bottom: 1px solid var(--line); padding: 0.3rem 0.45rem; text-align: right;
+                                         vertical-align: top; }
+table.oml-table th[scope="row"], table.oml-table thead th:first-child { text-align: left; }
+.oml-legend, .oml-guide, .oml-provenance { font-size: 0.88rem; color: var(--muted); }
+section.oml-school { margin-top: 2.5rem; }
+a { color: var(--accent); }
+@media print {
+  @page { size: A4; margin: 16mm 14mm; }
+  body { font-size: 10.5pt; }
+  main { max-width: none; padding: 0; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
+  figure, table, .oml-notice, .oml-below { break-inside: avoid; page-break-inside: avoid; }
+  section.oml-school { break-before: page; page-break-before: always; }
+  a[href]::after { content: " (" attr(href) ")"; font-size: 0.85em; color: var(--muted); }
+  .oml-notice { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+"""
+
+
+def document(blocks: list[str], title: str) -> str:
+    """The self-contained HTML document around the report's blocks.
+
+    Examples
+    --------
+    >>> d = document(["<p>x</p>"], "Titel")
+    >>> d.startswith("<!DOCTYPE html>") and '<html lang="nl">' in d and "<p>x</p>" in d
+    True
+    """
+    body = "\n".join(blocks)
+    return ("<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            "<meta name=\"robots\" content=\"noindex, nofollow\">\n"
+            f"<title>{_e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main class=\"oml-feedback\">\n"
+            f"{body}\n</main>\n</body>\n</html>\n")
+
+
+def render_document(executed_notebook: str | Path) -> str:
+    """The report's HTML document from the executed template (its outputs marked :data:`MARK`).
+
+    Raises ``ValueError`` when the notebook holds no report blocks (e.g. a failed or wrong notebook).
+    """
+    nb = json.loads(Path(executed_notebook).read_text(encoding="utf-8"))
+    blocks, title = [], None
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []):
+            meta = output.get("metadata", {}).get(MARK)
+            if meta is None or "text/html" not in output.get("data", {}):
+                continue
+            html_text = output["data"]["text/html"]
+            blocks.append("".join(html_text) if isinstance(html_text, list) else html_text)
+            title = title or meta.get("title")
+    if not blocks:
+        raise ValueError(f"{executed_notebook}: no feedback-report blocks (outputs with metadata '{MARK}') found")
+    return document(blocks, title or "Terugkoppeling")
+
+
+def report_html(frame: pd.DataFrame, kind: str, unit: str, level: float = 0.95, min_cell: int = 10,
+                synthetic: bool = False, out_dir: str | Path | None = None) -> str:
+    """One report's HTML document in one call, without a notebook (``frame`` with the ``index`` column).
+
+    With ``out_dir`` the private manifest of its numbers is written there (``files/<unit>.feedback.json``).
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        report = build_report(frame, kind, unit, None, level, min_cell, synthetic, out_dir or tmp)
+        html_text = document(report.blocks(), report.title)
+        if out_dir is not None:
+            report.pub.save()
+    return html_text

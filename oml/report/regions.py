@@ -1,0 +1,128 @@
+"""Blocks of a region page ("Regio …"): summary, the region next to Limburg, answers, breakdowns.
+
+Same conventions as :mod:`oml.report.pages`: every number shown is recorded in the page's
+Publisher (→ ``numbers.json``), every figure is drawn by :func:`oml.report.plotting.diamond_plot`
+and comes with caption, alt text derived from the data, a CSV of exactly what is drawn and
+the provenance of its numbers.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from oml.data import contract
+from oml.report import plotting, text
+from oml.report.pages import PCT, _fmt, _legend, _span
+from oml.report.publish import figure_block, provenance, table_block
+from oml.report.text import nl_list, nl_number
+from oml.stats.models import TIDY
+from oml.stats.regions import LIMBURG, REST, RegionResult
+
+_PROVENANCE = ["oml.stats.regions.region_result", "oml.stats.regions.region_vs_rest", "oml.stats.models.adjusted_means",
+               "oml.stats.comparisons.compare"]
+
+
+def summary(ctx, rr: RegionResult) -> str:
+    """The findings of the region as a list of sentences, with the region-vs-rest difference and its interval."""
+    sentences = text.region_sentences(rr.findings)
+    between = rr.comparisons[rr.comparisons["family"] == "between"]
+    fmt = _fmt(ctx)
+    lines = [f"- {s}" for s in sentences]
+    if len(between):
+        row = between.iloc[0]
+        # estimate = rest minus region: the page states region minus rest.
+        pct = nl_number(ctx.level * 100, 0)
+        lo, hi = sorted([-row.ci_low, -row.ci_high])
+        lines.append(f"- Het verschil met de rest van Limburg in {int(row.year_a)} is {fmt('difference', -row.estimate, 2)} "
+                     f"standaarddeviatie ({pct}%-betrouwbaarheidsinterval {fmt('difference_ci_low', lo, 2)} tot "
+                     f"{fmt('difference_ci_high', hi, 2)}).")
+    return "\n".join(lines)
+
+
+def _alt(rr: RegionResult, ctx) -> str:
+    shown = rr.table.dropna(subset=["estimate"])
+    region = shown[shown["group"] == rr.region]
+    return (f"Diamantfiguur met per jaar ({_span(ctx)}) de gecorrigeerde afwijking van het gemiddelde voor {rr.region} "
+            f"en voor heel Limburg, met betrouwbaarheidsintervallen. {rr.region} ligt tussen "
+            f"{nl_number(region['estimate'].min(), 2)} en {nl_number(region['estimate'].max(), 2)}, Limburg tussen "
+            f"{nl_number(shown[shown['group'] == LIMBURG]['estimate'].min(), 2)} en "
+            f"{nl_number(shown[shown['group'] == LIMBURG]['estimate'].max(), 2)}. " + " ".join(text.region_sentences(rr.findings)))
+
+
+def figure(ctx, rr: RegionResult) -> str:
+    """The region's adjusted index per year next to Limburg as a whole (one diamond figure)."""
+    drawn = rr.table[TIDY]
+    csv = ctx.pub.csv("figuur", drawn)
+    tests = ctx.pub.csv("toetsen", rr.comparisons)
+    ctx.pub.table("figuur", drawn, ["year", "group"], {"estimate": 2, "se": 3, "ci_low": 2, "ci_high": 2, "n": 0})
+    # Only the region's own changes are marked: the rest of Limburg is not drawn.
+    own = rr.comparisons[(rr.comparisons["group_a"] == rr.region) & (rr.comparisons["group_b"] == rr.region)]
+    ax = plotting.diamond_plot(rr.table, own, level=ctx.level)
+    path = plotting.save(ax.figure, ctx.pub.files / f"{ctx.pub.page}-figuur.svg")
+    pct = nl_number(ctx.level * 100, 0)
+    caption = (f"Sociale relaties met leraren in {rr.region} en in heel Limburg, naar jaar: gecorrigeerde afwijking "
+               f"van het gemiddelde met {pct}%-betrouwbaarheidsinterval.")
+    from oml.data.contract import VARIABLE_LABELS
+
+    guide = (f"**Leeswijzer.** De nullijn is het gemiddelde over alle scholen en alle jaren. {rr.region} is gecorrigeerd "
+             f"voor {nl_list([VARIABLE_LABELS[c] for c in rr.means.controls])}; Limburg is het gemiddelde van "
+             f"{{doc}}`verschillen-jaar` (ook gecorrigeerd voor regio). De toets vergelijkt {rr.region} met de "
+             f"{REST} (zie Methoden), niet met Limburg als geheel, waar de regio zelf deel van uitmaakt.")
+    prov = provenance(ctx.notebook, [*_PROVENANCE, "oml.report.plotting.diamond_plot"], csv)
+    prov = prov.replace("\n:::\n", f" Alle vergelijkingen: {{download}}`CSV <{tests}>`.\n:::\n")
+    return (figure_block(f"files/{path.name}", f"fig-{ctx.pub.page}", caption, _alt(rr, ctx)) + _legend(ctx, rr.table)
+            + "\n\n" + guide + "\n" + prov)
+
+
+def answers(ctx, rr: RegionResult) -> str:
+    """Table: share agreeing with each statement, the region next to Limburg."""
+    t = rr.answers
+    csv = ctx.pub.csv("stellingen", t[["item", "group", "percent", "n"]])
+    ctx.pub.table("stellingen", t, ["item", "group"], {"percent": 0, "n": 0})
+    wide = t.pivot(index="item", columns="group", values="percent").reindex(list(dict.fromkeys(t["item"])))
+    rows = pd.DataFrame({
+        "stelling": [contract.item_wording(i) + (" †" if contract.is_illustrative(i) else "") for i in wide.index],
+        "regio": [nl_number(v, 0) + PCT if pd.notna(v) else text.SUPPRESSED for v in wide[rr.region]],
+        "limburg": [nl_number(v, 0) + PCT if pd.notna(v) else text.SUPPRESSED for v in wide[LIMBURG]],
+    })
+    caption = f"Aandeel leerlingen dat het (helemaal) eens is met elke stelling, {rr.region} en Limburg, {_span(ctx)}."
+    note = ("\n\n† Formulering ter illustratie: de factsheet beschrijft alleen de stellingen over praten over problemen "
+            "en je op je gemak voelen." if any(contract.is_illustrative(i) for i in wide.index) else "")
+    return (table_block(rows, f"tab-{ctx.pub.page}-stellingen", caption, ["Stelling", rr.region, LIMBURG]) + note
+            + _legend(ctx, t) + "\n" + provenance(ctx.notebook, ["oml.stats.regions.agreement_table"], csv))
+
+
+def within(ctx, rr: RegionResult, by: str) -> str:
+    """The region's own breakdown by ``by`` (sex or parental education), where the cells allow."""
+    from oml.data.contract import VARIABLE_LABELS
+
+    result = rr.within[by]
+    label = VARIABLE_LABELS[by]
+    if result.table["estimate"].notna().sum() == 0:
+        return (f"Voor een uitsplitsing naar {label} zijn er in {rr.region} te weinig leerlingen per groep: geen "
+                f"enkele cel heeft er minstens {ctx.pub.number(f'{by}-min_cell', ctx.min_cell)}.")
+    drawn = result.table[TIDY]
+    name = f"{ctx.pub.page}-{by}"
+    csv = ctx.pub.csv(f"figuur-{by}", drawn)
+    tests = ctx.pub.csv(f"toetsen-{by}", result.comparisons)
+    ctx.pub.table(f"figuur-{by}", drawn, ["year", "group"], {"estimate": 2, "se": 3, "ci_low": 2, "ci_high": 2, "n": 0})
+    ax = plotting.diamond_plot(result.table, result.comparisons, level=ctx.level)
+    path = plotting.save(ax.figure, ctx.pub.files / f"{name}.svg")
+    pct = nl_number(ctx.level * 100, 0)
+    caption = (f"Sociale relaties met leraren in {rr.region}, naar jaar en {label}: gecorrigeerde afwijking van het "
+               f"gemiddelde met {pct}%-betrouwbaarheidsinterval.")
+    paragraph = text.chapter_paragraph(result.findings, result.comparisons, f"{{numref}}`fig-{name}`", ctx.level,
+                                       _fmt_prefixed(ctx, by))
+    prov = provenance(ctx.notebook, ["oml.stats.results.breakdown", "oml.stats.models.adjusted_means",
+                                     "oml.stats.comparisons.compare", "oml.report.plotting.diamond_plot"], csv)
+    prov = prov.replace("\n:::\n", f" Alle vergelijkingen: {{download}}`CSV <{tests}>`.\n:::\n")
+    return (paragraph + "\n\n" + figure_block(f"files/{path.name}", f"fig-{name}", caption,
+                                               text.diamond_alt(result.table, result.findings))
+            + _legend(ctx, result.table) + "\n" + prov)
+
+
+def _fmt_prefixed(ctx, prefix: str):
+    fmt = _fmt(ctx)
+    return lambda key, value, decimals=0: fmt(f"{prefix}-{key}", value, decimals)
+
+
+__all__ = ["answers", "figure", "summary", "within"]

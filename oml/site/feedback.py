@@ -1,0 +1,109 @@
+"""School and board feedback reports through the build's engine: execute, render, encrypt.
+
+The report template (``notebooks/terugkoppeling.ipynb``) is a *private* fan-out run in
+``notebooks/runs.toml``: one execution per school (``school_id``) and per board (``board_id``),
+through the same warm engine as the public pages, never a page of the book. Each executed
+notebook becomes one self-contained HTML document (:func:`oml.report.feedback.render_document`),
+which :mod:`oml.access.publish` encrypts under the unit's access code.
+
+* ``oml build`` on synthetic data publishes the demo into ``_build/html/terugkoppeling/`` with the
+  committed demo codes; on real data no report is made and none stays in the site.
+* ``oml reports --data … --codes … --out …`` makes the reports of any data into a folder outside
+  the site (:func:`render_reports`, then :func:`oml.access.publish.publish_reports`).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+from oml import paths
+from oml.site.build import (BuildError, Data, EngineClient, Run, _LazyPrepared, _hash_files, expand_runs, load_config,
+                            prepare_data, run_notebooks)
+
+#: Where the build keeps the encrypted demo (copied into the site by the Sphinx stage).
+DEMO_FOLDER = "feedback-site"
+
+
+def private_runs(runs: list[Run]) -> list[Run]:
+    """The runs that make feedback reports (``private = true`` in runs.toml)."""
+    return [r for r in runs if r.private]
+
+
+def documents(runs: list[Run], data: Data, build_dir: Path, root: Path, runner, jobs: int | None, timeout: float,
+              force: bool = False) -> tuple[dict, dict]:
+    """Execute the report runs (cached like every page) and render one HTML document per unit.
+
+    Returns ``({(kind, id): html}, run_notebooks summary)``.
+    """
+    summary = run_notebooks(runs, data.path, data.sha, build_dir, force, jobs, root, runner, timeout, publish=False)
+    from oml.report.feedback import render_document
+
+    docs = {}
+    for run in runs:
+        docs[(run.parameters["kind"], str(run.value))] = render_document(build_dir / "cache" / run.page / f"{run.page}.ipynb")
+    return docs, summary
+
+
+def _demo_key(runs: list[Run], build_dir: Path, root: Path) -> str:
+    """What the published demo depends on: every report's cache key, the demo codes and salts, the access code."""
+    keys = [(build_dir / "cache" / f"{r.page}.key").read_text() for r in runs]
+    files = [paths.DEMO_CODES, paths.DEMO_CODES.with_name(paths.DEMO_CODES.stem + ".salts.csv")]
+    files = [root / f.relative_to(paths.ROOT) for f in files]
+    files += [p for p in (root / "oml" / "access").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    return hashlib.sha256(json.dumps([keys, _hash_files([f for f in files if f.exists()], root)]).encode()).hexdigest()
+
+
+def site_demo(runs: list[Run], data: Data, build_dir: Path, root: Path, runner, jobs: int | None, timeout: float,
+              force: bool = False) -> dict | None:
+    """Make the demo of the feedback reports for the site (synthetic data only); None when there is none.
+
+    The encrypted files go to ``_build/feedback-site/terugkoppeling/``; the Sphinx stage copies that
+    folder into the site. With real data the folder is removed: reports never go into the site.
+    """
+    folder = build_dir / DEMO_FOLDER
+    runs = private_runs(runs)
+    if not data.info["synthetic"] or not runs:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    summary = run_notebooks(runs, data.path, data.sha, build_dir, force, jobs, root, runner, timeout, publish=False)
+    stamp = build_dir / "feedback-site.stamp"
+    key = _demo_key(runs, build_dir, root)
+    if summary["executed"] == 0 and stamp.exists() and stamp.read_text() == key and (folder / paths.SITE_REPORTS).exists():
+        return summary
+    stamp.unlink(missing_ok=True)
+    from oml.access.publish import publish_site_demo
+    from oml.report.feedback import render_document
+
+    docs = {(r.parameters["kind"], str(r.value)): render_document(build_dir / "cache" / r.page / f"{r.page}.ipynb")
+            for r in runs}
+    result = publish_site_demo(docs, folder, synthetic=True, root=root, jobs=jobs)
+    stamp.write_text(key)
+    return {**summary, "published": result.summary()}
+
+
+def render_reports(data: str | None = None, jobs: int | None = None, root: Path = paths.ROOT,
+                   timeout: float | None = None) -> dict:
+    """Every school's and board's report of ``data`` as ``{(kind, id): html}`` (what ``oml reports`` encrypts).
+
+    The same engine, template and cache as ``oml build``: the data are read and validated once,
+    one fork per report, up to ``jobs`` at a time.
+    """
+    build_dir = root / "_build"
+    build_dir.mkdir(exist_ok=True)
+    runs, settings = load_config(root / "notebooks" / "runs.toml")
+    runs = private_runs(runs)
+    if not runs:
+        raise BuildError("notebooks/runs.toml has no private (feedback report) runs")
+    engine = EngineClient(root, build_dir)
+    try:
+        groups = sorted({r.for_each for r in runs if r.for_each})
+        data_ = prepare_data(data, build_dir, groups, lambda: engine, root)
+        expanded, _ = expand_runs(runs, data_.info.get("groups", {}))
+        runner = engine if engine.proc is not None else _LazyPrepared(engine, data_.path, groups)
+        docs, _ = documents(expanded, data_, build_dir, root, runner, jobs,
+                            timeout if timeout is not None else settings.timeout)
+    finally:
+        engine.close()
+    return docs

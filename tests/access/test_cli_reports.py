@@ -1,0 +1,91 @@
+"""``oml reports``: codes file, output folder, rotation and clean failures.
+
+The report content is another module's job; here ``oml.site.feedback.render_reports`` is replaced by the
+sample reports, so the command's own work (codes, encryption, folder) is what is tested.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import oml.site.feedback as feedback_site
+from oml.access.codes import display, read_codes
+from oml.access.crypto import locator
+from oml.cli import EXIT_INVALID, main
+from oml.paths import ROOT
+from sample_reports import SAMPLES, documents
+
+
+@pytest.fixture
+def samples(monkeypatch):
+    seen = []
+
+    def render(data=None, **options):
+        seen.append(data)
+        return documents()
+
+    monkeypatch.setattr(feedback_site, "render_reports", render)
+    return seen
+
+
+def test_reports_writes_the_folder_and_the_codes_file(tmp_path, samples, capsys):
+    codes_path, out = tmp_path / "CODES.csv", tmp_path / "out"
+    assert main(["reports", "--data", "x.csv", "--codes", str(codes_path), "--out", str(out)]) == 0
+    assert samples == ["x.csv"]
+    codes = read_codes(codes_path)
+    assert set(codes) == {s[:2] for s in SAMPLES}
+    assert sorted(p.name for p in out.iterdir()) == sorted(["index.html"] + [f"{locator(c)}.html" for c in codes.values()])
+    assert 'class="oml-synthetic-banner"' in (out / "index.html").read_text()  # SYN- ids: synthetic notice
+    printed = capsys.readouterr().out
+    assert f"{len(SAMPLES)} reports" in printed and f"{len(SAMPLES)} new codes" in printed
+    assert not any(display(c) in printed or c in printed for c in codes.values())  # logs never show codes
+
+    assert main(["reports", "--codes", str(codes_path), "--out", str(out), "--rotate", SAMPLES[3][1]]) == 0
+    rotated = read_codes(codes_path)
+    changed = {k for k in codes if codes[k] != rotated[k]}
+    assert changed == {SAMPLES[3][:2]}
+    assert "1 rotated" in capsys.readouterr().out
+
+
+def test_bad_codes_file_is_a_message_not_a_traceback(tmp_path, samples, capsys):
+    codes_path = tmp_path / "CODES.csv"
+    codes_path.write_text("kind,id,code\nschool,A,NOT-A-CODE\n")
+    assert main(["reports", "--codes", str(codes_path), "--out", str(tmp_path / "out")]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "column 'code': must be 20 symbols" in err and "(rows 1)" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_rotation_is_refused(tmp_path, samples, capsys):
+    assert main(["reports", "--codes", str(tmp_path / "C.csv"), "--out", str(tmp_path / "o"), "--rotate", "NOPE"]) == EXIT_INVALID
+    assert "--rotate NOPE: no school or board" in capsys.readouterr().err
+
+
+def test_reports_never_go_into_the_site(tmp_path, samples, capsys):
+    inside = ROOT / "_build" / "html" / "terugkoppeling-test"
+    assert main(["reports", "--codes", str(tmp_path / "C.csv"), "--out", str(inside)]) == EXIT_INVALID
+    assert "never go into the site" in capsys.readouterr().err
+    assert not inside.exists()
+
+
+@pytest.mark.slow
+def test_render_reports_gives_one_document_per_school_and_board(tmp_path):
+    """Every school and board of a small synthetic dataset gets a document (through the engine, in a copy
+    of the project), and ``oml reports`` publishes them."""
+    from conftest import copy_project, run_oml
+    from oml.data.io import save
+    from oml.data.synth import generate
+
+    frame = generate(n=1500, seed=3, history=False)
+    data = tmp_path / "small.parquet"
+    save(frame, data)
+    root = copy_project(tmp_path / "project")
+    docs = feedback_site.render_reports(data, root=root)
+    expected = {("school", s) for s in frame["school_id"].astype(str).unique()}
+    expected |= {("board", b) for b in frame["board_id"].dropna().astype(str).unique()}
+    assert set(docs) == expected
+    assert all(d.lstrip().startswith("<!DOCTYPE html>") for d in docs.values())
+    proc = run_oml(root, "reports", "--data", str(data), "--codes", str(tmp_path / "C.csv"), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    assert len(list((tmp_path / "out").glob("*.html"))) == len(expected) + 1

@@ -1,0 +1,70 @@
+"""The public demo: the committed demo codes (synthetic ids only), the site helper that refuses real data,
+and — once the report content is wired into the build — the demo folder in the built site."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from oml import paths
+from oml.access.codes import AccessError, display, read_codes, read_salts, salts_path
+from oml.access.publish import publish_site_demo
+from oml.data.synth import SYNTHETIC_PREFIX
+from sample_reports import documents
+
+REPO = Path(__file__).resolve().parents[2]
+SKIP_DIRS = {".venv", "_build", ".cache", ".git", "node_modules", ".pytest_cache"}
+
+
+def test_demo_codes_cover_the_default_synthetic_data_with_synthetic_ids_only(default_frame):
+    codes = read_codes(paths.DEMO_CODES)
+    salts = read_salts(salts_path(paths.DEMO_CODES))
+    assert set(salts) == set(codes)
+    assert all(id_.startswith(SYNTHETIC_PREFIX) for _, id_ in codes)
+    needed = {("school", s) for s in default_frame["school_id"].astype(str).unique()}
+    if "board_id" in default_frame.columns:
+        needed |= {("board", b) for b in default_frame["board_id"].dropna().astype(str).unique()}
+    assert needed <= set(codes), f"no demo code for {sorted(needed - set(codes))[:5]}"
+
+
+def test_no_other_codes_file_is_in_the_repository():
+    found = []
+    for path in REPO.rglob("*"):
+        if SKIP_DIRS & set(path.relative_to(REPO).parts) or not path.is_file():
+            continue
+        if path.name.endswith(".keys.json"):
+            found.append(path)
+        elif path.suffix == ".csv":
+            with path.open(encoding="utf-8", errors="replace") as fh:
+                header = next(csv.reader(fh), [])
+            if header in (["kind", "id", "code"], ["kind", "id", "salt"]):
+                found.append(path)
+    assert sorted(found) == sorted([paths.DEMO_CODES, salts_path(paths.DEMO_CODES)])
+
+
+def test_site_demo_refuses_real_data(tmp_path):
+    with pytest.raises(AccessError, match="never go into the site"):
+        publish_site_demo(documents(), tmp_path / "html", synthetic=False, root=tmp_path)
+    real = {("school", "BRIN-12AB"): "<p>echt</p>"}
+    with pytest.raises(AccessError, match="not synthetic: school:BRIN-12AB"):
+        publish_site_demo(real, tmp_path / "html", synthetic=True, root=tmp_path)
+    assert not (tmp_path / "html").exists()
+
+
+def test_site_demo_writes_the_terugkoppeling_folder_from_the_committed_codes(tmp_path):
+    root = tmp_path / "project"
+    demo = root / paths.DEMO_CODES.relative_to(paths.ROOT)
+    demo.parent.mkdir(parents=True)
+    demo.write_bytes(paths.DEMO_CODES.read_bytes())
+    salts_path(demo).write_bytes(salts_path(paths.DEMO_CODES).read_bytes())
+    committed = read_codes(demo)
+    school = sorted(k for k in committed if k[0] == "school")[0]
+    result = publish_site_demo({school: "<p>demo</p>"}, root / "_build" / "html", synthetic=True, root=root)
+    out = root / "_build" / "html" / paths.SITE_REPORTS
+    assert (out / "index.html").exists() and result.out_dir == out
+    assert "oml-synthetic-banner" in (out / "index.html").read_text()
+    assert read_codes(demo) == committed  # the committed file is used as it is
+    assert (root / paths.DEMO_KEY_CACHE.relative_to(paths.ROOT)).exists()
+    everything = b"".join(p.read_bytes() for p in out.iterdir())
+    assert display(committed[school]).encode() not in everything

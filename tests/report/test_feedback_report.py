@@ -1,0 +1,207 @@
+"""The feedback report's content (:mod:`oml.report.feedback`): what it says, and what it never shows."""
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from oml.data.synth import generate
+from oml.report import feedback as fr
+from oml.report.plotting import set_theme
+from oml.stats import feedback as fs
+from oml.stats.index import add_index
+
+MIN_CELL = 10
+
+
+@pytest.fixture(scope="module")
+def small() -> pd.DataFrame:
+    set_theme()
+    return add_index(generate(n=3000, seed=11, history=False))
+
+
+def _school(frame: pd.DataFrame, rank: int = 0) -> str:
+    counts = frame.groupby(["school_id", "year"], observed=True).size().unstack(fill_value=0)
+    return sorted(counts.index[(counts >= 15).all(axis=1)])[rank]
+
+
+def _visible_text(document: str) -> str:
+    """The document's text outside the figures (the figures' own text is checked separately)."""
+    body = re.sub(r"<svg.*?</svg>", " ", document, flags=re.S)
+    body = re.sub(r"<style>.*?</style>", " ", body, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", body)
+
+
+@pytest.fixture(scope="module")
+def school_report(small, tmp_path_factory):
+    unit = _school(small)
+    out = tmp_path_factory.mktemp("report")
+    html = fr.report_html(small, "school", unit, min_cell=MIN_CELL, synthetic=True, out_dir=out)
+    manifest = json.loads((out / "files" / f"{unit}.feedback.json").read_text(encoding="utf-8"))
+    return unit, html, manifest
+
+
+# --------------------------------------------------------------------------- the document
+def test_document_is_self_contained_dutch_and_printable(school_report):
+    _, html, _ = school_report
+    assert html.startswith("<!DOCTYPE html>") and '<html lang="nl">' in html
+    assert "@media print" in html and html.count("<svg") == 2
+    # No external requests: no src/link/import/url() to anything, only one plain hyperlink (the NRO guideline).
+    assert not re.search(r"\bsrc\s*=|<link\b|@import|url\((?!#)", html)
+    assert re.findall(r'href="(http[^"]+)"', html) == [fr.LEIDRAAD]
+    assert "Synthetische gegevens" in html
+    assert "Volgende stap" in html and "NRO" in html
+
+
+def test_no_other_school_appears(small, school_report):
+    unit, html, manifest = school_report
+    others = small[small["school_id"] != unit]
+    for school in others["school_id"].unique():
+        assert school not in html
+    for name in others["school_name"].unique():
+        assert name not in html
+    assert fr.display_name(small, "school", unit) in html
+    # Every recorded number is the unit's own, its region's or Limburg's.
+    groups = {e["key"].split("/")[2] for e in manifest if e["key"].split("/")[1] == "index"}
+    assert groups <= {"unit", "region", "limburg"}
+    # Markers are <use> elements: the funnel has exactly the unit's point and its legend key, no other school's
+    # dot; the diamond figure has the unit, region and Limburg per year plus three legend keys.
+    diamond, funnel = re.findall(r"<svg.*?</svg>", html, flags=re.S)
+    assert len(re.findall(r"<use ", funnel)) == 2
+    assert len(re.findall(r"<use ", diamond)) == 3 * small["year"].nunique() + 3
+
+
+def test_every_number_in_the_text_is_a_recorded_number(school_report):
+    _, html, manifest = school_report
+    recorded = {e["text"] for e in manifest}
+    shown = set(re.findall(r"−?\d+,\d\d\b", _visible_text(html)))
+    assert shown and shown <= recorded
+
+
+def test_other_schools_means_are_not_recorded(small, school_report):
+    unit, _, manifest = school_report
+    values = [e["value"] for e in manifest if isinstance(e["value"], float)]
+    other = _school(small, 1)
+    theirs = fs.adjusted_unit_means(small, "school", other).period("unit").estimate
+    assert not any(np.isclose(v, theirs, rtol=0, atol=1e-12) for v in values)
+
+
+def test_manifest_is_private(school_report, tmp_path):
+    pub = fr.PrivatePublisher("x", tmp_path)
+    pub.number("a", 1.5, 1)
+    pub.save()
+    # The site collects files/*.numbers.json into the public numbers.json; a report's numbers never match it.
+    assert list((tmp_path / "files").glob("*.numbers.json")) == []
+    assert (tmp_path / "files" / "x.feedback.json").is_file()
+
+
+# --------------------------------------------------------------------------- sentences follow the tests
+@pytest.mark.parametrize("shift, word", [(1.0, "significant hoger dan"), (-1.0, "significant lager dan"),
+                                         (0.0, None)])
+def test_period_sentence_follows_the_test(small, shift, word):
+    unit = _school(small, 2)
+    data = small.copy()
+    data.loc[data["school_id"] == unit, "index"] += shift
+    um = fs.adjusted_unit_means(data, "school", unit)
+    row = um.comparisons[(um.comparisons["family"] == "period") & (um.comparisons["group_b"] == "limburg")].iloc[0]
+    sentence = fr.period_sentence(um, "limburg", "uw school", "2023–2025", lambda k, v, d=0: fr.nl_number(v, d))
+    expected = word or ("niet significant verschillend van" if not row.significant
+                        else ("significant hoger dan" if row.estimate > 0 else "significant lager dan"))
+    assert f"is de index van uw school {expected} het gemiddelde van Limburg" in sentence
+    assert fr.nl_number(row.estimate, 2) in sentence
+
+
+def test_yearly_and_trend_sentences_follow_the_tests(small):
+    unit = _school(small, 2)
+    data = small.copy()
+    later = (data["school_id"] == unit) & (data["year"] == 2025)
+    data.loc[later, "index"] += 1.5  # a planted jump in the last year only
+    um = fs.adjusted_unit_means(data, "school", unit)
+    c = um.comparisons
+    yearly = fr.yearly_sentence(um, "limburg", "uw school")
+    sig = c[(c["family"] == "limburg") & c["significant"]]
+    assert 2025 in set(sig["year_a"])
+    assert re.search(r"in 2025 significant hoger dan", yearly)
+    calm = sorted(set(c.loc[c["family"] == "limburg", "year_a"]) - set(sig["year_a"]))
+    if calm:
+        assert f"in {fr.nl_list([str(y) for y in calm])} niet significant verschillend van" in yearly
+    trend = fr.trend_sentence(um, "uw school")
+    fl = c[c["family"] == "first_last"].iloc[0]
+    assert ("significant gestegen" in trend) == bool(fl.significant and fl.estimate > 0)
+
+
+# --------------------------------------------------------------------------- disclosure in the report
+def _shrink(frame, school, year, keep):
+    rows = frame.index[(frame["school_id"] == school) & (frame["year"] == year) & frame["index"].notna()]
+    return frame.drop(rows[keep:])
+
+
+def test_pooled_year_is_announced_and_not_shown(small):
+    unit = _school(small)
+    data = _shrink(small, unit, 2024, 4)
+    html = fr.report_html(data, "school", unit, min_cell=MIN_CELL)
+    text = " ".join(_visible_text(html).split())
+    assert "In 2024 was het aantal leerlingen van uw school kleiner dan 10" in text
+    assert "niet apart getoond" in text
+    um = fs.adjusted_unit_means(data, "school", unit)
+    row = re.search(r"<tr><th scope=\"row\">2024</th>(.*?)</tr>", html).group(1)
+    assert row.startswith(f"<td>{fr.SUPPRESSED}</td>")  # the school's cell of 2024
+    assert fr.nl_number(um.period("unit").n) in text
+
+
+def test_school_below_threshold_report_says_so_and_shows_only_references(small):
+    unit = _school(small)
+    data = small
+    for year in (2023, 2024, 2025):
+        data = _shrink(data, unit, year, 3)
+    html = fr.report_html(data, "school", unit, min_cell=MIN_CELL)
+    text = " ".join(_visible_text(html).split())
+    assert "minder dan 10 leerlingen van uw school" in text
+    assert "Waar staat" not in text and html.count("<svg") == 1  # no funnel, only the references' diamond figure
+    assert "Uw school" not in text  # no column, legend or label of the school's own numbers
+    region = fs.unit_region(data, data["school_id"] == unit)
+    assert region in text and "Limburg" in text
+
+
+# --------------------------------------------------------------------------- board report
+def test_board_report_has_the_board_and_a_part_per_school(small):
+    sizes = small.drop_duplicates("school_id").groupby("board_id").size()
+    board = sizes.idxmax()
+    html = fr.report_html(small, "board", board, min_cell=MIN_CELL, synthetic=True)
+    text = " ".join(_visible_text(html).split())
+    mine = small[small["board_id"] == board]
+    assert fr.display_name(small, "board", board) in text
+    for name in mine["school_name"].unique():
+        assert f"<h2>{fr._e(name)}</h2>" in html
+    for name in small.loc[small["board_id"] != board, "school_name"].unique():
+        assert name not in html
+    assert "Uw bestuur" in text and "Deze school" in text
+    assert "Noord-Limburg" not in text or mine["region"].astype(str).eq("Noord-Limburg").any()
+
+
+def test_names_fall_back_to_ids(small):
+    unit = _school(small)
+    data = small.drop(columns=["school_name", "board_name"])
+    assert fr.display_name(data, "school", unit) == unit
+    html = fr.report_html(data, "school", unit)
+    assert f"Sociale relaties met leraren: {unit}" in html
+
+
+# --------------------------------------------------------------------------- render_document
+def test_render_document_collects_marked_outputs_only(tmp_path):
+    nb = {"cells": [
+        {"cell_type": "code", "outputs": [
+            {"output_type": "display_data", "data": {"text/html": ["<p>een</p>"]}, "metadata": {fr.MARK: {"part": 0, "title": "T"}}},
+            {"output_type": "display_data", "data": {"text/html": "<p>los</p>"}, "metadata": {}},
+            {"output_type": "display_data", "data": {"text/html": "<p>twee</p>"}, "metadata": {fr.MARK: {"part": 1}}},
+        ]}]}
+    path = tmp_path / "x.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    doc = fr.render_document(path)
+    assert "<p>een</p>\n<p>twee</p>" in doc and "los" not in doc and "<title>T</title>" in doc
+    path.write_text(json.dumps({"cells": []}), encoding="utf-8")
+    with pytest.raises(ValueError, match="no feedback-report blocks"):
+        fr.render_document(path)

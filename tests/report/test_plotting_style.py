@@ -1,0 +1,73 @@
+"""The factsheet's figure style, kept while the figures were made legible (issue: accessibility).
+
+Zero line, diamonds with interval lines and Dutch decimal commas on the axes, read from the
+Axes and from the SVG the site shows; Figure 1's text sizes against the legibility rule.
+"""
+from __future__ import annotations
+
+import re
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+from oml.report import plotting
+
+
+@pytest.fixture(scope="module", autouse=True)
+def theme():
+    plotting.set_theme()
+
+
+def _table() -> pd.DataFrame:
+    rows = []
+    for year, shift in ((2023, -0.12), (2024, 0.03), (2025, 0.18)):
+        for group, g in (("jongen", -0.05), ("meisje", 0.05)):
+            est = shift + g
+            rows.append({"year": year, "group": group, "estimate": est, "ci_low": est - 0.1, "ci_high": est + 0.1})
+    return pd.DataFrame(rows)
+
+
+def test_diamond_plot_keeps_zero_line_diamonds_and_intervals():
+    table = _table()
+    ax = plotting.diamond_plot(table)
+    zero = [ln for ln in ax.get_lines() if np.allclose(ln.get_ydata(), 0.0) and len(ln.get_ydata()) == 2]
+    assert len(zero) == 1 and zero[0].get_color() == "black"
+    diamonds = [ln for ln in ax.get_lines() if ln.get_marker() == "D"]
+    assert sum(len(ln.get_xdata()) for ln in diamonds) == len(table)
+    intervals = [c for c in ax.collections if isinstance(c, matplotlib.collections.LineCollection)]
+    segments = [s for c in intervals for s in c.get_segments()]
+    assert sorted(round(float(s[1][1] - s[0][1]), 6) for s in segments) == [0.2] * len(table)
+    matplotlib.pyplot.close(ax.figure)
+
+
+def test_svg_axes_have_dutch_decimal_commas(tmp_path):
+    ax = plotting.diamond_plot(_table())
+    svg = plotting.save(ax.figure, tmp_path / "f.svg").read_text(encoding="utf-8")
+    # matplotlib writes each text as glyph paths, preceded by a comment with the text itself.
+    texts = re.findall(r'<g id="text_\d+">\s*<!-- (.*?) -->', svg)
+    ticks = [t for t in texts if re.fullmatch(r"[−-]?\d+[,.]\d+", t)]
+    assert len(ticks) >= 5 and all("," in t and "." not in t for t in ticks), ticks
+    assert "0,0" in ticks and "Afwijking van het gemiddelde (sd)" in texts
+
+
+def test_no_figure_text_below_the_minimum_font_size():
+    d = pd.DataFrame({"period": "totaal", "item": ["item_gemak"] * 5 + ["item_praten"] * 5, "answer": [1, 2, 3, 4, 5] * 2,
+                      "percent": [5.0, 10.0, 15.0, 30.0, 40.0] * 2})
+    for ax in (plotting.diamond_plot(_table()), plotting.answer_bars(d)):
+        ax.figure.canvas.draw()
+        sizes = [t.get_fontsize() for t in ax.figure.findobj(matplotlib.text.Text) if t.get_text().strip() and t.get_visible()]
+        assert sizes and min(sizes) >= plotting.ANSWER_FONT
+        matplotlib.pyplot.close(ax.figure)
+
+
+def test_answer_bars_is_narrow_with_labels_above_the_bars():
+    d = pd.DataFrame({"period": "totaal", "item": ["item_gemak"] * 5 + ["item_praten"] * 5, "answer": [1, 2, 3, 4, 5] * 2,
+                      "percent": [5.0, 10.0, 15.0, 30.0, 40.0] * 2})
+    ax = plotting.answer_bars(d)
+    assert ax.figure.get_size_inches()[0] == plotting.ANSWER_FIG_WIDTH
+    assert list(ax.get_yticks()) == []  # no label column: each statement is written above its bar
+    labels = [t for t in ax.texts if "juf/meester" in t.get_text()]
+    assert len(labels) == 2 and all(t.get_va() == "bottom" and t.get_position()[0] == 0 for t in labels)
+    matplotlib.pyplot.close(ax.figure)

@@ -1,0 +1,196 @@
+"""The warm execution engine: clean state per notebook, timeout, failures, data read once, fan-out.
+
+Tiny templates in a throw-away project exercise the real engine (``oml.site.engine``) through
+the build's :func:`run_notebooks`, so what is tested is what ``oml build`` does.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from oml.site.build import BuildError, EngineClient, Run, expand_runs, load_config, run_notebooks, slug
+from oml.site.build import file_sha256
+
+FIRST = """
+import os, sys, random, warnings
+import numpy as np, matplotlib, matplotlib.pyplot as plt
+import oml.report.plotting as plotting
+leaked_variable = 1
+plotting.FIGSIZE = (1.0, 1.0)             # module state a template changes
+matplotlib.rcParams["lines.linewidth"] = 9.25
+plt.figure()                               # an open figure
+np.random.seed(12345)                      # random state
+warnings.simplefilter("ignore")            # a warning filter
+sys.modules["oml_leaked_module"] = sys     # an imported module
+os.environ["OML_LEAKED"] = "1"
+print("first done")
+"""
+
+SECOND = """
+import os, sys, warnings
+import numpy as np, matplotlib, matplotlib.pyplot as plt
+import oml.report.plotting as plotting
+assert "leaked_variable" not in globals(), "a variable of the first notebook"
+assert plotting.FIGSIZE != (1.0, 1.0), "module state of the first notebook"
+assert matplotlib.rcParams["lines.linewidth"] != 9.25, "matplotlib rcParams of the first notebook"
+assert plt.get_fignums() == [], "an open figure of the first notebook"
+assert np.random.get_state()[1][0] != np.random.RandomState(12345).get_state()[1][0], "random state of the first"
+assert not any(f[0] == "ignore" and f[1] is None and f[2] is Warning for f in warnings.filters), "a filter of the first"
+assert "oml_leaked_module" not in sys.modules, "a module of the first notebook"
+assert "OML_LEAKED" not in os.environ, "an environment variable of the first notebook"
+print("second clean")
+"""
+
+
+def _template(path: Path, body: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('data = None\npage = "p"\nx = 0')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(body)]
+    for i, c in enumerate(nb.cells):
+        c.id = f"c{i}"
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+@pytest.fixture()
+def project(tmp_path):
+    root = tmp_path / "proj"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "oml").mkdir()
+    (root / "oml" / "mod.py").write_text("VALUE = 1\n")
+    (root / "requirements.txt").write_text("pandas==1\n")
+    data = root / "data.csv"
+    data.write_text("x\n1\n")
+    return root, data
+
+
+def _run(root: Path, data: Path, runs: list[Run], **kwargs) -> dict:
+    return run_notebooks(runs, data, file_sha256(data), root / "_build", False, kwargs.pop("jobs", 1), root, **kwargs)
+
+
+def _outputs(root: Path, page: str) -> str:
+    nb = nbformat.read(root / "book" / "rapport" / f"{page}.ipynb", as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_second_notebook_sees_nothing_of_the_first(project):
+    # One engine, one core: the two notebooks run one after the other from the same warm process.
+    root, data = project
+    _template(root / "notebooks" / "first.ipynb", FIRST)
+    _template(root / "notebooks" / "second.ipynb", SECOND)
+    result = _run(root, data, [Run("first.ipynb", "first", "First"), Run("second.ipynb", "second", "Second")])
+    assert result["executed_pages"] == ["first", "second"]
+    assert _outputs(root, "first") == "first done\n"
+    assert _outputs(root, "second") == "second clean\n"
+
+
+def test_a_failing_cell_names_page_cell_and_error(project):
+    root, data = project
+    _template(root / "notebooks" / "bad.ipynb", "x = 1\nraise KeyError('no such group')")
+    with pytest.raises(BuildError, match=r"bad\.ipynb \(kapot\) failed: cell In \[3\]: KeyError: 'no such group'"):
+        _run(root, data, [Run("bad.ipynb", "kapot", "Kapot")])
+
+
+def test_a_hung_notebook_is_stopped_after_the_timeout(project):
+    root, data = project
+    _template(root / "notebooks" / "ok.ipynb", "print('ok')")
+    _run(root, data, [Run("ok.ipynb", "ok", "OK")])
+    before = (root / "book" / "rapport" / "ok.ipynb").read_bytes()
+    _template(root / "notebooks" / "hang.ipynb", "import time\ntime.sleep(600)")
+    with pytest.raises(BuildError, match=r"hang\.ipynb \(hang\) failed: did not finish within the time limit of 2 s"):
+        _run(root, data, [Run("ok.ipynb", "ok", "OK"), Run("hang.ipynb", "hang", "Hang")], timeout=2.0)
+    # Nothing was published: the previous pages stay as they were.
+    assert (root / "book" / "rapport" / "ok.ipynb").read_bytes() == before
+    assert not (root / "book" / "rapport" / "hang.ipynb").exists()
+
+
+def test_notebooks_run_in_parallel_in_separate_processes(project):
+    root, data = project
+    body = "import os, time\nt0 = time.time(); time.sleep(1.5)\nprint(os.getpid(), t0, time.time())"
+    for name in ("p1", "p2"):
+        _template(root / "notebooks" / f"{name}.ipynb", body)
+    _run(root, data, [Run("p1.ipynb", "p1", "P1"), Run("p2.ipynb", "p2", "P2")], jobs=2)
+    (pid1, s1, e1), (pid2, s2, e2) = ([float(v) for v in _outputs(root, p).split()] for p in ("p1", "p2"))
+    assert pid1 != pid2
+    assert s2 < e1 and s1 < e2  # the two sleeps overlapped
+
+
+def test_data_are_read_once_by_the_engine_and_shared(tmp_path, default_frame):
+    # The engine validates the file once; a notebook finds the frame preloaded and never reads the file.
+    from oml.data.io import save
+
+    root = tmp_path / "proj"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "oml").mkdir()
+    (root / "requirements.txt").write_text("pandas==1\n")
+    data = root / "data.parquet"
+    save(default_frame.head(400), data)
+    body = ("import oml.data.io as io\n"
+            "io.load = None  # reading the file again would fail\n"
+            "from oml.report import notebook as nb\n"
+            "ctx = nb.setup(data, page)\n"
+            "print(len(ctx.frame), len(nb._PRELOADED))")
+    _template(root / "notebooks" / "t.ipynb", body)
+    engine = EngineClient(root, root / "_build")
+    try:
+        reply = engine.prepare(data, generate=False, groups=["region"])
+        assert reply["ok"] and reply["info"]["rows"] == 400
+        assert sum(reply["info"]["groups"]["region"].values()) == 400
+        run_notebooks([Run("t.ipynb", "t", "T")], data, file_sha256(data), root / "_build", False, 1, root, engine)
+    finally:
+        engine.close()
+    assert _outputs(root, "t") == "400 1\n"
+
+
+def test_invalid_data_are_reported_by_the_engine(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("pupil_id,school_id,year\nA,S,2023\n")
+    engine = EngineClient(tmp_path, tmp_path / "_build")
+    try:
+        reply = engine.prepare(bad, generate=False, groups=[])
+    finally:
+        engine.close()
+    assert not reply["ok"] and "column 'sex'" in reply["report"]
+
+
+# ----------------------------------------------------------------------------- fan-out
+def test_fan_out_one_page_per_value_small_ones_left_out():
+    run = Run("regio.ipynb", "regio-{slug}", "Regio {value}", {"min_cell": 10, "level": 0.95}, for_each="region",
+              part="regios")
+    other = Run("x.ipynb", "x", "X", {"min_cell": 10})
+    runs, left = expand_runs([other, run], {"region": {"Zuid-Limburg": 40, "Noord": 12, "Klein": 9}})
+    assert [r.page for r in runs] == ["x", "regio-noord", "regio-zuid-limburg"]
+    assert [r.title for r in runs[1:]] == ["Regio Noord", "Regio Zuid-Limburg"]
+    assert runs[2].parameters == {"min_cell": 10, "level": 0.95, "region": "Zuid-Limburg"}
+    assert [(lo.value, lo.reason, lo.part) for lo in left] == [("Klein", "minder dan 10 leerlingen", "regios")]
+
+
+def test_fan_out_values_that_give_the_same_page_are_an_error():
+    run = Run("r.ipynb", "r-{slug}", "R {value}", {"min_cell": 1}, for_each="g")
+    with pytest.raises(BuildError, match=r"page name\(s\) r-a-b more than once"):
+        expand_runs([run], {"g": {"a b": 5, "A-B": 5}})
+
+
+@pytest.mark.parametrize("text,message", [
+    ('[[run]]\ntemplate = "r.ipynb"\npage = "r"\ntitle = "R"\nfor_each = "region"\n', r"needs '\{slug\}' in its page"),
+    ('[[run]]\ntemplate = "r.ipynb"\npage = "r"\ntitle = "R"\nfor_eech = "region"\n', r"unknown key\(s\) for_eech"),
+    ('[build]\ntimeout = "soon"\n[[run]]\ntemplate = "r.ipynb"\npage = "r"\ntitle = "R"\n', r"timeout must be a number"),
+])
+def test_bad_fan_out_config_is_a_clear_error(tmp_path, text, message):
+    config = tmp_path / "runs.toml"
+    config.write_text(text)
+    with pytest.raises(BuildError, match=message):
+        load_config(config)
+
+
+def test_region_run_is_one_template_over_the_data():
+    runs, settings = load_config()
+    fan = [r for r in runs if r.for_each]
+    assert [(r.template, r.for_each, r.part) for r in fan] == [("regio.ipynb", "region", "regios")]
+    assert settings.timeout > 0
+    assert slug("Parkstad Limburg") == "parkstad-limburg"
+    json.dumps([r.parameters for r in runs])

@@ -1,0 +1,151 @@
+"""The PDF edition (oml/site/pdf.py), read back with poppler: what a school leader prints and forwards.
+
+Uses the session build (``site``): ``oml build`` writes the PDF next to the site and every page
+links it. Without poppler-utils the text checks are skipped with a ``NOT RUN`` reason.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from oml.site.pdf import PdfError, build_pdf, compose, linked_pdf, reading_order
+
+pytestmark = pytest.mark.slow
+
+
+def _html(site: Path) -> Path:
+    return site / "_build" / "html"
+
+
+def _poppler(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.skip(f"NOT RUN: {tool} is missing (install Debian poppler-utils: make setup as root)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def pdf(site) -> Path:
+    path = linked_pdf(_html(site))
+    assert path.parent == _html(site).resolve() and path.suffix == ".pdf" and path.exists()
+    return path
+
+
+@pytest.fixture(scope="module")
+def pages_text(pdf) -> list[str]:
+    """The text of every page (pdftotext separates pages with a form feed)."""
+    text = subprocess.run([_poppler("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    return text.split("\f")[:-1]
+
+
+def _titles(site: Path) -> list[str]:
+    """Every chapter's title as the site shows it, in the site's reading order."""
+    titles = []
+    for page in reading_order(_html(site)):
+        h1 = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").select_one("article.bd-article h1")
+        h1.find("a", class_="headerlink").decompose()
+        titles.append(" ".join(h1.get_text(" ", strip=True).split()))
+    return titles
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.replace("\u00ad", "").split())
+
+
+def test_every_page_of_the_site_links_the_pdf(site, pdf):
+    html = _html(site)
+    for page in html.rglob("*.html"):
+        if "_static" in page.parts or page.read_text(encoding="utf-8").startswith('<meta http-equiv="Refresh"'):
+            continue
+        link = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").select_one(".oml-pdf-link a[href]")
+        assert link is not None, page
+        assert (page.parent / link["href"]).resolve() == pdf, page
+
+
+def test_all_chapters_in_order_with_a_table_of_contents(site, pages_text):
+    titles = _titles(site)
+    assert len(titles) >= 12 and titles[0] == "Introductie" and titles[-1] == "Bronnen"
+    toc = next(i for i, p in enumerate(pages_text) if "Inhoud" in p)
+    contents = _flat(" ".join(pages_text[toc:toc + 2]))
+    chapter_pages = []
+    for title in titles:
+        # The contents line ends with the chapter's page number, and that page starts the chapter.
+        found = re.search(re.escape(title) + r" ?\.*\s*(\d+)", contents)
+        assert found, f"'{title}' not in the table of contents"
+        number = int(found.group(1))
+        assert title in _flat(pages_text[number - 1]), f"'{title}' is not on page {number}"
+        chapter_pages.append(number)
+    assert chapter_pages == sorted(chapter_pages) and len(set(chapter_pages)) == len(chapter_pages)
+
+
+def test_page_numbers_and_synthetic_notice_on_every_page(pages_text):
+    assert len(pages_text) >= 15
+    for number, text in enumerate(pages_text, start=1):
+        assert f"Pagina {number} van {len(pages_text)}" in text, number
+        assert "synthetische" in text and "geen resultaten van de OnderwijsMonitor Limburg" in _flat(text), number
+
+
+def test_table1_and_figures_numbered_with_dutch_numbers(site, pages_text):
+    text = _flat(" ".join(pages_text))
+    manifest = json.loads((_html(site) / "numbers.json").read_text(encoding="utf-8"))
+    table1 = [e["text"] for e in manifest["numbers"] if "/tabel-1/" in e["key"] and e["text"]]
+    assert "12.161" in table1 and "49,79" in table1
+    for number in table1:
+        assert re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d,]|\.\d)", text), f"Table 1's {number} not in the PDF"
+    assert "Tabel 1 Leerlingen in de gegevens" in text
+    for number in range(1, 6):
+        assert f"Figuur {number} " in text, number
+
+
+def test_figures_are_vector(pdf):
+    # pdfimages lists raster images: the SVG figures must be drawn as vector paths, so there are none.
+    listing = subprocess.run([_poppler("pdfimages"), "-list", str(pdf)], capture_output=True, text=True,
+                             check=True).stdout.splitlines()
+    assert listing[2:] == []
+    fonts = subprocess.run([_poppler("pdffonts"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Liberation" in fonts or "DejaVu" in fonts  # real text, searchable
+
+
+def test_pdf_is_dutch_and_reused_when_nothing_changed(site, pdf):
+    info = subprocess.run([_poppler("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Sociale relaties met leraren" in info and "Pages:" in info
+    assert re.search(r"Tagged:\s+yes", info)  # PDF/UA: structure and alt texts for screen readers
+    before = pdf.stat().st_mtime_ns
+    assert build_pdf(site, _html(site)) == pdf
+    assert pdf.stat().st_mtime_ns == before  # nothing changed: not rewritten
+
+
+def test_pdf_is_deterministic(site, pdf, tmp_path):
+    again = build_pdf(site, _html(site), tmp_path / "again.pdf")
+    assert again.read_bytes() == pdf.read_bytes()
+
+
+def test_weasyprint_warning_is_an_error(site, tmp_path):
+    # A figure that does not exist: WeasyPrint warns, and the PDF must not be written.
+    html = tmp_path / "html"
+    shutil.copytree(_html(site), html)
+    (html / "_images" / "verschillen-jaar-figuur.svg").unlink()
+    out = tmp_path / "out.pdf"
+    with pytest.raises(PdfError, match="WeasyPrint warned"):
+        build_pdf(site, html, out)
+    assert not out.exists()
+
+
+def test_no_notice_in_the_pdf_of_real_data(site, tmp_path):
+    # The PDF shows the notice exactly when the site does: without the site's banner, no notice.
+    html = tmp_path / "html"
+    shutil.copytree(_html(site), html)
+    for page in html.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        page.write_text(re.sub(r'<div class="oml-synthetic-banner">.*?</div>', "", text, flags=re.S), encoding="utf-8")
+    synthetic = compose(_html(site), "T", "A")
+    real = compose(html, "T", "A")
+    assert 'class="oml-running-notice"' in synthetic and "synthetische" in synthetic
+    assert 'class="oml-running-notice"' not in real and 'class="oml-synthetic-banner"' not in real

@@ -1,0 +1,259 @@
+"""Statistics of the feedback reports (:mod:`oml.stats.feedback`): model, tests, funnel, disclosure."""
+from __future__ import annotations
+
+import statistics
+
+import numpy as np
+import pandas as pd
+import patsy
+import pytest
+import statsmodels.api as sm
+from scipy.stats import norm
+from statsmodels.stats.multitest import multipletests
+
+from oml.data.synth import generate
+from oml.stats import feedback as fb
+from oml.stats.index import add_index
+
+MIN_CELL = 10
+
+
+@pytest.fixture(scope="module")
+def small() -> pd.DataFrame:
+    """A small synthetic dataset (about 40 schools) with the index."""
+    return add_index(generate(n=3000, seed=11, history=False))
+
+
+def _school(frame: pd.DataFrame, rank: int = 0) -> str:
+    """A school with at least 15 pupils in every year (the ``rank``-th such school by id)."""
+    counts = frame.groupby(["school_id", "year"], observed=True).size().unstack(fill_value=0)
+    return sorted(counts.index[(counts >= 15).all(axis=1)])[rank]
+
+
+# --------------------------------------------------------------------------- against statsmodels
+def _reference(frame: pd.DataFrame, kind: str, unit: str, level: float = 0.95) -> dict:
+    """Independent path: patsy formula with an intercept and treatment coding, statsmodels' cluster
+    covariance, and the adjusted means as averaged counterfactual design rows (Stata ``margins``)."""
+    mask = fb.unit_mask(frame, kind, unit)
+    region = fb.unit_region(frame, mask) if kind == "school" else None
+    data = frame.loc[frame["index"].notna()].copy()
+    own = mask[data.index].to_numpy()
+    part = np.where(own, "unit", np.where((data["region"].astype(str) == region).to_numpy() if region else False, "region", "limburg"))
+    data["cell"] = data["year"].astype(int).astype(str) + "|" + part
+    data["sex"] = data["sex"].astype(str)
+    data["parent_education"] = data["parent_education"].astype(str)
+    groups = np.where(own, "p" + data["pupil_id"].astype(str), "s" + data["school_id"].astype(str))
+    y, x = patsy.dmatrices("index ~ C(cell) + C(sex) + age + C(parent_education)", data, return_type="dataframe")
+    res = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(groups)[0]})
+    info = x.design_info
+    rows = {}
+    for cell in data["cell"].unique():
+        counterfactual = data.assign(cell=cell)
+        rows[cell] = np.asarray(patsy.build_design_matrices([info], counterfactual)[0]).mean(axis=0)
+    n = data["cell"].value_counts()
+    members = {"unit": ("unit",), "region": ("unit", "region"), "limburg": ("unit", "region", "limburg")}
+
+    def gradient(year, group):
+        cells = [c for c in rows if (year == "totaal" or c.startswith(f"{year}|")) and c.split("|")[1] in members[group]]
+        w = np.array([n[c] for c in cells], dtype=float)
+        return sum(wi * rows[c] for wi, c in zip(w / w.sum(), cells))
+
+    out = {}
+    for year in [*sorted(data["year"].astype(int).unique()), "totaal"]:
+        for group in (["unit", "region", "limburg"] if region else ["unit", "limburg"]):
+            g = gradient(year, group)
+            out[(str(year), group)] = (float(g @ res.params.to_numpy()), float(np.sqrt(g @ res.cov_params().to_numpy() @ g)), g)
+    return {"means": out, "params": res.params.to_numpy(), "cov": res.cov_params().to_numpy()}
+
+
+@pytest.mark.parametrize("kind", ["school", "board"])
+def test_adjusted_means_match_statsmodels_counterfactual_margins(small, kind):
+    unit = _school(small) if kind == "school" else small["board_id"].value_counts().index[0]
+    um = fb.adjusted_unit_means(small, kind, unit, min_cell=MIN_CELL)
+    ref = _reference(small, kind, unit)
+    for r in um.table.itertuples(index=False):
+        if r.suppressed:
+            continue
+        est, se, _ = ref["means"][(str(r.year), r.group)]
+        # Reference: statsmodels OLS (patsy, intercept + treatment coding), cov_type="cluster" with the unit's
+        # pupils as their own clusters; margins as averaged counterfactual design rows.
+        assert r.estimate == pytest.approx(est, abs=1e-10)
+        assert r.se == pytest.approx(se, rel=1e-8)
+
+
+def test_comparisons_match_statsmodels_and_holm(small):
+    unit = _school(small, 1)
+    um = fb.adjusted_unit_means(small, "school", unit, min_cell=MIN_CELL)
+    ref = _reference(small, "school", unit)
+    c = um.comparisons
+    for (family, _), part in c.groupby(["family", "group_b"]):
+        p_ref = []
+        for r in part.itertuples(index=False):
+            d = ref["means"][(str(r.year_a), r.group_a)][2] - ref["means"][(str(r.year_b), r.group_b)][2]
+            est, se = d @ ref["params"], np.sqrt(d @ ref["cov"] @ d)
+            assert r.estimate == pytest.approx(est, abs=1e-10)
+            assert r.se == pytest.approx(se, rel=1e-8)
+            p_ref.append(2 * norm.sf(abs(est / se)))
+        # Reference: statsmodels multipletests(method="holm") within each family (one reference each).
+        np.testing.assert_allclose(part["p_holm"], multipletests(p_ref, method="holm")[1], rtol=1e-10)
+    assert set(c["family"]) == {"limburg", "region", "first_last", "period"}
+    assert (c["group_a"] == "unit").all()
+    # One test per period question: its interval and its verdict agree.
+    period = c[c["family"] == "period"]
+    assert (period["p_holm"] == period["p"]).all()
+    assert (period["significant"] == ((period["ci_low"] > 0) | (period["ci_high"] < 0))).all()
+
+
+def test_unit_standard_error_reflects_its_pupils_not_one_cluster(small):
+    # With the unit as ONE cluster its cell residuals sum to zero and its se would collapse; per-pupil
+    # clusters give about sd / sqrt(n), as for a simple mean.
+    unit = _school(small)
+    um = fb.adjusted_unit_means(small, "school", unit)
+    own = um.period("unit")
+    assert own.se == pytest.approx(um.residual_sd / np.sqrt(own.n), rel=0.35)
+
+
+def test_planted_school_effect_is_found(small):
+    unit = _school(small, 2)
+    shifted = small.copy()
+    shifted.loc[shifted["school_id"] == unit, "index"] += 1.0
+    base = fb.adjusted_unit_means(small, "school", unit).period("unit").estimate
+    um = fb.adjusted_unit_means(shifted, "school", unit)
+    assert um.period("unit").estimate - base == pytest.approx(1.0, abs=1e-9)
+    period = um.comparisons[um.comparisons["family"] == "period"]
+    assert period["significant"].all() and (period["estimate"] > 0).all()
+
+
+# --------------------------------------------------------------------------- funnel
+def test_funnel_limits_against_the_normal_formula():
+    f = fb.funnel_limits(0.1, 0.9, [10, 50, 400])
+    for r in f.itertuples():
+        # Reference: Spiegelhalter (2005) normal funnel, theta0 +- z * s / sqrt(n), z from the standard library.
+        z = statistics.NormalDist().inv_cdf(0.5 + r.level / 2)
+        assert r.high == pytest.approx(0.1 + z * 0.9 / r.n ** 0.5, rel=1e-12)
+        assert r.low == pytest.approx(0.1 - z * 0.9 / r.n ** 0.5, rel=1e-12)
+    assert sorted(set(f["level"])) == [0.95, 0.998]
+    assert statistics.NormalDist().inv_cdf(0.999) == pytest.approx(3.0902, abs=1e-4)
+
+
+def test_funnel_position_uses_own_n_and_limburg_mean(small):
+    unit = _school(small)
+    um = fb.adjusted_unit_means(small, "school", unit)
+    pos = fb.funnel_position(um)
+    assert pos.n == um.period("unit").n and pos.target == um.period("limburg").estimate
+    inner = pos.limits[pos.limits["level"] == 0.95].iloc[0]
+    outer = pos.limits[pos.limits["level"] == 0.998].iloc[0]
+    inside_inner = inner.low <= pos.estimate <= inner.high
+    inside_outer = outer.low <= pos.estimate <= outer.high
+    assert pos.position == ("inside" if inside_inner else "between" if inside_outer else "outside")
+    shifted = small.copy()
+    shifted.loc[shifted["school_id"] == unit, "index"] -= 2.0
+    assert fb.funnel_position(fb.adjusted_unit_means(shifted, "school", unit)).position == "outside"
+
+
+# --------------------------------------------------------------------------- disclosure
+def _shrink(frame: pd.DataFrame, school: str, year: int, keep: int) -> pd.DataFrame:
+    """Drop all but ``keep`` of the school's pupils (with an index) in ``year``."""
+    rows = frame.index[(frame["school_id"] == school) & (frame["year"] == year) & frame["index"].notna()]
+    return frame.drop(rows[keep:])
+
+
+def _published_n_ok(um) -> bool:
+    n = um.table["n"].dropna()
+    return bool((n >= MIN_CELL).all())
+
+
+def test_small_year_is_pooled_and_protected(small):
+    unit = _school(small)
+    data = _shrink(small, unit, 2024, 4)
+    um = fb.adjusted_unit_means(data, "school", unit, min_cell=MIN_CELL)
+    assert um.pooled_years == [2024]
+    # One hidden year of 4 pupils could be recovered from the period: a second year is hidden too.
+    assert len(um.protecting_years) == 1
+    hidden_years = {2024, *um.protecting_years}
+    unit_rows = um.table[(um.table["group"] == "unit") & (um.table["year"].astype(str) != "totaal")]
+    for r in unit_rows.itertuples():
+        assert (pd.isna(r.estimate) and pd.isna(r.n)) == (r.year in hidden_years)
+    assert not um.period("unit").suppressed  # the period still counts every pupil
+    assert um.period("unit").n == (data["school_id"] == unit).sum() - data.loc[data["school_id"] == unit, "index"].isna().sum()
+    yearly = um.comparisons[um.comparisons["family"].isin(["limburg", "region"])]
+    assert not set(yearly["year_a"]) & hidden_years
+    assert um.comparisons[um.comparisons["family"] == "first_last"].empty  # only one year left
+    assert _published_n_ok(um)
+
+
+def test_school_below_threshold_shows_nothing_of_its_own(small):
+    unit = _school(small)
+    data = small
+    for year in (2023, 2024, 2025):
+        data = _shrink(data, unit, year, 3)
+    um = fb.adjusted_unit_means(data, "school", unit, min_cell=MIN_CELL)
+    assert um.below_threshold
+    own = um.table[um.table["group"] == "unit"]
+    assert own[["estimate", "se", "ci_low", "ci_high", "n"]].isna().all().all()
+    assert um.comparisons.empty
+    assert fb.funnel_position(um) is None
+    refs = um.table[um.table["group"] != "unit"]
+    assert refs["estimate"].notna().all()  # region and Limburg are still shown
+
+
+def test_region_with_too_few_other_schools_is_hidden(small):
+    unit = _school(small)
+    region = fb.unit_region(small, small["school_id"] == unit)
+    others = sorted(set(small.loc[small["region"] == region, "school_id"]) - {unit})
+    moved = small.copy()
+    elsewhere = next(r for r in small["region"].cat.categories if r != region)
+    # Leave two other schools in the region: the region minus this school would be those two.
+    moved.loc[moved["school_id"].isin(others[2:]), "region"] = elsewhere
+    um = fb.adjusted_unit_means(moved, "school", unit, min_cell=MIN_CELL)
+    assert um.table.loc[um.table["group"] == "region", "suppressed"].all()
+    assert not um.comparisons["family"].isin(["region"]).any()
+    assert not um.table.loc[um.table["group"] == "limburg", "suppressed"].any()
+
+
+def test_answer_shares_hide_small_and_recoverable_counts(small):
+    unit = _school(small)
+    shares = fb.answer_shares(small[small["school_id"] == unit], MIN_CELL)
+    for _, part in shares.groupby("item"):
+        shown = part[~part["suppressed"]]
+        assert (shown["count"] >= MIN_CELL).all() or (shown["count"] == 0).any()
+        hidden = part[part["suppressed"]]
+        if len(hidden) and part["n"].notna().all():
+            # Not recoverable from n: never exactly one hidden category, and the hidden ones together >= min_cell.
+            assert len(hidden) >= 2
+            raw = small.loc[small["school_id"] == unit, part["item"].iat[0]].dropna().astype(int)
+            counts = {c: raw.isin(a).sum() for c, a in fb.CATEGORY_ANSWERS.items()}
+            assert sum(counts[c] for c in hidden["category"]) >= MIN_CELL
+    tiny = small[small["school_id"] == unit].head(6)
+    assert fb.answer_shares(tiny, MIN_CELL)["suppressed"].all()
+
+
+def test_board_schools_flags_threshold(small):
+    board = small["board_id"].value_counts().index[0]
+    data = _shrink(_shrink(_shrink(small, _school_of_board(small, board), 2023, 2), _school_of_board(small, board), 2024, 2),
+                   _school_of_board(small, board), 2025, 2)
+    flags = fb.board_schools(data, board, MIN_CELL).set_index("school_id")["meets_threshold"]
+    assert not flags[_school_of_board(small, board)]
+    assert flags.drop(_school_of_board(small, board)).all()
+
+
+def _school_of_board(frame, board):
+    return sorted(frame.loc[frame["board_id"] == board, "school_id"].unique())[0]
+
+
+def test_unknown_unit_and_missing_board_column_are_clear_errors(small):
+    with pytest.raises(ValueError, match=r"column 'school_id': no pupils with the value 'NOPE'"):
+        fb.adjusted_unit_means(small, "school", "NOPE")
+    with pytest.raises(ValueError, match=r"needs the column 'board_id'"):
+        fb.adjusted_unit_means(small.drop(columns="board_id"), "board", "X")
+    with pytest.raises(ValueError, match=r"kind must be one of"):
+        fb.unit_mask(small, "klas", "X")
+
+
+def test_prepared_arrays_follow_an_in_place_change(small):
+    data = small.copy()
+    unit = _school(data)
+    before = fb.adjusted_unit_means(data, "school", unit).period("unit").estimate
+    data.loc[data["school_id"] == unit, "index"] += 0.5  # same object, changed in place
+    after = fb.adjusted_unit_means(data, "school", unit).period("unit").estimate
+    assert after - before == pytest.approx(0.5, abs=1e-9)
