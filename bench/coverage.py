@@ -69,7 +69,7 @@ def _check_truth_is_zero() -> None:
 def _replicate(args: tuple[int, int | None, float]) -> list[dict]:
     """One replication: the contrasts of CONTRASTS on a fresh dataset."""
     seed, n, level = args
-    frame = add_index(generate(n=n, seed=seed))
+    frame = add_index(generate(n=n, seed=seed, history=False))
     rows = []
     cache: dict = {}
     for name, by, family, a, b in CONTRASTS:

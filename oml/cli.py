@@ -20,7 +20,7 @@ def _cmd_validate(args) -> int:
     from oml.data.synth import is_synthetic
 
     try:
-        frame = load(args.path)
+        frame = load(args.path, mapping=args.mapping)
     except DataValidationError as err:
         print(err.report(), file=sys.stderr)
         return EXIT_INVALID
@@ -42,7 +42,7 @@ def _cmd_synth(args) -> int:
     if out.suffix.lower() not in (".csv", ".parquet"):
         print(f"oml synth: --out must end in .csv or .parquet, not '{out.suffix or '(none)'}'", file=sys.stderr)
         return EXIT_INVALID
-    frame = generate(n=args.n, seed=args.seed)
+    frame = generate(n=args.n, seed=args.seed, history=not args.no_history)
     if args.until_year is not None:
         # The data as they stood after that year: an earlier edition's input (oml release).
         frame = frame[frame["year"] <= args.until_year].reset_index(drop=True)
@@ -58,7 +58,7 @@ def _cmd_build(args) -> int:
     from oml.site.build import BuildError, build
 
     try:
-        build(data=args.data, force=args.force, jobs=args.jobs, timeout=args.timeout)
+        build(data=args.data, force=args.force, jobs=args.jobs, timeout=args.timeout, mapping=args.mapping)
     except BuildError as err:
         print(f"oml build: FAILED: {err}", file=sys.stderr)
         return EXIT_BUILD_FAILED
@@ -135,17 +135,21 @@ def parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check a data file against the data contract")
     v.add_argument("path", help="data file: .csv, .parquet, .dta or .sav")
+    v.add_argument("--mapping", default=None, help="mapping file (TOML) for an extract in its own names and codes")
     v.set_defaults(func=_cmd_validate)
 
     s = sub.add_parser("synth", help="write the deterministic synthetic dataset")
     s.add_argument("--out", required=True, help="output file, .csv or .parquet")
     s.add_argument("--seed", type=int, default=None, help="random seed (default: the one `make book` uses)")
-    s.add_argument("--n", type=_positive_int, default=None, help="number of pupils (default: the published N)")
+    s.add_argument("--n", type=_positive_int, default=None,
+                   help="pupils in the factsheet period (default: the published N); the earlier years come on top")
+    s.add_argument("--no-history", action="store_true", help="only the factsheet period, without the earlier years")
     s.add_argument("--until-year", type=int, default=None, help="keep only the years up to and including this one")
     s.set_defaults(func=_cmd_synth)
 
     b = sub.add_parser("build", help="execute the notebooks and build the site into _build/html")
     b.add_argument("--data", default=None, help="data file (default: the synthetic dataset)")
+    b.add_argument("--mapping", default=None, help="mapping file (TOML) for --data in its own names and codes")
     b.add_argument("--force", action="store_true", help="re-execute every notebook, ignoring the cache")
     b.add_argument("--jobs", type=int, default=None, help="notebooks executed in parallel (default: cores)")
     b.add_argument("--timeout", type=_positive_float, default=None,

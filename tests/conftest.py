@@ -26,7 +26,8 @@ def copy_project(dest: Path) -> Path:
 
 def run_oml(root: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     """Run the ``oml`` CLI with the project root at ``root``."""
-    env = {**os.environ, "OML_ROOT": str(root)}
+    # PYTHONPATH: the notebook kernels import the copy's `oml`, not the editable install's.
+    env = {**os.environ, "OML_ROOT": str(root), "PYTHONPATH": str(root)}
     return subprocess.run([sys.executable, "-m", "oml.cli", *args], cwd=root, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
@@ -41,7 +42,7 @@ def tree_digest(folder: Path) -> dict[str, str]:
 def default_frame():
     from oml.data.synth import generate
 
-    return generate()
+    return generate(history=False)
 
 
 @pytest.fixture(scope="session")

@@ -49,14 +49,15 @@ def test_synth_then_validate(tmp_path, suffix):
     summary = lines[0]
     assert "valid" in summary
     assert "synthetic" in summary
-    assert f"{CFG['n']:,} pupils" in summary  # the default N from the config
-    for year in CFG["years"]:
+    # The default N of the factsheet period plus the earlier years of the config.
+    assert f"{len(generate()):,} pupils" in summary
+    for year in [*CFG["years"], *CFG["history"]["years"]]:
         assert str(year) in summary
     assert "Traceback" not in checked.stderr
 
 
 def test_synth_respects_n(tmp_path):
-    made = oml("synth", "--out", "small.csv", "--n", "123", "--seed", "4", cwd=tmp_path)
+    made = oml("synth", "--out", "small.csv", "--n", "123", "--seed", "4", "--no-history", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     checked = oml("validate", "small.csv", cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
@@ -86,7 +87,7 @@ def test_synth_same_seed_identical_bytes_different_seed_different(tmp_path):
 def _csv_with(tmp_path, name: str, n: int, column: str, rows: tuple[int, ...], value: str):
     """Synthetic data as CSV with ``value`` written into ``column`` at the given 1-based data rows."""
     path = tmp_path / name
-    save(generate(n=n, seed=2), path)
+    save(generate(n=n, seed=2, history=False), path)
     lines = path.read_text(encoding="utf-8").splitlines()
     header = lines[0].split(",")
     for data_row in rows:

@@ -12,7 +12,8 @@ column             rule
 ``age``            number of years, 10–15 (groep 8 pupils are about 11–12)
 ``parent_education`` one of ``mbo of lager``, ``hbo``, ``wo``, ``onbekend``
 ``region``         one of the five Limburg regions in :data:`REGIONS`
-``item_*``         at least two statements; whole numbers 1–5, missing allowed
+``item_*``         at least two statements; whole numbers on the answer scale of the row's
+                   year (:mod:`oml.data.scales`: 1–4 until 2022, 1–5 from 2023), missing allowed
 ================== ============================================================================
 
 Optional columns (:data:`OPTIONAL`), used only by the private feedback reports:
@@ -36,6 +37,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from oml.data import scales as _scales
+
 SEXES = ("jongen", "meisje")
 PARENT_EDUCATIONS = ("mbo of lager", "hbo", "wo", "onbekend")
 REGIONS = (
@@ -52,7 +55,8 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
 }
 YEAR_RANGE = (2009, 2100)
 AGE_RANGE = (10.0, 15.0)
-ANSWER_RANGE = (1, 5)
+#: Answer range of the current scale period (the factsheet's); earlier years: :mod:`oml.data.scales`.
+ANSWER_RANGE = (_scales.current().lowest, _scales.current().highest)
 ITEM_PREFIX = "item_"
 MIN_ITEMS = 2
 ID_COLUMNS = ("pupil_id", "school_id")
@@ -80,14 +84,8 @@ VARIABLE_LABELS: dict[str, str] = {
     "year": "jaar",
 }
 
-#: Dutch answer labels of the 5-point scale.
-ANSWER_LABELS = {
-    1: "1 helemaal niet",
-    2: "2",
-    3: "3",
-    4: "4",
-    5: "5 helemaal wel",
-}
+#: Dutch answer labels of the current (5-point) scale, from ``oml/config/scales.toml``.
+ANSWER_LABELS = {a: _scales.current().answer_label(a) for a in _scales.current().answers}
 
 
 @dataclass(frozen=True)
@@ -97,6 +95,8 @@ class Item:
     column: str
     wording: str
     real: bool
+    #: Reverse-worded: agreeing means a worse relation; the index reverse-codes it (see :func:`reversed_items`).
+    reverse: bool = False
 
     @property
     def source(self) -> str:
@@ -125,6 +125,27 @@ def item_columns(columns) -> list[str]:
     ['item_a', 'item_b']
     """
     return [c for c in columns if str(c).startswith(ITEM_PREFIX)]
+
+
+#: ``DataFrame.attrs`` key listing reverse-worded item columns of a dataset (set by a mapping file,
+#: :mod:`oml.data.mapping`; kept through validation and Parquet files).
+REVERSE_ATTR = "oml_reverse"
+
+
+def reversed_items(frame: pd.DataFrame) -> list[str]:
+    """The reverse-worded ``item_*`` columns of a dataset: codebook flags plus the data's own list.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"item_a": [1], "item_b": [2]})
+    >>> reversed_items(df)
+    []
+    >>> df.attrs[REVERSE_ATTR] = ["item_b"]
+    >>> reversed_items(df)
+    ['item_b']
+    """
+    flagged = {item.column for item in CODEBOOK if item.reverse} | set(frame.attrs.get(REVERSE_ATTR, ()))
+    return [c for c in item_columns(frame.columns) if c in flagged]
 
 
 def is_illustrative(column: str) -> bool:
@@ -241,7 +262,6 @@ def _schema(items: list[str], present=()) -> pa.DataFrameSchema:
     """Pandera schema for the typed frame: presence, ranges and uniqueness."""
     lo_y, hi_y = YEAR_RANGE
     lo_a, hi_a = AGE_RANGE
-    lo_i, hi_i = ANSWER_RANGE
     columns = {
         "pupil_id": pa.Column("string", nullable=False, unique=True, report_duplicates="all"),
         "school_id": pa.Column("string", nullable=False),
@@ -254,7 +274,8 @@ def _schema(items: list[str], present=()) -> pa.DataFrameSchema:
     if "board_id" in present:
         columns["board_id"] = pa.Column("string", nullable=False)
     for c in items:
-        columns[c] = pa.Column("Int64", pa.Check.in_range(lo_i, hi_i), nullable=True)
+        # The range of an answer depends on its year's scale: checked per row in _check_scales.
+        columns[c] = pa.Column("Int64", nullable=True)
     return pa.DataFrameSchema(columns, strict=False, coerce=False)
 
 
@@ -274,6 +295,34 @@ def _rule_text(column: str, check: str) -> str:
         }.get(column, ANSWER_RANGE)
         return f"must lie between {lo:g} and {hi:g}"
     return check
+
+
+def _span_en(scale) -> str:
+    return f"{scale.first_year} onwards" if scale.last_year is None else f"{scale.first_year}–{scale.last_year}"
+
+
+def _check_scales(typed: pd.DataFrame, items: list[str], problems: list[Problem]) -> None:
+    """Every answer on the scale of its own year; every (valid) year covered by a scale period."""
+    scales = _scales.load_scales()
+    year = typed["year"].astype("float64").to_numpy()
+    lo_y, hi_y = YEAR_RANGE
+    with np.errstate(invalid="ignore"):
+        valid_year = ~np.isnan(year) & (year >= lo_y) & (year <= hi_y)
+    covered = np.zeros(len(typed), dtype=bool)
+    for scale in scales:
+        rows = scale.covers(year) & valid_year
+        covered |= rows
+        for c in items:
+            values = typed[c].astype("float64").to_numpy()
+            with np.errstate(invalid="ignore"):
+                outside = rows & ~np.isnan(values) & ((values < scale.lowest) | (values > scale.highest))
+            if outside.any():
+                problems.append(Problem(c, f"must lie between {scale.lowest} and {scale.highest} "
+                                           f"(the {scale.points}-point scale of {_span_en(scale)})", _rows(outside)))
+    uncovered = valid_year & ~covered
+    if uncovered.any():
+        known = ", ".join(f"{s.points}-point {_span_en(s)}" for s in scales)
+        problems.append(Problem("year", f"has no answer scale in oml/{_scales.CONFIG} ({known})", _rows(uncovered)))
 
 
 def validate(raw: pd.DataFrame, source: str = "data") -> pd.DataFrame:
@@ -309,7 +358,7 @@ def validate(raw: pd.DataFrame, source: str = "data") -> pd.DataFrame:
     ... except DataValidationError as err:
     ...     print(err)
     x.csv: the data do not meet the OML data contract (1 problem); nothing was loaded. Rows are counted from 1 = the first data row.
-    - column 'item_a': must lie between 1 and 5: 1 row (rows 2)
+    - column 'item_a': must lie between 1 and 5 (the 5-point scale of 2023 onwards): 1 row (rows 2)
     """
     problems: list[Problem] = []
     raw = raw.reset_index(drop=True)
@@ -364,11 +413,18 @@ def validate(raw: pd.DataFrame, source: str = "data") -> pd.DataFrame:
                 problems.append(Problem(str(column), _rule_text(str(column), str(check)), rows))
             elif index.empty:
                 problems.append(Problem(str(column), _rule_text(str(column), str(check))))
+    _check_scales(typed, items, problems)
+    reverse = [str(c) for c in raw.attrs.get(REVERSE_ATTR, ())]
+    unknown = [c for c in reverse if c not in items]
+    if unknown:
+        problems.append(Problem(f"{ITEM_PREFIX}*", f"marked reverse-worded but not a statement column: {', '.join(unknown)}"))
     if problems:
         order = {c: i for i, c in enumerate([*REQUIRED, *optional, *items])}
         problems.sort(key=lambda p: order.get(p.column, math.inf))
         raise DataValidationError(source, problems)
-    return typed[[*REQUIRED, *optional, *items]]
+    out = typed[[*REQUIRED, *optional, *items]]
+    out.attrs = {REVERSE_ATTR: reverse} if reverse else {}
+    return out
 
 
 def _one_value_per(typed: pd.DataFrame, key: str, column: str, what: str, blank_is_value: bool) -> Problem | None:

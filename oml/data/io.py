@@ -72,15 +72,46 @@ def _map_labels(frame: pd.DataFrame, labels: dict[str, dict], source: str) -> pd
     return out
 
 
-def read_raw(path: str | Path) -> pd.DataFrame:
+def read_raw(path: str | Path, mapping=None) -> pd.DataFrame:
     """Read a data file as a raw table, mapping Stata/SPSS value labels to canonical categories.
+
+    Parameters
+    ----------
+    path : path
+        The data file.
+    mapping : path or :class:`oml.data.mapping.Mapping`, optional
+        A mapping file for an extract in its own names and codes: applied (rename, recode,
+        reverse-worded items) before the value labels.
 
     Raises
     ------
     DataValidationError
-        For a missing, empty, unreadable or unsupported file.
+        For a missing, empty, unreadable or unsupported file; :class:`oml.data.mapping.MappingError`
+        for a mapping that does not fit.
     """
-    path = Path(path)
+    from oml.data.mapping import Mapping
+
+    if mapping is not None and not isinstance(mapping, Mapping):
+        mapping = Mapping.read(mapping)
+    frame, labels = _read(Path(path))
+    if mapping is not None:
+        frame, mapped = mapping.apply(frame, labels or {})
+        labels = None if labels is None else mapped
+    if labels is None:  # text formats: the contract types every cell
+        return frame
+    for col in ("pupil_id", "school_id", "board_id"):
+        # Numeric ids come back as floats; show 17 as "17", not "17.0".
+        if col in frame and pd.api.types.is_float_dtype(frame[col]):
+            whole = frame[col].notna() & (frame[col] % 1 == 0)
+            frame[col] = frame[col].astype(object).where(~whole, frame[col][whole].astype("int64").astype(str))
+    attrs = frame.attrs
+    frame = _map_labels(frame, labels, str(path))
+    frame.attrs = attrs
+    return frame
+
+
+def _read(path: Path) -> tuple[pd.DataFrame, dict]:
+    """The file's table as stored (codes, not labels) and its Stata/SPSS value labels per column (None: a text format)."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise _fail(path, f"unsupported file type '{path.suffix or '(none)'}'; use one of {', '.join(SUPPORTED)}")
@@ -101,20 +132,15 @@ def read_raw(path: str | Path) -> pd.DataFrame:
                 if exc.start < len(head) - 4:
                     raise ValueError("not UTF-8 text") from None
             # Every cell as text: the contract does the typing, so a bad cell is reported, not guessed.
-            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
+            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8"), None
         if suffix == ".parquet":
-            return pd.read_parquet(path)
+            return pd.read_parquet(path), None
         import pyreadstat
 
         reader = pyreadstat.read_dta if suffix == ".dta" else pyreadstat.read_sav
         frame, meta = reader(str(path), apply_value_formats=False)
         labels = {col: meta.variable_value_labels[col] for col in meta.variable_value_labels}
-        for col in ("pupil_id", "school_id", "board_id"):
-            # Numeric ids come back as floats; show 17 as "17", not "17.0".
-            if col in frame and pd.api.types.is_float_dtype(frame[col]):
-                whole = frame[col].notna() & (frame[col] % 1 == 0)
-                frame[col] = frame[col].astype(object).where(~whole, frame[col][whole].astype("int64").astype(str))
-        return _map_labels(frame, labels, str(path))
+        return frame, labels
     except DataValidationError:
         raise
     except pd.errors.EmptyDataError:
@@ -124,19 +150,22 @@ def read_raw(path: str | Path) -> pd.DataFrame:
         raise _fail(path, f"cannot be read as {kind}: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}") from None
 
 
-def load(path: str | Path) -> pd.DataFrame:
+def load(path: str | Path, mapping=None) -> pd.DataFrame:
     """Read and validate a data file: the complete typed dataset or a :class:`DataValidationError`.
+
+    ``mapping`` (a mapping file path, see :mod:`oml.data.mapping`) reads an extract in its own
+    column names and codes; its reverse-worded items are listed in ``frame.attrs``.
 
     Examples
     --------
     >>> import tempfile, pathlib
     >>> from oml.data.synth import generate
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "mini.csv"
-    >>> save(generate(n=50, seed=1), p)
+    >>> save(generate(n=50, seed=1, history=False), p)
     >>> load(p).shape[0]
     50
     """
-    return validate(read_raw(path), str(path))
+    return validate(read_raw(path, mapping), str(path))
 
 
 def save(frame: pd.DataFrame, path: str | Path) -> None:

@@ -10,6 +10,10 @@ calibration target sits in ``oml/config/synthetic.toml``. The model:
   :math:`y^*_{ij} = \\lambda \\eta_i + \\sqrt{1-\\lambda^2}\\,\\varepsilon_{ij}`, cut at normal
   quantiles of the target answer shares;
 * a small share of blank answers and of pupils who skipped most statements;
+* the years before the 2023 change of answer scale (``[history]``, illustrative): the same
+  schools and latent model with a latent mean per year, answered on that period's 4-point
+  scale (:mod:`oml.data.scales`), drawn from their own random stream and appended after the
+  2023–2025 rows, which stay exactly as without them (:func:`add_history`);
 * school boards and plainly synthetic school and board names (:mod:`oml.data.boards`, own random stream).
 
 Identifiers start with ``SYN-``: that is how the build recognises synthetic data in any
@@ -25,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from oml.data import scales
 from oml.data.boards import assign_boards
 from oml.data.contract import CATEGORIES, REQUIRED
 
@@ -63,7 +68,7 @@ def _shuffled(counts: dict, rng: np.random.Generator) -> np.ndarray:
     return rng.permutation(values)
 
 
-def generate(n: int | None = None, seed: int | None = None) -> pd.DataFrame:
+def generate(n: int | None = None, seed: int | None = None, history: bool = True) -> pd.DataFrame:
     """Generate a synthetic dataset that meets the data contract.
 
     Parameters
@@ -72,6 +77,10 @@ def generate(n: int | None = None, seed: int | None = None) -> pd.DataFrame:
         Number of pupils; default the published N. Other sizes scale every margin exactly.
     seed : int, optional
         Random seed; default the seed in the config. The same ``(n, seed)`` gives the same data.
+    history : bool
+        Append the earlier years on their own answer scale (config ``[history]``; about
+        1,9 × ``n`` pupils more). ``False`` gives the ``n`` pupils of the factsheet period only:
+        exactly the first ``n`` rows of the data with history.
 
     Returns
     -------
@@ -82,8 +91,10 @@ def generate(n: int | None = None, seed: int | None = None) -> pd.DataFrame:
     --------
     >>> df = generate(n=200, seed=3)
     >>> len(df), df["pupil_id"].is_unique
-    (200, True)
+    (582, True)
     >>> generate(n=200, seed=3).equals(df)
+    True
+    >>> generate(n=200, seed=3, history=False).equals(df.iloc[:200])
     True
     """
     cfg = load_config()
@@ -156,8 +167,91 @@ def generate(n: int | None = None, seed: int | None = None) -> pd.DataFrame:
     frame["year"] = frame["year"].astype("Int64")
     for c in ("pupil_id", "school_id"):
         frame[c] = frame[c].astype("string")
-    # Boards and names come last, from their own random stream: nothing above changes.
-    return assign_boards(frame[[*REQUIRED, *answers]], seed)
+    frame = frame[[*REQUIRED, *answers]]
+    if history:
+        frame = add_history(frame, seed, school, region, school_effect)
+    # Boards and names come last, from their own random stream: nothing above changes. The earlier
+    # years use only schools of 2023-2025, so the boards are the same with or without them.
+    return assign_boards(frame, seed)
+
+
+def _four_point_shares(shares, middle_split: float) -> np.ndarray:
+    """4-point answer shares from 5-point ones: the middle answer split over the two inner answers.
+
+    Examples
+    --------
+    >>> _four_point_shares([0.1, 0.2, 0.2, 0.3, 0.2], 0.5).round(2).tolist()
+    [0.1, 0.3, 0.4, 0.2]
+    """
+    s = np.asarray(shares, dtype=float)
+    if len(s) != 5:
+        raise ValueError(f"expected 5 answer shares, not {len(s)}")
+    return np.array([s[0], s[1] + middle_split * s[2], (1 - middle_split) * s[2] + s[3], s[4]])
+
+
+def add_history(frame: pd.DataFrame, seed: int, school: np.ndarray, region: np.ndarray,
+                school_effect: np.ndarray) -> pd.DataFrame:
+    """Append the earlier years (config ``[history]``) after the rows of ``frame``, which stay untouched.
+
+    The earlier pupils go to the same schools (in proportion to their 2023–2025 size, so with
+    the same region and school effect), get the same background effects and item loading, a
+    latent mean per year (``[history.year_effect]``) and answer on the scale of their year
+    (:func:`oml.data.scales.scale_for_year`, four points until 2022) with thresholds from the
+    5-point shares (:func:`_four_point_shares`). They are drawn from their own random stream,
+    ``default_rng([seed, stream])``, and numbered on from the last pupil id of ``frame``.
+
+    ``school`` and ``region`` are each 2023–2025 pupil's school number and region (in the
+    order :func:`generate` drew them) and ``school_effect`` the effect per school.
+    """
+    cfg = load_config()
+    hist = cfg["history"]
+    rng = np.random.default_rng([seed, int(hist["stream"])])
+    n = len(frame)
+    years = exact_counts({int(k): v * n for k, v in hist["years"].items()}, round(sum(hist["years"].values()) * n))
+    school_size = np.bincount(school, minlength=len(school_effect)).astype(float)
+    school_region = pd.Series(region).groupby(school).first()
+    eff, items = cfg["effects"], cfg["items"]
+    residual_sd = np.sqrt(1.0 - cfg["schools"]["sd_school_effect"] ** 2)
+    parts = []
+    for year, count in years.items():
+        if count == 0:
+            continue
+        scale = scales.scale_for_year(year)
+        if scale is None or scale.points != 4:
+            raise ValueError(f"[history] year {year}: needs a 4-point scale in oml/{scales.CONFIG}, found {scale}")
+        sch = rng.choice(len(school_effect), size=count, p=school_size / school_size.sum())
+        pupil_region = school_region.reindex(sch).to_numpy()
+        sex = _shuffled(exact_counts(cfg["margins"]["sex"], count), rng)
+        parent_education = _shuffled(exact_counts(cfg["margins"]["parent_education"], count), rng)
+        a = cfg["age"]
+        age = np.round(np.clip(rng.normal(a["mean"], a["sd"], count), a["min"], a["max"]), 1)
+        shift = np.full(count, float(hist["year_effect"][str(year)]))
+        for var, values in (("sex", sex), ("parent_education", parent_education), ("region", pupil_region)):
+            shift = shift + np.array([eff.get(f"{var}.{v}", 0.0) for v in values])
+        latent = school_effect[sch] + shift + rng.normal(0.0, residual_sd, count)
+        lam = items["loading"]
+        answers = {}
+        for column, shares in items["shares"].items():
+            cuts = norm.ppf(np.cumsum(_four_point_shares(shares, hist["middle_split"]))[:-1])
+            ystar = lam * latent + np.sqrt(1 - lam**2) * rng.normal(size=count)
+            answers[column] = scale.lowest + (ystar[:, None] > cuts[None, :]).sum(axis=1)
+        answer = pd.DataFrame(answers).astype("Int64")
+        blank = rng.random(answer.shape) < items["missing_share"]
+        skipped = rng.random(count) < items["nonresponder_share"]
+        blank[skipped, 1:] = True
+        part = pd.DataFrame({"school_id": [f"{SYNTHETIC_PREFIX}S{s + 1:04d}" for s in sch], "year": year, "sex": sex,
+                             "age": age, "parent_education": parent_education, "region": pupil_region})
+        parts.append(pd.concat([part, answer.mask(blank)], axis=1))
+    if not parts:
+        return frame
+    earlier = pd.concat(parts, ignore_index=True).sort_values(["year", "school_id"], kind="stable").reset_index(drop=True)
+    earlier.insert(0, "pupil_id", [f"{SYNTHETIC_PREFIX}{n + i + 1:07d}" for i in range(len(earlier))])
+    for var, allowed in CATEGORIES.items():
+        earlier[var] = pd.Categorical(earlier[var], categories=list(allowed))
+    earlier["year"] = earlier["year"].astype("Int64")
+    for c in ("pupil_id", "school_id"):
+        earlier[c] = earlier[c].astype("string")
+    return pd.concat([frame, earlier[frame.columns]], ignore_index=True)
 
 
 def is_synthetic(frame: pd.DataFrame) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from oml.data.scales import current_period
 from oml.stats.index import add_index
 from oml.report.publish import Publisher
 
@@ -89,6 +90,7 @@ def setup(data: str | None, page: str, level: float = 0.95, min_cell: int = 10, 
     # One copy of the data in memory: the frame with its index columns serves both roles
     # (functions that do not use the index ignore those columns).
     data_ = _indexed(data)
+    data_ = current_period(data_)  # factsheet pages: the latest answer scale only (oml/config/scales.toml)
     return Context(
         frame=data_,
         data=data_,

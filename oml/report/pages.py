@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from oml.data import contract
+from oml.data import contract, scales
 from oml.report import plotting, text
 from oml.report.publish import SUPPRESSION_LEGEND, figure_block, provenance, table_block
 from oml.report.text import nl_number
@@ -193,7 +193,6 @@ def contract_block(ctx) -> str:
     """The data contract as a table, rendered from :mod:`oml.data.contract` itself."""
     lo_y, hi_y = contract.YEAR_RANGE
     lo_a, hi_a = contract.AGE_RANGE
-    lo_i, hi_i = contract.ANSWER_RANGE
     rows = [
         ["`pupil_id`", "tekst, verplicht, uniek (één rij per leerling)"],
         ["`school_id`", "tekst, verplicht (voor de clustering naar school)"],
@@ -202,7 +201,8 @@ def contract_block(ctx) -> str:
         ["`age`", f"leeftijd in jaren, {nl_number(lo_a)} t/m {nl_number(hi_a)}"],
         ["`parent_education`", ", ".join(f"`{c}`" for c in contract.PARENT_EDUCATIONS)],
         ["`region`", ", ".join(f"`{c}`" for c in contract.REGIONS)],
-        ["`item_*`", f"minstens {contract.MIN_ITEMS} stellingen; geheel getal {lo_i} t/m {hi_i}, leeg toegestaan"],
+        ["`item_*`", f"minstens {contract.MIN_ITEMS} stellingen; geheel getal op de antwoordschaal van het eigen jaar ("
+                     + "; ".join(f"{sc.years_text()}: {sc.lowest} t/m {sc.highest}" for sc in scales.load_scales()) + "), leeg toegestaan"],
     ]
     return table_block(pd.DataFrame(rows), "tab-datacontract", "Het datacontract: één rij per leerling.", ["Kolom", "Regel"])
 
@@ -210,8 +210,11 @@ def contract_block(ctx) -> str:
 def codebook_block(ctx) -> str:
     """The statements with their wording and its source."""
     items = contract.item_columns(ctx.frame.columns)
-    rows = [[f"`{c}`", contract.item_wording(c), next((i.source for i in contract.CODEBOOK if i.column == c), "onbekend")] for c in items]
-    return table_block(pd.DataFrame(rows), "tab-codeboek", "Codeboek van de stellingen.", ["Kolom", "Stelling", "Formulering"])
+    reverse = set(contract.reversed_items(ctx.frame))
+    rows = [[f"`{c}`", contract.item_wording(c), next((i.source for i in contract.CODEBOOK if i.column == c), "onbekend"),
+             "ja" if c in reverse else "nee"] for c in items]
+    return table_block(pd.DataFrame(rows), "tab-codeboek", "Codeboek van de stellingen (omgepoold: negatief geformuleerd, voor de index omgekeerd gescoord).",
+                       ["Kolom", "Stelling", "Formulering", "Omgepoold"])
 
 
 def items_block(ctx, stats: pd.DataFrame) -> str:

@@ -59,7 +59,8 @@ def _nl_ticks(ax, axis: str = "y", decimals: int = 1) -> None:
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
 
-def diamond_plot(table: pd.DataFrame, comparisons: pd.DataFrame | None = None, ax=None, level: float = 0.95):
+def diamond_plot(table: pd.DataFrame, comparisons: pd.DataFrame | None = None, ax=None, level: float = 0.95,
+                 breaks: list[int] | None = None):
     """Adjusted deviations from the overall mean per year and group, with CI lines.
 
     Parameters
@@ -71,6 +72,9 @@ def diamond_plot(table: pd.DataFrame, comparisons: pd.DataFrame | None = None, a
     ax : matplotlib Axes, optional
     level : float
         Confidence level, for the legend text.
+    breaks : list of int, optional
+        Years from which a new answer scale applies: a dashed vertical line is drawn just
+        before each (:func:`draw_breaks`); diamonds on either side are not comparable.
 
     Returns
     -------
@@ -118,12 +122,14 @@ def diamond_plot(table: pd.DataFrame, comparisons: pd.DataFrame | None = None, a
             ax.plot([xa, xa, xb, xb], [top - 0.02 * reach, top, top, top - 0.02 * reach], color="0.3", linewidth=1)
             ax.text((xa + xb) / 2, top, "*", ha="center", va="bottom", fontsize=MIN_FONT + 3, color="0.2")
             marked = True
+    if breaks:
+        draw_breaks(ax, years, breaks)
     handles, labels = ax.get_legend_handles_labels()
     if marked:
         handles.append(matplotlib.lines.Line2D([], [], color="0.3", linewidth=1))
         labels.append("* significant verschil")
     ax.grid(axis="x", visible=False)  # a grid line would run through the middle group's interval
-    if len(groups) > 1 or marked:
+    if len(groups) > 1 or marked or breaks:
         ncol = len(labels) if len(labels) <= 4 else (len(labels) + 1) // 2
         ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=ncol, frameon=False)
     return ax
@@ -192,6 +198,63 @@ def save(fig, path: str | Path) -> Path:
     fig.savefig(path, bbox_inches="tight", metadata={"Date": None} if path.suffix == ".svg" else None)
     plt.close(fig)
     return path
+
+
+BREAK_LABEL = "nieuwe antwoordschaal"
+
+
+def draw_breaks(ax, years: list[int], breaks: list[int]) -> None:
+    """Dashed vertical line between the last year of one answer scale and the first of the next.
+
+    ``years`` are the x positions 0, 1, … in order; a break year not among them is skipped.
+    The line carries a legend entry, so the figure explains itself without colour.
+    """
+    for b in breaks:
+        if b in list(years):
+            x = list(years).index(b) - 0.5
+            ax.axvline(x, color="0.25", linestyle=(0, (5, 3)), linewidth=1.5,
+                       label=BREAK_LABEL if BREAK_LABEL not in ax.get_legend_handles_labels()[1] else None)
+
+
+def agreement_lines(table: pd.DataFrame, breaks: list[int] | None = None, ax=None):
+    """Share agreeing per statement and year: one line per statement, interrupted at every scale break.
+
+    ``table`` is :func:`oml.stats.series.agreement_by_year` output (suppressed cells empty, not drawn).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"year": [2022, 2023] * 2, "item": ["item_gemak"] * 2 + ["item_praten"] * 2,
+    ...                   "percent": [70.0, 60.0, 65.0, 55.0]})
+    >>> ax = agreement_lines(t, breaks=[2023])
+    >>> len(ax.lines)  # two statements x two periods, plus the break line
+    5
+    >>> plt.close(ax.figure)
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(FIGSIZE[0], FIGSIZE[1] + 0.8))
+    years = sorted(int(y) for y in table["year"].unique())
+    x_of = {y: i for i, y in enumerate(years)}
+    bounds = sorted(set(breaks or []))
+    segment = np.searchsorted(bounds, np.array(years), side="right")  # period number of each year
+    for k, (item, part) in enumerate(table.groupby("item", sort=False)):
+        colour = PALETTE[k % len(PALETTE)]
+        marker = "osD^vP"[k % 6]  # markers as well as colours: lines stay apart in grey print
+        part = part.set_index(part["year"].astype(int)).reindex(years)
+        for seg in np.unique(segment):
+            ys = [y for y, s_ in zip(years, segment) if s_ == seg]
+            ax.plot([x_of[y] for y in ys], part.loc[ys, "percent"].to_numpy(dtype=float), color=colour, marker=marker,
+                    markersize=6, linewidth=1.8,
+                    label=textwrap.fill(item_wording(item) + (" †" if is_illustrative(item) else ""), 40) if seg == segment[0] else None)
+    if breaks:
+        draw_breaks(ax, years, breaks)
+    ax.set_xticks(range(len(years)), [str(y) for y in years])
+    ax.set_xlim(-0.5, len(years) - 0.5)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("Percentage (helemaal) eens")
+    _nl_ticks(ax, "y", 0)
+    ax.grid(axis="x", visible=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, frameon=False, fontsize=9)
+    return ax
 
 
 def funnel_plot(target: float, sd: float, n: int, estimate: float, ax=None, levels=(0.95, 0.998),

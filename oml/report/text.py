@@ -292,9 +292,23 @@ def alpha_judgement(alpha: float) -> str:
     >>> alpha_judgement(0.86)
     'goed volgens de gangbare vuistregel (vanaf 0,90 uitstekend, vanaf 0,80 goed, vanaf 0,70 voldoende)'
     """
-    words = next((w for bound, w in ALPHA_RULE if alpha >= bound), "matig")
-    rule = ", ".join(f"vanaf {nl_number(bound, 2)} {w}" for bound, w in ALPHA_RULE)
-    return f"{words} volgens de gangbare vuistregel ({rule})"
+    return f"{alpha_word(alpha)} volgens de gangbare vuistregel ({alpha_rule()})"
+
+
+def alpha_word(alpha: float) -> str:
+    """The one-word judgement of :func:`alpha_judgement`.
+
+    Examples
+    --------
+    >>> alpha_word(0.91), alpha_word(0.5)
+    ('uitstekend', 'matig')
+    """
+    return next((w for bound, w in ALPHA_RULE if alpha >= bound), "matig")
+
+
+def alpha_rule() -> str:
+    """The rule of thumb behind :func:`alpha_word`, in words."""
+    return ", ".join(f"vanaf {nl_number(bound, 2)} {w}" for bound, w in ALPHA_RULE)
 
 
 # --------------------------------------------------------------------------- region pages

@@ -379,6 +379,34 @@ class EngineClient:
             self.proc = None
 
 
+def _data_title(title: str, info: dict) -> str:
+    """A run title with the data's years filled in: "Langere reeks {first_year}–{last_year}".
+
+    Examples
+    --------
+    >>> _data_title("Langere reeks {first_year}–{last_year}", {"first_year": 2017, "last_year": 2025})
+    'Langere reeks 2017–2025'
+    >>> _data_title("Regio {value}", {})
+    'Regio {value}'
+    """
+    for key in ("first_year", "last_year"):
+        if "{" + key + "}" in title:
+            title = title.replace("{" + key + "}", str(info[key]))
+    return title
+
+
+def _mapped(data: str | None, mapping: str, build_dir: Path) -> str:
+    """The extract ``data`` read through ``mapping``, validated and written as canonical Parquet."""
+    from oml.data.mapping import convert
+
+    if data is None:
+        raise BuildError("--mapping needs --data: the mapping describes a data file")
+    try:
+        return str(convert(data, mapping, build_dir / "data"))
+    except DataValidationError as err:
+        raise BuildError(f"invalid input data; the site was not changed.\n{err.report()}") from None
+
+
 def _postprocess(nb_path: Path, run: Run) -> None:
     """Give the executed page its title, hide papermill's injected-parameters cell, drop run-specific metadata."""
     import nbformat
@@ -624,10 +652,12 @@ def site_inputs(root: Path = paths.ROOT) -> str:
 
 
 def build(data: str | None = None, force: bool = False, jobs: int | None = None, root: Path = paths.ROOT,
-          timeout: float | None = None) -> dict:
+          timeout: float | None = None, mapping: str | None = None) -> dict:
     """Run the three stages; raise :class:`BuildError` on any failure. Returns timings."""
     build_dir = root / "_build"
     build_dir.mkdir(exist_ok=True)
+    if mapping is not None:  # an extract in its own names and codes -> canonical Parquet (oml.data.mapping)
+        data = _mapped(data, mapping, build_dir)
     t0 = time.perf_counter()
     _log(f"oml build: data {'(default synthetic)' if data is None else data}")
     runs, settings = load_config(root / "notebooks" / "runs.toml")
@@ -637,6 +667,7 @@ def build(data: str | None = None, force: bool = False, jobs: int | None = None,
         data_ = prepare_data(data, build_dir, groups, lambda: engine, root)
         _log(f"  data valid: {data_.info['rows']:,} pupils ({'synthetic' if data_.info['synthetic'] else 'real'} data), "
              f"sha256 {data_.sha[:12]}")
+        runs = [replace(r, title=_data_title(r.title, data_.info)) for r in runs]  # "{first_year}" in titles
         expanded, left_out = expand_runs(runs, data_.info.get("groups", {}))
         public = [r for r in expanded if not r.private]
         # Data validated by an earlier build: the engine starts, and reads them once, only if a notebook is stale.

@@ -27,7 +27,7 @@ a log file, so nothing a notebook or a library prints can corrupt the protocol o
 lines. Commands::
 
     {"cmd": "prepare", "path": ..., "generate": bool, "groups": [column, ...]}
-        -> {"ok": true, "info": {"synthetic", "rows", "groups": {column: {value: n}}}}
+        -> {"ok": true, "info": {"synthetic", "rows", "groups": {column: {value: n}}, "first_year", "last_year"}}
          | {"ok": false, "report": "<the contract's full report>"}
     {"cmd": "execute", "jobs": N, "timeout": seconds, "runs": [{page, template, out, parameters, log, error}]}
         -> {"event": "done"|"failed", "page", "seconds", "reason"} ... {"event": "finished"}
@@ -166,14 +166,19 @@ class _Engine:
         except DataValidationError as err:
             return {"ok": False, "report": err.report()}
         groups = {}
+        from oml.data.scales import current
+
+        # Every page shows the latest answer-scale period only (oml.report.notebook.setup): count pupils there.
+        shown = frame[current().covers(frame["year"].to_numpy())]
         for column in cmd.get("groups", []):
             if column not in frame.columns:
                 groups[column] = None  # an optional column (e.g. board_id) the data do not have
                 continue
-            counts = frame[column].value_counts(sort=False)
+            counts = shown[column].value_counts(sort=False)
             groups[column] = {str(k): int(v) for k, v in counts.items() if v > 0}
         notebook.preload(path, frame)
-        return {"ok": True, "info": {"synthetic": bool(is_synthetic(frame)), "rows": int(len(frame)), "groups": groups}}
+        return {"ok": True, "info": {"synthetic": bool(is_synthetic(frame)), "rows": int(len(frame)), "groups": groups,
+                                     "first_year": int(frame["year"].min()), "last_year": int(frame["year"].max())}}
 
     def execute(self, cmd: dict) -> None:
         jobs = max(1, int(cmd.get("jobs") or 1))

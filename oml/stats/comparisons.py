@@ -68,7 +68,7 @@ def compare(am: AdjustedMeans, level: float | None = None, exclude=None) -> pd.D
     >>> from oml.data.synth import generate
     >>> from oml.stats.index import add_index
     >>> from oml.stats.models import adjusted_means
-    >>> c = compare(adjusted_means(add_index(generate(n=800, seed=4)), by="sex"))
+    >>> c = compare(adjusted_means(add_index(generate(n=800, seed=4, history=False)), by="sex"))
     >>> c.groupby("family").size().to_dict()
     {'between': 1, 'consecutive': 4, 'first_last': 2}
     """

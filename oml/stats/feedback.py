@@ -222,7 +222,7 @@ def adjusted_unit_means(frame: pd.DataFrame, kind: str, unit: str, level: float 
     --------
     >>> from oml.data.synth import generate
     >>> from oml.stats.index import add_index
-    >>> df = add_index(generate(n=1500, seed=4))
+    >>> df = add_index(generate(n=1500, seed=4, history=False))
     >>> um = adjusted_unit_means(df, "school", df["school_id"].iloc[0])
     >>> sorted(um.table["group"].unique())
     ['limburg', 'region', 'unit']

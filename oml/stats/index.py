@@ -2,22 +2,61 @@
 
 Rule (as in the factsheet): a pupil's raw score is the mean of the statements they
 answered, provided they answered at least half of them; otherwise the pupil has no index
-and is excluded from index analyses (and counted in :func:`quality_summary`). The raw
-scores are then standardised to mean 0 and standard deviation 1 (ddof = 1) over all
-pupils with an index, all years together, so 0 is "the mean over all schools and years".
+and is excluded from index analyses (and counted in :func:`quality_summary`).
+Reverse-worded statements (:func:`oml.data.contract.reversed_items`) are first reverse-coded
+on the answer scale of the pupil's own year. The raw scores are then standardised to mean 0
+and standard deviation 1 (ddof = 1) over all pupils with an index *within each answer-scale
+period* (:mod:`oml.data.scales`: 2017–2022 on four points, 2023 on five), all years of the
+period together, so 0 is "the mean over all schools and years of that period". Scores of
+different periods are never put on one scale.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from oml.data.contract import item_columns
+from oml.data import scales
+from oml.data.contract import item_columns, reversed_items
 
 MIN_ANSWERED_SHARE = 0.5
 
 
+def scored_items(frame: pd.DataFrame) -> pd.DataFrame:
+    """The ``item_*`` answers as floats, reverse-worded ones reverse-coded on their own year's scale.
+
+    A reverse-worded answer :math:`x` on a scale from :math:`l` to :math:`h` scores
+    :math:`l + h - x`, with the scale of the pupil's year (:func:`oml.data.scales.scale_for_year`):
+    "helemaal wel" on a negatively worded statement counts as the lowest answer.
+
+    Examples
+    --------
+    >>> from oml.data.contract import REVERSE_ATTR
+    >>> df = pd.DataFrame({"year": [2019, 2024], "item_a": [4, 4], "item_b": [1, 1]})
+    >>> df.attrs[REVERSE_ATTR] = ["item_b"]
+    >>> scored_items(df).values.tolist()
+    [[4.0, 4.0], [4.0, 5.0]]
+    """
+    items = frame[item_columns(frame.columns)].astype("float64")
+    reverse = reversed_items(frame)
+    if not reverse:
+        return items
+    if "year" not in frame.columns:
+        raise ValueError(f"reverse-worded statements ({', '.join(reverse)}) need the 'year' column to know their scale")
+    years = frame["year"].to_numpy()
+    covered = np.zeros(len(frame), dtype=bool)
+    for scale in scales.load_scales():
+        rows = scale.covers(years)
+        covered |= rows
+        items.loc[rows, reverse] = scale.reverse(items.loc[rows, reverse])
+    if not covered.all():
+        raise ValueError(f"column 'year': no answer scale for {int((~covered).sum())} rows; reverse coding needs one")
+    return items
+
+
 def raw_index(frame: pd.DataFrame, min_share: float = MIN_ANSWERED_SHARE) -> pd.Series:
     """Mean of the answered ``item_*`` statements, or missing when fewer than ``min_share`` are answered.
+
+    Reverse-worded statements count reverse-coded (:func:`scored_items`).
 
     Examples
     --------
@@ -25,7 +64,7 @@ def raw_index(frame: pd.DataFrame, min_share: float = MIN_ANSWERED_SHARE) -> pd.
     >>> raw_index(df).tolist()
     [4.0, 4.0, nan]
     """
-    items = frame[item_columns(frame.columns)].astype("float64")
+    items = scored_items(frame)
     answered = items.notna().sum(axis=1)
     enough = answered >= min_share * items.shape[1]
     return items.mean(axis=1, skipna=True).where(enough).rename("index_raw")
@@ -42,11 +81,39 @@ def standardise(values: pd.Series) -> pd.Series:
     return (values - values.mean()) / values.std(ddof=1)
 
 
+def standardise_by_period(frame: pd.DataFrame, values: pd.Series) -> pd.Series:
+    """:func:`standardise` within each answer-scale period of ``frame["year"]`` (all rows if no ``year``).
+
+    Each period gets its own mean 0 and sd 1: a 4-point and a 5-point score are never compared.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"year": [2018, 2018, 2024, 2024]})
+    >>> standardise_by_period(df, pd.Series([1.0, 2.0, 4.0, 5.0])).round(3).tolist()
+    [-0.707, 0.707, -0.707, 0.707]
+    """
+    if "year" not in frame.columns:
+        return standardise(values)
+    out = pd.Series(np.nan, index=values.index, name=values.name)
+    for _, part in scales.periods(frame):
+        # Standardise each period's own slice (same values, same order): data of one period only
+        # give exactly the numbers a single standardisation over all rows gives.
+        out.loc[part.index] = standardise(values.loc[part.index])
+    return out
+
+
 def add_index(frame: pd.DataFrame, min_share: float = MIN_ANSWERED_SHARE) -> pd.DataFrame:
-    """Copy of ``frame`` with ``index_raw`` and the standardised ``index`` column."""
+    """Copy of ``frame`` with ``index_raw`` and the ``index`` column standardised within each scale period.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"year": [2018, 2018, 2024, 2024], "item_a": [1, 3, 2, 4], "item_b": [1, 3, 4, 5]})
+    >>> add_index(df).groupby("year")["index"].mean().tolist()
+    [0.0, 0.0]
+    """
     out = frame.copy()
     out["index_raw"] = raw_index(frame, min_share)
-    out["index"] = standardise(out["index_raw"])
+    out["index"] = standardise_by_period(frame, out["index_raw"])
     return out
 
 

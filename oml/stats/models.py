@@ -203,7 +203,7 @@ def adjusted_means(frame: pd.DataFrame, by: str | None = None, level: float = 0.
     --------
     >>> from oml.data.synth import generate
     >>> from oml.stats.index import add_index
-    >>> am = adjusted_means(add_index(generate(n=600, seed=2)), by="sex")
+    >>> am = adjusted_means(add_index(generate(n=600, seed=2, history=False)), by="sex")
     >>> am.table.columns.tolist()
     ['year', 'group', 'estimate', 'se', 'ci_low', 'ci_high', 'n']
     >>> len(am.table)

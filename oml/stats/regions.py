@@ -52,7 +52,7 @@ def region_vs_rest(frame: pd.DataFrame, region: str, level: float = 0.95) -> Adj
     --------
     >>> from oml.data.synth import generate
     >>> from oml.stats.index import add_index
-    >>> am = region_vs_rest(add_index(generate(n=900, seed=5)), "Noord-Limburg")
+    >>> am = region_vs_rest(add_index(generate(n=900, seed=5, history=False)), "Noord-Limburg")
     >>> sorted(set(am.table["group"]))
     ['Noord-Limburg', 'rest van Limburg']
     """
@@ -99,7 +99,7 @@ def region_result(frame: pd.DataFrame, region: str, level: float = 0.95, min_cel
     --------
     >>> from oml.data.synth import generate
     >>> from oml.stats.index import add_index
-    >>> r = region_result(add_index(generate(n=3000, seed=5)), "Parkstad Limburg")
+    >>> r = region_result(add_index(generate(n=3000, seed=5, history=False)), "Parkstad Limburg")
     >>> sorted(set(r.table["group"])), sorted(r.within)
     (['Limburg', 'Parkstad Limburg'], ['parent_education', 'sex'])
     """

@@ -1,11 +1,17 @@
-"""Reliability of the index: Cronbach's alpha with a Feldt interval, item–rest statistics."""
+"""Reliability of the index: Cronbach's alpha with a Feldt interval, item–rest statistics.
+
+Reverse-worded statements enter reverse-coded (:func:`oml.stats.index.scored_items`);
+:func:`alpha_by_period` gives alpha per answer-scale period (:mod:`oml.data.scales`).
+"""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 from scipy.stats import f as f_dist
 
+from oml.data import scales
 from oml.data.contract import item_columns
+from oml.stats.index import scored_items
 
 
 def _alpha(x: np.ndarray) -> float:
@@ -43,7 +49,7 @@ def cronbach_alpha(frame: pd.DataFrame, level: float = 0.95) -> dict:
     >>> round(cronbach_alpha(df)["alpha"], 4)
     0.9538
     """
-    x = frame[item_columns(frame.columns)].dropna().to_numpy(dtype="float64")
+    x = scored_items(frame).dropna().to_numpy(dtype="float64")
     n, k = x.shape
     alpha = _alpha(x)
     df1, df2 = n - 1, (n - 1) * (k - 1)
@@ -70,7 +76,7 @@ def item_statistics(frame: pd.DataFrame) -> pd.DataFrame:
     ['item_a', 'item_b', 'item_c']
     """
     items = item_columns(frame.columns)
-    x = frame[items].dropna().to_numpy(dtype="float64")
+    x = scored_items(frame).dropna().to_numpy(dtype="float64")
     rows = []
     for j, name in enumerate(items):
         rest = np.delete(x, j, axis=1)
@@ -84,4 +90,25 @@ def item_statistics(frame: pd.DataFrame) -> pd.DataFrame:
                 "n": x.shape[0],
             }
         )
+    return pd.DataFrame(rows)
+
+
+def alpha_by_period(frame: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """:func:`cronbach_alpha` within each answer-scale period present in ``frame``, tidy.
+
+    Returns one row per period, oldest first: ``period``, ``first_year``, ``last_year`` (of the
+    data), ``points``, ``alpha``, ``ci_low``, ``ci_high``, ``n``, ``k``, ``level``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"year": [2018] * 4 + [2024] * 4, "item_a": [1, 2, 3, 4, 1, 3, 4, 5],
+    ...                    "item_b": [1, 2, 4, 4, 2, 3, 5, 5]})
+    >>> alpha_by_period(df)[["period", "n"]].values.tolist()
+    [['vierpuntsschaal', 4], ['vijfpuntsschaal', 4]]
+    """
+    rows = []
+    for scale, part in scales.periods(frame):
+        years = part["year"].astype("int64")
+        rows.append({"period": scale.name, "first_year": int(years.min()), "last_year": int(years.max()),
+                     "points": scale.points, **cronbach_alpha(part, level)})
     return pd.DataFrame(rows)

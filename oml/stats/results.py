@@ -39,7 +39,7 @@ def breakdown(frame: pd.DataFrame, by: str | None, level: float = 0.95, min_cell
     Examples
     --------
     >>> from oml.data.synth import generate
-    >>> b = breakdown(add_index(generate(n=900, seed=5)), "sex")
+    >>> b = breakdown(add_index(generate(n=900, seed=5, history=False)), "sex")
     >>> b.table.columns.tolist()
     ['year', 'group', 'estimate', 'se', 'ci_low', 'ci_high', 'n', 'suppressed']
     """
@@ -72,7 +72,7 @@ def compute_all(frame: pd.DataFrame, level: float = 0.95, min_cell: int = MIN_CE
     Examples
     --------
     >>> from oml.data.synth import generate
-    >>> sorted(compute_all(generate(n=900, seed=5)))
+    >>> sorted(compute_all(generate(n=900, seed=5, history=False)))
     ['alpha', 'breakdowns', 'distribution', 'items', 'quality', 'table1']
     """
     data = add_index(frame)

@@ -18,7 +18,7 @@ def table1(frame: pd.DataFrame, min_cell: int = MIN_CELL) -> pd.DataFrame:
     Examples
     --------
     >>> from oml.data.synth import generate
-    >>> t = table1(generate(n=1000, seed=1))
+    >>> t = table1(generate(n=1000, seed=1, history=False))
     >>> t.loc[t.variable == "totaal", "n"].item()
     1000.0
     """

@@ -77,7 +77,7 @@ def test_render_reports_gives_one_document_per_school_and_board(tmp_path):
     from oml.data.io import save
     from oml.data.synth import generate
 
-    frame = generate(n=1500, seed=3)
+    frame = generate(n=1500, seed=3, history=False)
     data = tmp_path / "small.parquet"
     save(frame, data)
     root = copy_project(tmp_path / "project")

@@ -29,7 +29,7 @@ from oml.data.synth import generate
 @pytest.fixture(scope="module")
 def synthetic() -> pd.DataFrame:
     """The default synthetic dataset (what the report runs on), generated once."""
-    return generate()
+    return generate(history=False)
 
 
 def _raw(n: int = 4) -> pd.DataFrame:

@@ -24,12 +24,12 @@ READERS = {".dta": pyreadstat.read_dta, ".sav": pyreadstat.read_sav}
 
 @pytest.fixture(scope="module")
 def small() -> pd.DataFrame:
-    return generate(n=500, seed=7)
+    return generate(n=500, seed=7, history=False)
 
 
 @pytest.fixture(scope="module")
 def full() -> pd.DataFrame:
-    return generate()
+    return generate(history=False)
 
 
 def _coded(frame: pd.DataFrame, labels: dict[str, dict[float, str]]) -> pd.DataFrame:

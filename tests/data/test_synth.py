@@ -35,7 +35,7 @@ PUBLISHED_TABLE_1 = {
 @pytest.fixture(scope="module")
 def data() -> pd.DataFrame:
     """The default synthetic dataset (config N and seed), generated once."""
-    return generate()
+    return generate(history=False)
 
 
 def _margin(frame: pd.DataFrame, column: str) -> dict[str, int]:
@@ -100,11 +100,11 @@ def test_columns_and_ids(data):
 
 # --------------------------------------------------------------------------- determinism
 def test_same_seed_gives_identical_data():
-    pd.testing.assert_frame_equal(generate(n=400, seed=11), generate(n=400, seed=11))
+    pd.testing.assert_frame_equal(generate(n=400, seed=11, history=False), generate(n=400, seed=11, history=False))
 
 
 def test_different_seed_gives_different_data():
-    a, b = generate(n=400, seed=11), generate(n=400, seed=12)
+    a, b = generate(n=400, seed=11, history=False), generate(n=400, seed=12, history=False)
     items = item_columns(a.columns)
     assert not a.equals(b)
     # Not only the order: the answers themselves differ.
@@ -112,11 +112,11 @@ def test_different_seed_gives_different_data():
 
 
 def test_default_seed_is_the_config_seed():
-    pd.testing.assert_frame_equal(generate(n=300), generate(n=300, seed=CFG["seed"]))
+    pd.testing.assert_frame_equal(generate(n=300, history=False), generate(n=300, seed=CFG["seed"], history=False))
 
 
 def test_margins_do_not_depend_on_seed():
-    a, b = generate(n=700, seed=1), generate(n=700, seed=2)
+    a, b = generate(n=700, seed=1, history=False), generate(n=700, seed=2, history=False)
     for column in CATEGORIES:
         assert _margin(a, column) == _margin(b, column)
 
@@ -197,7 +197,7 @@ def test_generated_data_pass_the_contract(data):
 
 @pytest.mark.parametrize("n", [1, 2, 7, 50])
 def test_tiny_datasets_pass_the_contract(n):
-    frame = generate(n=n, seed=3)
+    frame = generate(n=n, seed=3, history=False)
     assert len(frame) == n
     pd.testing.assert_frame_equal(validate(frame), frame)
 
@@ -217,7 +217,7 @@ def test_is_synthetic_false_when_one_id_lacks_the_prefix(data, column):
 # --------------------------------------------------------------------------- scaling
 @pytest.mark.parametrize("n", [600, 1001])
 def test_margins_scale_with_n(n):
-    frame = generate(n=n, seed=5)
+    frame = generate(n=n, seed=5, history=False)
     assert len(frame) == n
     for column in CATEGORIES:
         margin = _margin(frame, column)
@@ -254,3 +254,65 @@ def test_exact_counts_reproduces_integer_margins():
     for column in CATEGORIES:
         margin = CFG["margins"][column]
         assert exact_counts(margin, sum(margin.values())) == margin
+
+
+# --------------------------------------------------------------------------- the earlier years (history)
+# Reference: sha256 of `generate().to_csv(index=False, lineterminator="\n")` computed with the
+# generator of commit 1cef6de (before the earlier years existed): the 2023-2025 rows must stay
+# exactly those bytes, so Table 1 and every number on the factsheet pages stay as they were.
+FACTSHEET_ROWS_SHA256 = "419443916983269c7b0cf665236c2ff26ccaa11807e25b35c7cef9b2674944df"
+
+
+def _sha(frame: pd.DataFrame) -> str:
+    """sha256 of the columns the old generator made (the board columns came later, from their own stream)."""
+    import hashlib
+
+    old_columns = [*REQUIRED, *item_columns(frame.columns)]
+    return hashlib.sha256(frame[old_columns].to_csv(index=False, lineterminator="\n").encode()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def long_data() -> pd.DataFrame:
+    return generate()
+
+
+def test_factsheet_rows_of_the_long_default_data_equal_the_old_generator(long_data):
+    assert _sha(long_data.iloc[: CFG["n"]]) == FACTSHEET_ROWS_SHA256
+    assert _sha(generate(history=False)) == FACTSHEET_ROWS_SHA256
+
+
+def test_history_adds_the_config_years_on_the_4_point_scale(long_data):
+    from oml.data.scales import scale_for_year
+
+    earlier = long_data.iloc[CFG["n"]:]
+    assert sorted(earlier["year"].unique()) == sorted(int(y) for y in CFG["history"]["years"])
+    for year, part in earlier.groupby("year"):
+        scale = scale_for_year(int(year))
+        answers = part[item_columns(part.columns)].stack().dropna()
+        assert scale.points == 4 and set(answers.unique()) == set(scale.answers)
+    validate(long_data)  # every answer within its own year's scale
+    assert long_data["pupil_id"].is_unique
+
+
+def test_history_uses_the_same_schools_in_the_same_regions(long_data):
+    earlier, current = long_data.iloc[CFG["n"]:], long_data.iloc[: CFG["n"]]
+    assert set(earlier["school_id"]) <= set(current["school_id"])
+    region = current.groupby("school_id", observed=True)["region"].first()
+    assert (earlier["region"].astype(str).to_numpy() == region.loc[earlier["school_id"]].astype(str).to_numpy()).all()
+
+
+def test_history_year_effects_show_in_the_raw_means(long_data):
+    # The latent year means of the config should order the years' mean raw scores (large samples).
+    from oml.stats.index import raw_index
+
+    earlier = long_data.iloc[CFG["n"]:]
+    means = raw_index(earlier).groupby(earlier["year"].to_numpy()).mean()
+    effects = pd.Series({int(k): v for k, v in CFG["history"]["year_effect"].items()})
+    assert np.corrcoef(means.loc[effects.index], effects)[0, 1] > 0.9
+
+
+def test_four_point_alpha_near_the_five_point_target(long_data):
+    from oml.stats.reliability import alpha_by_period
+
+    alphas = alpha_by_period(long_data)
+    assert alphas["alpha"].between(CFG["targets"]["alpha"] - 0.03, CFG["targets"]["alpha"] + 0.03).all()

@@ -20,7 +20,7 @@ MIN_CELL = 10
 @pytest.fixture(scope="module")
 def small() -> pd.DataFrame:
     set_theme()
-    return add_index(generate(n=3000, seed=11))
+    return add_index(generate(n=3000, seed=11, history=False))
 
 
 def _school(frame: pd.DataFrame, rank: int = 0) -> str:

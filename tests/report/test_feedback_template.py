@@ -29,7 +29,7 @@ def test_template_is_thin_stripped_and_has_the_parameters():
 
 @pytest.fixture(scope="module")
 def data_file(tmp_path_factory) -> tuple[Path, object]:
-    frame = generate(n=1500, seed=21)
+    frame = generate(n=1500, seed=21, history=False)
     path = tmp_path_factory.mktemp("data") / "mini.parquet"
     save(frame, path)
     return path, frame

@@ -101,7 +101,7 @@ def test_partly_changed_regions():
 # --------------------------------------------------------------------------- sentences from data with a planted change
 @pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
-    return add_index(generate())
+    return add_index(generate(history=False))
 
 
 def test_planted_change_reaches_the_text(frame):

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 # ----------------------------------------------------------------------------- bad input
 def _csv_with(tmp_path, name, edit):
-    frame = generate(n=300, seed=11)
+    frame = generate(n=300, seed=11, history=False)
     raw = frame.astype(object).astype(str)
     raw = raw.replace({"<NA>": ""})
     edit(raw)
@@ -42,7 +42,7 @@ BAD_INPUTS = {
     "unknown category": (lambda tmp: _csv_with(tmp, "cat.csv", lambda r: r.__setitem__("region", r["region"].where(r.index != 4, "Venlo"))),
                          r"column 'region': must be one of .*'Venlo': 1 row \(rows 5\)"),
     "out-of-range answer": (lambda tmp: _csv_with(tmp, "range.csv", lambda r: r.__setitem__("item_gemak", r["item_gemak"].where(r.index > 2, "7"))),
-                            r"column 'item_gemak': must lie between 1 and 5: 3 rows \(rows 1, 2, 3\)"),
+                            r"column 'item_gemak': must lie between 1 and 5 \(the 5-point scale of 2023 onwards\): 3 rows \(rows 1, 2, 3\)"),
     "duplicate ids": (lambda tmp: _csv_with(tmp, "dup.csv", lambda r: r.__setitem__("pupil_id", r["pupil_id"].where(r.index != 9, r["pupil_id"][8]))),
                       r"column 'pupil_id': must be unique .*2 rows \(rows 9, 10\)"),
     "wrong type": (lambda tmp: _csv_with(tmp, "type.csv", lambda r: r.__setitem__("year", r["year"].where(r.index != 0, "twee"))),
@@ -189,7 +189,7 @@ def test_two_clean_builds_are_byte_identical(site, tmp_path):
 def small_cells_site(tmp_path_factory):
     """A 'real-looking' dataset (ids without the synthetic prefix) with cells under 10 pupils."""
     root = copy_project(tmp_path_factory.mktemp("small") / "project")
-    frame = generate(n=3000, seed=5)
+    frame = generate(n=3000, seed=5, history=False)
     frame["pupil_id"] = [f"P{i:06d}" for i in range(len(frame))]
     frame["school_id"] = frame["school_id"].str.replace("SYN-", "SCH-")
     # Only 6 pupils with wo-educated parents; Sittard-Geleen has only 7 pupils in the last year.

@@ -73,7 +73,7 @@ TINY = 4
 @pytest.fixture(scope="module")
 def tiny() -> tuple[pd.DataFrame, int, int]:
     """Default data where only TINY 'wo' pupils with an index remain in the last year."""
-    frame = add_index(generate())
+    frame = add_index(generate(history=False))
     first, last = int(frame["year"].min()), int(frame["year"].max())
     wo_last = frame.index[(frame["parent_education"] == "wo") & (frame["year"] == last) & frame["index"].notna()]
     frame.loc[wo_last[TINY:], "parent_education"] = "hbo"

@@ -12,7 +12,7 @@ from oml.data.synth import generate, load_config
 
 @pytest.fixture(scope="module")
 def data() -> pd.DataFrame:
-    return generate()
+    return generate(history=False)
 
 
 @pytest.fixture(scope="module")

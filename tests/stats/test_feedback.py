@@ -21,7 +21,7 @@ MIN_CELL = 10
 @pytest.fixture(scope="module")
 def small() -> pd.DataFrame:
     """A small synthetic dataset (about 40 schools) with the index."""
-    return add_index(generate(n=3000, seed=11))
+    return add_index(generate(n=3000, seed=11, history=False))
 
 
 def _school(frame: pd.DataFrame, rank: int = 0) -> str:

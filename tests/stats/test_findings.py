@@ -22,7 +22,7 @@ from oml.report.text import summary_sentences
 
 @pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
-    return add_index(generate())
+    return add_index(generate(history=False))
 
 
 @pytest.fixture(scope="module")

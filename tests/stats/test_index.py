@@ -16,7 +16,7 @@ from oml.data.synth import generate
 
 @pytest.fixture(scope="module")
 def data() -> pd.DataFrame:
-    return generate()
+    return generate(history=False)
 
 
 def _answers(data: pd.DataFrame) -> np.ndarray:

@@ -29,7 +29,7 @@ PUBLISHED = {
 
 @pytest.fixture(scope="module")
 def default_table() -> pd.DataFrame:
-    return table1(generate())
+    return table1(generate(history=False))
 
 
 def test_table1_equals_published_counts(default_table):
@@ -60,7 +60,7 @@ def test_table1_layout(default_table):
 def _with_regions(counts: dict, seed: int = 11) -> pd.DataFrame:
     """A synthetic dataset whose region column has exactly ``counts`` pupils per region."""
     n = sum(counts.values())
-    frame = generate(n=n, seed=seed)
+    frame = generate(n=n, seed=seed, history=False)
     values = np.repeat(list(counts), list(counts.values()))
     frame["region"] = pd.Categorical(values, categories=list(REGIONS))
     return frame
@@ -108,7 +108,7 @@ def test_threshold_is_configurable():
 
 
 def test_empty_category_is_not_published():
-    frame = generate(n=300, seed=4)
+    frame = generate(n=300, seed=4, history=False)
     frame["parent_education"] = frame["parent_education"].replace({"wo": "hbo"})
     t = table1(frame).set_index("group")
     assert t.loc["wo", "suppressed"] and np.isnan(t.loc["wo", "n"])
