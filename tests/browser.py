@@ -105,10 +105,19 @@ def html_pages(html_dir: Path) -> list[str]:
     A crawl of the output folder rather than a list, so pages added later are checked too. Pages
     that only redirect (the root ``index.html``) are left out: the browser shows their target.
     """
-    skip = {"_static", "_sources", "_images", "_downloads"}
+    # The encrypted feedback demo (terugkoppeling/) is not a page of the book: see feedback_pages().
+    skip = {"_static", "_sources", "_images", "_downloads", "terugkoppeling"}
     return sorted(p.relative_to(html_dir).as_posix() for p in html_dir.rglob("*.html")
                   if not skip.intersection(p.relative_to(html_dir).parts)
                   and not p.read_text(encoding="utf-8").startswith('<meta http-equiv="Refresh"'))
+
+
+def feedback_pages(html_dir: Path) -> list[str]:
+    """The feedback demo's pages: its index and one encrypted report file (every report file is the same
+    frame around its payload, so one stands for all; the decrypted reports are checked after opening)."""
+    folder = html_dir / "terugkoppeling"
+    reports = sorted(p.name for p in folder.glob("*.html") if p.name != "index.html")
+    return [f"terugkoppeling/{name}" for name in (["index.html"] if (folder / "index.html").exists() else []) + reports[:1]]
 
 
 def set_theme(driver, url: str, theme: str) -> None:

@@ -101,6 +101,10 @@ DUTCH_UI = {
     'title="Toggle secondary sidebar"': 'title="Inhoud van deze pagina tonen of verbergen"',
     'title="previous page"': 'title="vorige pagina"',
     'title="next page"': 'title="volgende pagina"',
+    # The sidebar's fold-out toggle of a chapter with sections (the region pages) is an icon only:
+    # give its <summary> a name (axe: summary-name).
+    '<summary><span class="toctree-toggle" role="presentation">':
+        '<summary aria-label="Onderdelen tonen of verbergen"><span class="toctree-toggle" role="presentation">',
 }
 
 

@@ -209,3 +209,41 @@ def test_every_figure_has_data_alt_text_and_a_link_to_its_data(site):
             csv = [a["href"] for a in box.find_all("a", href=True) if a["href"].endswith(".csv")]
             assert csv and (html / page).parent.joinpath(csv[0]).resolve().exists(), f"{page}: {figure['id']} has no data link"
     assert figures >= 5
+
+
+@pytest.mark.parametrize("width", [DESKTOP, PHONE])
+def test_feedback_demo_pages_and_opened_reports_have_no_axe_violations(session, site, width):
+    # The encrypted demo is not a Sphinx page (no theme): its code form, an encrypted report's frame, and a
+    # school's and a board's report as a reader sees them after typing the code.
+    reason = browser.axe_missing()
+    if reason:
+        pytest.skip(reason)
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from oml import paths
+    from oml.access.codes import display, read_codes
+
+    driver, base, _ = session
+    driver.set_window_size(width, 900)
+    pages = browser.feedback_pages(site / "_build" / "html")
+    assert pages and pages[0] == "terugkoppeling/index.html"
+    found = {}
+    for page in pages:
+        browser.load(driver, f"{base}/{page}")
+        if violations := browser.axe(driver, AXE_FALSE_POSITIVES):
+            found[f"{page} [{width} px]"] = violations
+    codes = read_codes(site / paths.DEMO_CODES.relative_to(paths.ROOT))
+    for kind in ("school", "board"):
+        key = sorted(k for k in codes if k[0] == kind)[0]
+        browser.load(driver, f"{base}/terugkoppeling/index.html")
+        field = driver.find_element(By.ID, "oml-code")
+        field.send_keys(display(codes[key]))
+        field.send_keys(Keys.ENTER)
+        WebDriverWait(driver, 60).until(lambda d: not d.find_elements(By.ID, "oml-form"))
+        if violations := browser.axe(driver, AXE_FALSE_POSITIVES):
+            found[f"{kind} report {key[1]} (opened) [{width} px]"] = violations
+        scroll = driver.execute_script("return [document.scrollingElement.scrollWidth, document.documentElement.clientWidth]")
+        assert scroll[0] <= scroll[1], (kind, width, scroll)
+    assert not found, "axe-core WCAG 2.1 A/AA violations:\n" + _report(found)
