@@ -77,7 +77,7 @@ def answers(ctx, rr: RegionResult) -> str:
     """Table: share agreeing with each statement, the region next to Limburg."""
     t = rr.answers
     csv = ctx.pub.csv("stellingen", t[["item", "group", "percent", "n"]])
-    ctx.pub.table("stellingen", t, ["item", "group"], {"percent": 0, "n": 0})
+    ctx.pub.table("stellingen", t, ["item", "group"], {"percent": 0})  # the numbers of answers are in the CSV
     wide = t.pivot(index="item", columns="group", values="percent").reindex(list(dict.fromkeys(t["item"])))
     rows = pd.DataFrame({
         "stelling": [contract.item_wording(i) + (" †" if contract.is_illustrative(i) else "") for i in wide.index],

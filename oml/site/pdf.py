@@ -117,7 +117,7 @@ def _slug(html_dir: Path, page: Path) -> str:
     return page.resolve().relative_to(html_dir.resolve()).with_suffix("").as_posix().replace("/", "-")
 
 
-def _chapter(html_dir: Path, page: Path, soup_class):
+def _chapter(html_dir: Path, page: Path, soup_class, included: set[Path] | None = None):
     """One page's article as a ``section.chapter``, ids made unique and links made internal."""
     soup = soup_class(page.read_text(encoding="utf-8"), "html.parser")
     article = soup.select_one("article.bd-article")
@@ -136,11 +136,12 @@ def _chapter(html_dir: Path, page: Path, soup_class):
             continue  # an outside link stays a link
         path = unquote(parts.path)
         target = page.resolve() if not path else (page.parent / path).resolve()
-        if target.suffix == ".html":
+        if target.suffix == ".html" and (included is None or target in included):
             other = _slug(html_dir, target)
             tag["href"] = f"#{other}--{parts.fragment}" if parts.fragment else f"#{other}"
         else:
-            # A download (notebook, CSV) belongs to the site: the printed text names it, without a dead link.
+            # A download (notebook, CSV) or a page outside the report (the encrypted feedback demo) belongs
+            # to the site: the printed text names it, without a dead link.
             del tag["href"]
             tag["class"] = [*tag.get("class", []), "oml-local"]
     for img in article.find_all("img", src=True):
@@ -179,7 +180,7 @@ def compose(html_dir: Path, title: str, author: str) -> str:
     banner = first.select_one(".oml-synthetic-banner")
     chapters, toc = [], []
     for page in pages:
-        body, heading, sections = _chapter(html_dir, page, BeautifulSoup)
+        body, heading, sections = _chapter(html_dir, page, BeautifulSoup, {p.resolve() for p in pages})
         chapters.append(body)
         toc.append(f'<li class="level-1"><a href="#{_slug(html_dir, page)}">{_escape(heading)}</a></li>')
         toc += [f'<li class="level-2"><a href="{href}">{_escape(text)}</a></li>' for href, text in sections if href]
