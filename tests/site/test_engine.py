@@ -189,8 +189,11 @@ def test_bad_fan_out_config_is_a_clear_error(tmp_path, text, message):
 
 def test_region_run_is_one_template_over_the_data():
     runs, settings = load_config()
-    fan = [r for r in runs if r.for_each]
-    assert [(r.template, r.for_each, r.part) for r in fan] == [("regio.ipynb", "region", "regios")]
+    fan = [(r.template, r.for_each, r.part, r.private) for r in runs if r.for_each]
+    assert [f for f in fan if not f[3]] == [("regio.ipynb", "region", "regios", False)]
+    # The feedback reports: one private template per school and per board, never a page of the book.
+    assert [f for f in fan if f[3]] == [("terugkoppeling.ipynb", "school_id", None, True),
+                                        ("terugkoppeling.ipynb", "board_id", None, True)]
     assert settings.timeout > 0
     assert slug("Parkstad Limburg") == "parkstad-limburg"
     json.dumps([r.parameters for r in runs])
