@@ -58,7 +58,8 @@ def _cmd_build(args) -> int:
     from oml.site.build import BuildError, build
 
     try:
-        build(data=args.data, force=args.force, jobs=args.jobs, timeout=args.timeout, mapping=args.mapping)
+        build(data=args.data, force=args.force, jobs=args.jobs, timeout=args.timeout, mapping=args.mapping,
+              feedback_demo=not args.skip_feedback)
     except BuildError as err:
         print(f"oml build: FAILED: {err}", file=sys.stderr)
         return EXIT_BUILD_FAILED
@@ -152,6 +153,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--mapping", default=None, help="mapping file (TOML) for --data in its own names and codes")
     b.add_argument("--force", action="store_true", help="re-execute every notebook, ignoring the cache")
     b.add_argument("--jobs", type=int, default=None, help="notebooks executed in parallel (default: cores)")
+    b.add_argument("--skip-feedback", action="store_true",
+                   help="quick preview: do not (re)make the encrypted feedback reports demo (kept as last built)")
     b.add_argument("--timeout", type=_positive_float, default=None,
                    help="seconds a notebook may run before it is stopped (default: [build] timeout in runs.toml)")
     b.set_defaults(func=_cmd_build)

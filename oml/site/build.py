@@ -652,7 +652,7 @@ def site_inputs(root: Path = paths.ROOT) -> str:
 
 
 def build(data: str | None = None, force: bool = False, jobs: int | None = None, root: Path = paths.ROOT,
-          timeout: float | None = None, mapping: str | None = None) -> dict:
+          timeout: float | None = None, feedback_demo: bool = True, mapping: str | None = None) -> dict:
     """Run the three stages; raise :class:`BuildError` on any failure. Returns timings."""
     build_dir = root / "_build"
     build_dir.mkdir(exist_ok=True)
@@ -677,7 +677,9 @@ def build(data: str | None = None, force: bool = False, jobs: int | None = None,
         from oml.site import feedback
 
         # The school and board reports: a demo of synthetic data, encrypted; never with real data.
-        demo = feedback.site_demo(expanded, data_, build_dir, root, runner, jobs, timeout_, force)
+        # `--skip-feedback` (quick previews) leaves the demo as the last full build made it.
+        demo = (feedback.site_demo(expanded, data_, build_dir, root, runner, jobs, timeout_, force)
+                if feedback_demo or not data_.info["synthetic"] else None)
         if demo:
             _log(f"  feedback reports: {demo['executed']} executed, {demo['reused']} cached"
                  + (f"; {demo['published']}" if "published" in demo else ""))

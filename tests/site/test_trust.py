@@ -258,7 +258,8 @@ def test_real_data_has_no_synthetic_banner(small_cells_site):
 
 def test_switch_from_synthetic_to_real_data_rereads_every_page(small_cells_site):
     # The same project, built again on synthetic data: the notice comes back on unchanged pages.
-    proc = run_oml(small_cells_site, "build")
+    # (The feedback reports demo is not what this is about: skipped to keep the suite quick.)
+    proc = run_oml(small_cells_site, "build", "--skip-feedback")
     assert proc.returncode == 0, proc.stderr
     intro = (small_cells_site / "_build" / "html" / "book" / "intro.html").read_text(encoding="utf-8")
     assert "geen echte OML-resultaten" in intro and "oml-synthetic-banner" in intro
