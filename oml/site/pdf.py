@@ -280,7 +280,7 @@ def build_pdf(root: Path, html_dir: Path, out: Path | None = None) -> Path:
     out = Path(out) if out is not None else linked_pdf(html_dir)
     stamp_file = Path(root) / "_build" / "pdf.stamp"
     digest = _inputs_digest(html_dir)
-    stamp = f"{out.resolve()}\n{digest}"
+    stamp = f"{out.name}\n{digest}"  # by name: the site is built in a staging folder, then moved
     if out.exists() and stamp_file.exists() and stamp_file.read_text(encoding="utf-8") == stamp:
         return out
     import yaml

@@ -64,6 +64,8 @@ def test_every_page_of_the_site_links_the_pdf(site, pdf):
     for page in html.rglob("*.html"):
         if "_static" in page.parts or page.read_text(encoding="utf-8").startswith('<meta http-equiv="Refresh"'):
             continue
+        if "terugkoppeling" in page.relative_to(html).parts:
+            continue  # the encrypted feedback demo: private reports, not pages of the report
         link = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").select_one(".oml-pdf-link a[href]")
         assert link is not None, page
         assert (page.parent / link["href"]).resolve() == pdf, page
@@ -71,7 +73,7 @@ def test_every_page_of_the_site_links_the_pdf(site, pdf):
 
 def test_all_chapters_in_order_with_a_table_of_contents(site, pages_text):
     titles = _titles(site)
-    assert len(titles) >= 12 and titles[0] == "Introductie" and titles[-1] == "Bronnen"
+    assert len(titles) >= 12 and titles[0] == "Introductie" and "Bronnen" in titles
     toc = next(i for i, p in enumerate(pages_text) if "Inhoud" in p)
     contents = _flat(" ".join(pages_text[toc:toc + 2]))
     chapter_pages = []
