@@ -544,6 +544,9 @@ h3 { font-size: 1.1rem; margin: 1.4rem 0 0.4rem; }
 figure.oml-figure { margin: 1rem 0; }
 figure.oml-figure svg { width: 100%; height: auto; display: block; }
 figcaption { font-size: 0.9rem; color: var(--muted); margin-top: 0.3rem; }
+.oml-scroll { max-width: 100%; overflow-x: auto; }
+.oml-scroll:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+svg { max-width: 100%; height: auto; }
 table.oml-table { border-collapse: collapse; width: 100%; margin: 0.8rem 0; font-size: 0.92rem;
                   font-variant-numeric: tabular-nums; }
 table.oml-table caption { text-align: left; font-size: 0.9rem; color: var(--muted); padding-bottom: 0.3rem; }
@@ -575,7 +578,9 @@ def document(blocks: list[str], title: str) -> str:
     >>> d.startswith("<!DOCTYPE html>") and '<html lang="nl">' in d and "<p>x</p>" in d
     True
     """
-    body = "\n".join(blocks)
+    # On a phone a wide table scrolls inside its own box (focusable, named by its caption's region), never the page.
+    body = re.sub(r'(<table class="oml-table[^"]*">)', r'<div class="oml-scroll" role="region" tabindex="0" '
+                  r'aria-label="Tabel, horizontaal te scrollen">\1', "\n".join(blocks)).replace("</table>", "</table></div>")
     return ("<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             "<meta name=\"robots\" content=\"noindex, nofollow\">\n"
