@@ -609,7 +609,9 @@ def run_sphinx(build_dir: Path, root: Path = paths.ROOT) -> float:
     # the previous site and its PDF as they were.
     from oml.site.pdf import build_pdf
 
+    pdf_start = time.perf_counter()
     build_pdf(root, stage_html)
+    _log(f"  PDF edition: {time.perf_counter() - pdf_start:.1f} s")
     # The feedback reports demo (synthetic data only) is not a Sphinx page: it is copied in as it is.
     # A site built from real data never keeps one, not even from an earlier build.
     shutil.rmtree(stage_html / "terugkoppeling", ignore_errors=True)
