@@ -86,3 +86,17 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(line, red=True)
         terminalreporter.write_line(f"{len(not_run)} browser/PDF checks did NOT run: this run does not show the site "
                                     "is accessible or that the PDF is right.", red=True, bold=True)
+
+
+def write_template(path: Path, body: str = "print(page, x)") -> None:
+    """A tiny notebook template: a papermill parameters cell (data, page, x) and one code cell."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('data = None\npage = "p"\nx = 0')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(body)]
+    for i, c in enumerate(nb.cells):
+        c.id = f"c{i}"
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)

@@ -6,7 +6,6 @@ raise :class:`oml.data.contract.DataValidationError` — never a partial dataset
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ from oml.data.contract import (
     item_columns,
     validate,
 )
+from oml.data.files import file_sha256  # noqa: F401 - part of this module's API (one definition)
 
 SUPPORTED = (".csv", ".parquet", ".dta", ".sav")
 
@@ -195,12 +195,3 @@ def save(frame: pd.DataFrame, path: str | Path) -> None:
         writer(out, str(path), variable_value_labels=value_labels)
     else:
         raise ValueError(f"cannot write '{path.suffix}': use one of {', '.join(SUPPORTED)}")
-
-
-def file_sha256(path: str | Path) -> str:
-    """Content hash of a file (the data's identity for caching and provenance)."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

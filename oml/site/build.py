@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from oml import paths
+from oml.data.files import file_sha256  # light: no statistics imported
 
 GENERATED = "rapport"  # book/<GENERATED>/: executed pages the book picks up (gitignored)
 #: Seconds a notebook may run before the engine stops it (``[build] timeout`` in runs.toml).
@@ -199,15 +200,6 @@ def _hash_files(files, root: Path) -> str:
     for f in sorted(files):
         digest.update(str(Path(f).relative_to(root)).encode())
         digest.update(Path(f).read_bytes())
-    return digest.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    """Content hash of a file (the data's identity for caching and provenance)."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
     return digest.hexdigest()
 
 

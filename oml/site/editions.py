@@ -39,6 +39,7 @@ from pathlib import Path
 
 import oml
 from oml import paths
+from oml.data.files import file_sha256
 
 # The build calls this module on every run, also when nothing changed: it imports no statistics
 # at the top (pandas and the text module load only when a page or a record is written).
@@ -133,10 +134,6 @@ def source_fingerprint(root: Path = paths.ROOT) -> str | None:
     return digest.hexdigest()
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 # --------------------------------------------------------------------------- what a build published
 
 def current_numbers(root: Path = paths.ROOT) -> dict[str, tuple]:
@@ -211,7 +208,7 @@ def write_build_record(build_dir: Path, info: dict, data: str | None = None, roo
     >>> d = Path(tempfile.mkdtemp()); (d / "html").mkdir(); _ = (d / "html" / "numbers.json").write_text("{}")
     >>> rec = json.loads(write_build_record(d, {"data_name": "x.csv", "data_sha256": "ab", "rows": 3,
     ...                                         "synthetic": True}, "x.csv", root=d).read_text())
-    >>> rec["data"]["name"], rec["commit"], rec["numbers_sha256"] == _sha256(d / "html" / "numbers.json")
+    >>> rec["data"]["name"], rec["commit"], rec["numbers_sha256"] == file_sha256(d / "html" / "numbers.json")
     ('x.csv', None, True)
     """
     from oml.site.build import code_fingerprint
@@ -227,7 +224,7 @@ def write_build_record(build_dir: Path, info: dict, data: str | None = None, roo
         "data": {"name": info["data_name"], "sha256": info["data_sha256"], "rows": info["rows"],
                  "synthetic": bool(info["synthetic"]), "path": None if data is None else str(Path(data).resolve()),
                  "file": None if data is None else _relative(Path(data), root), "default": data is None},
-        "numbers_sha256": _sha256(build_dir / "html" / "numbers.json"),
+        "numbers_sha256": file_sha256(build_dir / "html" / "numbers.json"),
         "findings": current_findings(root),
         "pages": _page_titles(root),
         "built": _now(),
@@ -288,13 +285,12 @@ def check_current(root: Path = paths.ROOT) -> dict:
                            "again (with the same --data), then release")
     path = record["data"].get("path")
     if path and Path(path).is_file():
-        from oml.data.io import file_sha256
 
         if file_sha256(path) != record["data"]["sha256"]:
             raise ReleaseError(f"the built site is not current: the data file {path} changed since the build "
                                "(sha256 differs); run `oml build` again, then release")
     numbers = build_dir / "html" / "numbers.json"
-    if not numbers.exists() or _sha256(numbers) != record["numbers_sha256"]:
+    if not numbers.exists() or file_sha256(numbers) != record["numbers_sha256"]:
         raise ReleaseError(f"the built site is not current: {numbers} is not the one the build record describes; "
                            "run `oml build` again, then release")
     return {**record, "commit": head}

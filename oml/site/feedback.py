@@ -38,12 +38,15 @@ def documents(runs: list[Run], data: Data, build_dir: Path, root: Path, runner, 
     Returns ``({(kind, id): html}, run_notebooks summary)``.
     """
     summary = run_notebooks(runs, data.path, data.sha, build_dir, force, jobs, root, runner, timeout, publish=False)
+    return _render(runs, build_dir), summary
+
+
+def _render(runs: list[Run], build_dir: Path) -> dict:
+    """``{(kind, id): html}``: each executed report notebook in the cache as its self-contained document."""
     from oml.report.feedback import render_document
 
-    docs = {}
-    for run in runs:
-        docs[(run.parameters["kind"], str(run.value))] = render_document(build_dir / "cache" / run.page / f"{run.page}.ipynb")
-    return docs, summary
+    return {(run.parameters["kind"], str(run.value)): render_document(build_dir / "cache" / run.page / f"{run.page}.ipynb")
+            for run in runs}
 
 
 def _demo_key(runs: list[Run], build_dir: Path, root: Path) -> str:
@@ -74,11 +77,8 @@ def site_demo(runs: list[Run], data: Data, build_dir: Path, root: Path, runner, 
         return summary
     stamp.unlink(missing_ok=True)
     from oml.access.publish import publish_site_demo
-    from oml.report.feedback import render_document
 
-    docs = {(r.parameters["kind"], str(r.value)): render_document(build_dir / "cache" / r.page / f"{r.page}.ipynb")
-            for r in runs}
-    result = publish_site_demo(docs, folder, synthetic=True, root=root, jobs=jobs)
+    result = publish_site_demo(_render(runs, build_dir), folder, synthetic=True, root=root, jobs=jobs)
     stamp.write_text(key)
     return {**summary, "published": result.summary()}
 

@@ -11,19 +11,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from conftest import write_template
 from oml.site.build import BuildError, Run, cache_key, code_fingerprint, load_runs, run_notebooks
 from oml.data.io import file_sha256
 
 
-def _template(path: Path, body: str = "print(page, x)") -> None:
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('data = None\npage = "p"\nx = 0')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(body)]
-    for i, c in enumerate(nb.cells):
-        c.id = f"c{i}"
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
 
 
 @pytest.fixture()
@@ -33,8 +25,8 @@ def project(tmp_path):
     (root / "oml").mkdir()
     (root / "oml" / "mod.py").write_text("VALUE = 1\n")
     (root / "requirements.txt").write_text("pandas==1\n")
-    _template(root / "notebooks" / "a.ipynb")
-    _template(root / "notebooks" / "b.ipynb")
+    write_template(root / "notebooks" / "a.ipynb")
+    write_template(root / "notebooks" / "b.ipynb")
     data = root / "data.csv"
     data.write_text("x\n1\n")
     (root / "extra.csv").write_text("a\n1\n")
@@ -77,7 +69,7 @@ def test_only_dependents_rerun(project, change, expected):
     _build(root, data)
     runs, force = _runs(), False
     if change == "template":
-        _template(root / "notebooks" / "b.ipynb", "print('changed', page, x)")
+        write_template(root / "notebooks" / "b.ipynb", "print('changed', page, x)")
     elif change == "parameters":
         runs = _runs(x2=3)
     elif change == "code":
@@ -103,7 +95,7 @@ def test_unchanged_outputs_are_not_rewritten(project):
     _build(root, data)
     page = root / "book" / "rapport" / "a.ipynb"
     before = page.stat().st_mtime_ns
-    _template(root / "notebooks" / "b.ipynb", "print('changed')")
+    write_template(root / "notebooks" / "b.ipynb", "print('changed')")
     _build(root, data)
     assert page.stat().st_mtime_ns == before
 
@@ -119,8 +111,8 @@ def test_failed_notebook_fails_the_stage_and_publishes_nothing(project):
     root, data = project
     _build(root, data)
     published = {p.name: p.read_bytes() for p in (root / "book" / "rapport").glob("*.ipynb")}
-    _template(root / "notebooks" / "a.ipynb", "raise ValueError('broken on purpose')")
-    _template(root / "notebooks" / "b.ipynb", "print('b changed too', page, x)")
+    write_template(root / "notebooks" / "a.ipynb", "raise ValueError('broken on purpose')")
+    write_template(root / "notebooks" / "b.ipynb", "print('b changed too', page, x)")
     with pytest.raises(BuildError, match=r"a\.ipynb \(a\) failed: cell In \[3\]: ValueError: broken on purpose"):
         _build(root, data)
     # Nothing reached the book: not the failed page, not the pages that did run.

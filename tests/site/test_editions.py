@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
+from oml.data.files import file_sha256
 from oml.site import editions
 from oml.site.editions import ReleaseError, Snapshot, compare, release, write_build_record
 from conftest import REPO, run_oml
@@ -100,7 +101,7 @@ def fake_build(root: Path, numbers: dict, findings: list[dict], data: bytes = b"
     path = root / "data" / "pupils.csv"
     path.parent.mkdir(exist_ok=True)
     path.write_bytes(data)
-    info = {"data_name": path.name, "data_sha256": editions._sha256(path), "rows": 1, "synthetic": True}
+    info = {"data_name": path.name, "data_sha256": file_sha256(path), "rows": 1, "synthetic": True}
     return write_build_record(root / "_build", info, str(path), root)
 
 
@@ -112,7 +113,7 @@ def test_release_records_exactly_what_was_built_and_commits_it(repo):
     pub = meta["publications"][0]
     assert pub["commit"] == head and pub["text"] == "Eerste editie" and pub["kind"] == "publication"
     assert pub["data"]["name"] == "pupils.csv"
-    assert pub["data"]["sha256"] == editions._sha256(repo / "data" / "pupils.csv")
+    assert pub["data"]["sha256"] == file_sha256(repo / "data" / "pupils.csv")
     stored = json.loads((folder / "1" / "numbers.json").read_text())
     assert {k: v for k, v, _ in stored["numbers"]} == OLD_NUMBERS and stored["count"] == len(OLD_NUMBERS)
     assert [k for k, _, _ in stored["numbers"]] == sorted(OLD_NUMBERS)

@@ -11,8 +11,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from conftest import write_template
 from oml.site.build import BuildError, EngineClient, Run, expand_runs, load_config, run_notebooks, slug
-from oml.site.build import file_sha256
+from oml.data.files import file_sha256
 
 FIRST = """
 import os, sys, random, warnings
@@ -45,15 +46,6 @@ print("second clean")
 """
 
 
-def _template(path: Path, body: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('data = None\npage = "p"\nx = 0')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(body)]
-    for i, c in enumerate(nb.cells):
-        c.id = f"c{i}"
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
 
 
 @pytest.fixture()
@@ -80,8 +72,8 @@ def _outputs(root: Path, page: str) -> str:
 def test_second_notebook_sees_nothing_of_the_first(project):
     # One engine, one core: the two notebooks run one after the other from the same warm process.
     root, data = project
-    _template(root / "notebooks" / "first.ipynb", FIRST)
-    _template(root / "notebooks" / "second.ipynb", SECOND)
+    write_template(root / "notebooks" / "first.ipynb", FIRST)
+    write_template(root / "notebooks" / "second.ipynb", SECOND)
     result = _run(root, data, [Run("first.ipynb", "first", "First"), Run("second.ipynb", "second", "Second")])
     assert result["executed_pages"] == ["first", "second"]
     assert _outputs(root, "first") == "first done\n"
@@ -90,17 +82,17 @@ def test_second_notebook_sees_nothing_of_the_first(project):
 
 def test_a_failing_cell_names_page_cell_and_error(project):
     root, data = project
-    _template(root / "notebooks" / "bad.ipynb", "x = 1\nraise KeyError('no such group')")
+    write_template(root / "notebooks" / "bad.ipynb", "x = 1\nraise KeyError('no such group')")
     with pytest.raises(BuildError, match=r"bad\.ipynb \(kapot\) failed: cell In \[3\]: KeyError: 'no such group'"):
         _run(root, data, [Run("bad.ipynb", "kapot", "Kapot")])
 
 
 def test_a_hung_notebook_is_stopped_after_the_timeout(project):
     root, data = project
-    _template(root / "notebooks" / "ok.ipynb", "print('ok')")
+    write_template(root / "notebooks" / "ok.ipynb", "print('ok')")
     _run(root, data, [Run("ok.ipynb", "ok", "OK")])
     before = (root / "book" / "rapport" / "ok.ipynb").read_bytes()
-    _template(root / "notebooks" / "hang.ipynb", "import time\ntime.sleep(600)")
+    write_template(root / "notebooks" / "hang.ipynb", "import time\ntime.sleep(600)")
     with pytest.raises(BuildError, match=r"hang\.ipynb \(hang\) failed: did not finish within the time limit of 2 s"):
         _run(root, data, [Run("ok.ipynb", "ok", "OK"), Run("hang.ipynb", "hang", "Hang")], timeout=2.0)
     # Nothing was published: the previous pages stay as they were.
@@ -112,7 +104,7 @@ def test_notebooks_run_in_parallel_in_separate_processes(project):
     root, data = project
     body = "import os, time\nt0 = time.time(); time.sleep(1.5)\nprint(os.getpid(), t0, time.time())"
     for name in ("p1", "p2"):
-        _template(root / "notebooks" / f"{name}.ipynb", body)
+        write_template(root / "notebooks" / f"{name}.ipynb", body)
     _run(root, data, [Run("p1.ipynb", "p1", "P1"), Run("p2.ipynb", "p2", "P2")], jobs=2)
     (pid1, s1, e1), (pid2, s2, e2) = ([float(v) for v in _outputs(root, p).split()] for p in ("p1", "p2"))
     assert pid1 != pid2
@@ -134,7 +126,7 @@ def test_data_are_read_once_by_the_engine_and_shared(tmp_path, default_frame):
             "from oml.report import notebook as nb\n"
             "ctx = nb.setup(data, page)\n"
             "print(len(ctx.frame), len(nb._PRELOADED))")
-    _template(root / "notebooks" / "t.ipynb", body)
+    write_template(root / "notebooks" / "t.ipynb", body)
     engine = EngineClient(root, root / "_build")
     try:
         reply = engine.prepare(data, generate=False, groups=["region"])
