@@ -91,21 +91,33 @@ def _cmd_reports(args) -> int:
             print(f"oml reports: {what} {path} lies inside the site ({site}); feedback reports and codes never go "
                   "into the site: choose a folder outside it", file=sys.stderr)
             return EXIT_INVALID
-    from oml.access.publish import publish_reports
+    from oml.access.publish import publish_reports, start_keys
     from oml.data.synth import SYNTHETIC_PREFIX
     from oml.site import feedback
     from oml.site.build import BuildError
 
+    plan = []
+
+    def begin_keys(entries) -> None:
+        # The codes are known before any report runs: their keys are derived on idle cores meanwhile.
+        plan.append(start_keys(entries, codes, rotate=args.rotate or (), jobs=args.jobs))
+
     try:
         # One warm engine executes the report template per school and per board (as `oml build` does).
-        documents = feedback.render_reports(args.data, jobs=args.jobs)
-    except BuildError as err:
+        documents = feedback.render_reports(args.data, jobs=args.jobs, before_execute=begin_keys)
+    except (BuildError, AccessError) as err:
+        for p in plan:
+            p.cancel()
+        if isinstance(err, AccessError):  # e.g. --rotate names no school or board
+            print(f"oml reports: {err}", file=sys.stderr)
+            return EXIT_INVALID
         print(f"oml reports: FAILED: {err}", file=sys.stderr)
         return EXIT_BUILD_FAILED
     try:
         # Synthetic ids (SYN-) mark synthetic data in any format: then the pages carry the synthetic notice.
         synthetic = bool(documents) and all(str(id_).startswith(SYNTHETIC_PREFIX) for _, id_ in documents)
-        result = publish_reports(documents, codes, out, rotate=args.rotate or (), synthetic=synthetic, jobs=args.jobs)
+        result = publish_reports(documents, codes, out, synthetic=synthetic, keys=plan[0] if plan else None,
+                                 rotate=args.rotate or (), jobs=args.jobs)
     except AccessError as err:
         print(f"oml reports: {err}", file=sys.stderr)
         return EXIT_INVALID

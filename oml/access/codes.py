@@ -300,7 +300,7 @@ class CodeBookUpdate:
     rotated: tuple[Key, ...]   # entries that got a new code (and a new salt)
 
 
-def ensure_codes(codes_path: Path, needed, rotate=(), create: bool = True) -> CodeBookUpdate:
+def ensure_codes(codes_path: Path, needed, rotate=(), create: bool = True, write: bool = True) -> CodeBookUpdate:
     """Give every needed school and board a code and a salt, reusing the ones on file.
 
     Parameters
@@ -314,6 +314,9 @@ def ensure_codes(codes_path: Path, needed, rotate=(), create: bool = True) -> Co
     create : bool
         When False, a needed entry without a code is an error instead of getting one (for a committed
         demo codes file that a build must not change).
+    write : bool
+        When False, the new codes and salts are not written yet: :func:`save_codes` writes them once the
+        reports they open are about to be published (a build that fails hands out no code).
 
     Returns
     -------
@@ -342,6 +345,13 @@ def ensure_codes(codes_path: Path, needed, rotate=(), create: bool = True) -> Co
     for key in sorted(needed):
         if key not in salts:
             salts[key] = secrets.token_bytes(SALT_BYTES)
-    write_codes(codes_path, codes)
-    write_salts(salts_path(codes_path), salts)
-    return CodeBookUpdate(codes, salts, tuple(missing), tuple(sorted(rotated)))
+    update = CodeBookUpdate(codes, salts, tuple(missing), tuple(sorted(rotated)))
+    if write:
+        save_codes(codes_path, update)
+    return update
+
+
+def save_codes(codes_path: Path, update: CodeBookUpdate) -> None:
+    """Write the codes file and its salt file of ``update`` (see :func:`ensure_codes`)."""
+    write_codes(Path(codes_path), update.codes)
+    write_salts(salts_path(Path(codes_path)), update.salts)

@@ -8,7 +8,10 @@ in ``out_dir``.
 Speed: the PBKDF2 derivation (600,000 iterations, about 0,08 s each here) is the only real cost. Derived
 keys are cached in a private JSON file next to the codes file (``CODES.keys.json``, mode 0600), keyed by
 a hash of (code, salt, iterations), so an unchanged code costs no new derivation; the missing ones are
-derived in parallel threads (OpenSSL releases the GIL).
+derived in parallel threads (OpenSSL releases the GIL). The keys depend on the codes only, not on the
+reports, so a build starts them with :func:`start_keys` as soon as it knows which reports it will make:
+they are derived at low priority on whatever core the report execution leaves idle (the engine's
+start-up, the last reports) and :func:`publish_reports` only waits for what is left.
 """
 from __future__ import annotations
 
@@ -17,13 +20,14 @@ import hashlib
 import json
 import os
 import re
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from oml.access import codes as codes_mod
-from oml.access.codes import KINDS, AccessError, Key, _write_private, ensure_codes
+from oml.access.codes import KINDS, AccessError, CodeBookUpdate, Key, _write_private, ensure_codes, save_codes
 from oml.access.crypto import (ITERATIONS, LOCATOR_HEX, LOCATOR_PREFIX, MAGIC, MIN_ITERATIONS, VERSION, derive_key,
                                encrypt, locator)
 
@@ -164,32 +168,135 @@ def _inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
+def _lower_priority() -> None:
+    """Run this thread at the lowest CPU priority (Linux: niceness is per thread), where possible."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):  # not Linux, or not allowed: derive at normal priority
+        pass
+
+
+class PendingKeys:
+    """Keys being derived in background threads; :meth:`result` waits for them and writes the key cache.
+
+    Made by :func:`derive_keys` (``background=True``) and :func:`start_keys`.
+    """
+
+    def __init__(self, requests: dict[Key, tuple[str, bytes]], iterations: int, cache_path: Path | None,
+                 jobs: int | None = None, background: bool = False):
+        self.requests, self.iterations = dict(requests), iterations
+        self.cache_path = Path(cache_path) if cache_path else None
+        cache = _read_cache(self.cache_path) if self.cache_path else {}
+        self.prints = {entry: _fingerprint(code, salt, iterations) for entry, (code, salt) in self.requests.items()}
+        self.keys = {entry: cache[fp] for entry, fp in self.prints.items() if fp in cache}
+        self.todo = sorted(entry for entry in self.requests if entry not in self.keys)
+        self.start = time.perf_counter()
+        self._pool = None
+        self._futures = []
+        if self.todo:
+            # In the background the threads yield to the report execution: they use idle cores only.
+            self._pool = ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1,
+                                            initializer=_lower_priority if background else None)
+            self._futures = [self._pool.submit(derive_key, self.requests[e][0], self.requests[e][1], iterations)
+                             for e in self.todo]
+        self._done: tuple[dict[Key, bytes], int, float] | None = None
+
+    def result(self) -> tuple[dict[Key, bytes], int, float]:
+        """``(keys, how many were derived, seconds from the start until the last key)``.
+
+        The cache is rewritten with exactly the keys of this build, so a rotated code's old key does not linger.
+        """
+        if self._done is None:
+            try:
+                self.keys.update(zip(self.todo, (f.result() for f in self._futures)))
+            finally:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=True, cancel_futures=True)
+            seconds = time.perf_counter() - self.start
+            if self.cache_path:
+                text = json.dumps({"version": 1, "keys": {self.prints[e]: self.keys[e].hex() for e in sorted(self.keys)}},
+                                  indent=0, sort_keys=True)
+                _write_private(self.cache_path, text + "\n")
+            self._done = (self.keys, len(self.todo), seconds)
+        return self._done
+
+    def cancel(self) -> None:
+        """Stop deriving (the build failed); nothing is written."""
+        if self._pool is not None and self._done is None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 def derive_keys(requests: dict[Key, tuple[str, bytes]], iterations: int, cache_path: Path | None,
                 jobs: int | None = None) -> tuple[dict[Key, bytes], int, float]:
     """Keys for ``{entry: (code, salt)}``, from the cache where possible, the rest derived in parallel.
 
     Returns the keys, how many were derived and the seconds that took. The cache is rewritten with exactly
     the keys of this build, so a rotated code's old key does not linger.
+
+    Examples
+    --------
+    >>> from oml.access.codes import new_code
+    >>> keys, derived, _ = derive_keys({("school", "S1"): (new_code(), b"salt" * 4)}, 600_000, None)
+    >>> derived, len(keys[("school", "S1")])
+    (1, 32)
     """
-    cache = _read_cache(cache_path) if cache_path else {}
-    prints = {entry: _fingerprint(code, salt, iterations) for entry, (code, salt) in requests.items()}
-    keys = {entry: cache[fp] for entry, fp in prints.items() if fp in cache}
-    todo = sorted(entry for entry in requests if entry not in keys)
-    start = time.perf_counter()
-    if todo:
-        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-            derived = pool.map(lambda e: derive_key(requests[e][0], requests[e][1], iterations), todo)
-            keys.update(zip(todo, derived))
-    seconds = time.perf_counter() - start
-    if cache_path:
-        text = json.dumps({"version": 1, "keys": {prints[e]: keys[e].hex() for e in sorted(keys)}}, indent=0, sort_keys=True)
-        _write_private(Path(cache_path), text + "\n")
-    return keys, len(todo), seconds
+    return PendingKeys(requests, iterations, cache_path, jobs).result()
+
+
+@dataclass
+class KeyPlan:
+    """The codes and keys of one publication, begun before its reports exist (:func:`start_keys`)."""
+
+    codes_path: Path
+    key_cache: Path
+    entries: frozenset
+    book: CodeBookUpdate
+    pending: PendingKeys
+    iterations: int
+
+    def cancel(self) -> None:
+        self.pending.cancel()
+
+
+def _check_private_paths(codes_path: Path, key_cache: Path, out_dir: Path) -> None:
+    for what, path in (("codes file", codes_path), ("salt file", codes_mod.salts_path(codes_path)), ("key cache", key_cache)):
+        if _inside(path, out_dir):
+            raise AccessError(f"the {what} {path} lies inside the published folder {out_dir}: keep it private, elsewhere")
+
+
+def start_keys(entries, codes_path: Path, *, rotate=(), iterations: int = ITERATIONS, key_cache: Path | None = None,
+               jobs: int | None = None, create_codes: bool = True) -> KeyPlan:
+    """Begin the keys of the reports ``entries`` (``(kind, id)`` pairs) before the reports are made.
+
+    The codes are looked up (new ones made, ``rotate`` applied) in memory only: :func:`publish_reports`
+    writes the codes file when it publishes, so a build that fails hands out no new code. The keys
+    are derived in low-priority background threads. Pass the plan to :func:`publish_reports` as ``keys``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> plan = start_keys([("school", "SYN-S0001")], tmp / "CODES.csv")
+    >>> (tmp / "CODES.csv").exists()  # written only when the reports are published
+    False
+    >>> result = publish_reports({("school", "SYN-S0001"): "<p>Rapport</p>"}, tmp / "CODES.csv", tmp / "site", keys=plan)
+    >>> result.derived, (tmp / "CODES.csv").exists()
+    (1, True)
+    """
+    if iterations < MIN_ITERATIONS:
+        raise AccessError(f"at least {MIN_ITERATIONS:,} PBKDF2 iterations, not {iterations:,}")
+    codes_path = Path(codes_path)
+    key_cache = Path(key_cache) if key_cache is not None else key_cache_path(codes_path)
+    entries = frozenset(entries)
+    book = ensure_codes(codes_path, entries, rotate=rotate, create=create_codes, write=False)
+    requests = {entry: (book.codes[entry], book.salts[entry]) for entry in entries}
+    return KeyPlan(codes_path, key_cache, entries, book, PendingKeys(requests, iterations, key_cache, jobs, background=True),
+                   iterations)
 
 
 def publish_reports(documents: dict[Key, str], codes_path: Path, out_dir: Path, *, rotate=(),
                     iterations: int = ITERATIONS, key_cache: Path | None = None, jobs: int | None = None,
-                    create_codes: bool = True, synthetic: bool = False) -> PublishResult:
+                    create_codes: bool = True, synthetic: bool = False, keys: KeyPlan | None = None) -> PublishResult:
     """Encrypt every report and write the published folder.
 
     Parameters
@@ -214,6 +321,9 @@ def publish_reports(documents: dict[Key, str], codes_path: Path, out_dir: Path, 
         False for a committed codes file that the build must not change (a report without a code is an error).
     synthetic : bool
         Show the synthetic-data notice (class ``oml-synthetic-banner``) on the index and the report pages.
+    keys : KeyPlan, optional
+        Codes and keys begun earlier by :func:`start_keys` for exactly these reports (then ``rotate``,
+        ``iterations``, ``key_cache``, ``jobs`` and ``create_codes`` were given there).
 
     Returns
     -------
@@ -230,20 +340,25 @@ def publish_reports(documents: dict[Key, str], codes_path: Path, out_dir: Path, 
     'kind,id,code'
     """
     start = time.perf_counter()
-    _check_documents(documents)
-    if iterations < MIN_ITERATIONS:
-        raise AccessError(f"at least {MIN_ITERATIONS:,} PBKDF2 iterations, not {iterations:,}")
-    codes_path, out_dir = Path(codes_path), Path(out_dir)
-    key_cache = Path(key_cache) if key_cache is not None else key_cache_path(codes_path)
-    for what, path in (("codes file", codes_path), ("salt file", codes_mod.salts_path(codes_path)), ("key cache", key_cache)):
-        if _inside(path, out_dir):
-            raise AccessError(f"the {what} {path} lies inside the published folder {out_dir}: keep it private, elsewhere")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise AccessError(f"--out {out_dir} exists and is not a folder")
-
-    book = ensure_codes(codes_path, documents.keys(), rotate=rotate, create=create_codes)
+    out_dir = Path(out_dir)
+    try:
+        _check_documents(documents)
+        if keys is None:
+            keys = start_keys(documents.keys(), codes_path, rotate=rotate, iterations=iterations, key_cache=key_cache,
+                              jobs=jobs, create_codes=create_codes)
+        elif Path(codes_path) != keys.codes_path or keys.entries != frozenset(documents):
+            raise AccessError("the keys begun for this publication are for other reports or another codes file")
+        _check_private_paths(keys.codes_path, keys.key_cache, out_dir)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise AccessError(f"--out {out_dir} exists and is not a folder")
+    except AccessError:
+        if keys is not None:
+            keys.cancel()
+        raise
+    book, iterations = keys.book, keys.iterations
     requests = {entry: (book.codes[entry], book.salts[entry]) for entry in documents}
-    keys, derived, derive_seconds = derive_keys(requests, iterations, key_cache, jobs)
+    key_of, derived, derive_seconds = keys.pending.result()
+    save_codes(keys.codes_path, book)
 
     pages: dict[str, str] = {INDEX: index_page(synthetic)}
     files: dict[Key, str] = {}
@@ -252,7 +367,7 @@ def publish_reports(documents: dict[Key, str], codes_path: Path, out_dir: Path, 
         name = f"{locator(code)}.html"
         if name in pages:  # two codes with one 128-bit locator: never expected, never silently overwritten
             raise AccessError(f"two reports would share the file {name}; rotate one of their codes")
-        pages[name] = report_page(encrypt(documents[entry], keys[entry], salt, iterations), synthetic)
+        pages[name] = report_page(encrypt(documents[entry], key_of[entry], salt, iterations), synthetic)
         files[entry] = name
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -272,8 +387,32 @@ def publish_reports(documents: dict[Key, str], codes_path: Path, out_dir: Path, 
                          written, removed, derive_seconds, time.perf_counter() - start)
 
 
+def _refuse_real(entries, synthetic: bool) -> None:
+    """Real data never reach the site: refuse unless the data are synthetic and every id is a synthetic one."""
+    from oml.data.synth import SYNTHETIC_PREFIX
+
+    real = sorted(f"{kind}:{id_}" for kind, id_ in entries if not str(id_).startswith(SYNTHETIC_PREFIX))
+    if not synthetic or real:
+        raise AccessError("feedback reports of real data never go into the site; use `oml reports --out FOLDER`"
+                          + (f" (not synthetic: {', '.join(real[:5])})" if real else ""))
+
+
+def start_site_demo_keys(entries, *, synthetic: bool, root: Path | None = None, jobs: int | None = None) -> KeyPlan:
+    """:func:`start_keys` for the demo on the public site: the committed demo codes, the key cache under ``_build``.
+
+    Refuses real data before anything starts (see :func:`publish_site_demo`).
+    """
+    from oml import paths
+
+    root = Path(root) if root is not None else paths.ROOT
+    entries = list(entries)
+    _refuse_real(entries, synthetic)
+    return start_keys(entries, root / paths.DEMO_CODES.relative_to(paths.ROOT),
+                      key_cache=root / paths.DEMO_KEY_CACHE.relative_to(paths.ROOT), jobs=jobs)
+
+
 def publish_site_demo(documents: dict[Key, str], html_dir: Path, *, synthetic: bool, root: Path | None = None,
-                      jobs: int | None = None) -> PublishResult:
+                      jobs: int | None = None, keys: KeyPlan | None = None) -> PublishResult:
     """The demo on the public site: the synthetic reports into ``html_dir/terugkoppeling/``.
 
     Uses the committed demo codes file (``oml.paths.DEMO_CODES``) and a key cache under ``_build/cache``.
@@ -290,18 +429,22 @@ def publish_site_demo(documents: dict[Key, str], html_dir: Path, *, synthetic: b
         Whether the build's data are synthetic (the build info's flag).
     root : Path, optional
         Project root (default ``oml.paths.ROOT``), for builds in a copy of the project.
+    jobs : int, optional
+        Threads for key derivation.
+    keys : KeyPlan, optional
+        The plan :func:`start_site_demo_keys` began for these reports.
     """
     from oml import paths
-    from oml.data.synth import SYNTHETIC_PREFIX
 
-    root = Path(root) if root is not None else paths.ROOT
-    real = sorted(f"{kind}:{id_}" for kind, id_ in documents if not str(id_).startswith(SYNTHETIC_PREFIX))
-    if not synthetic or real:
-        raise AccessError("feedback reports of real data never go into the site; use `oml reports --out FOLDER`"
-                          + (f" (not synthetic: {', '.join(real[:5])})" if real else ""))
-    return publish_reports(documents, root / paths.DEMO_CODES.relative_to(paths.ROOT),
-                           Path(html_dir) / paths.SITE_REPORTS,
-                           key_cache=root / paths.DEMO_KEY_CACHE.relative_to(paths.ROOT), jobs=jobs, synthetic=True)
+    try:
+        _refuse_real(documents, synthetic)  # checked here too: a plan may have been begun for other documents
+    except AccessError:
+        if keys is not None:
+            keys.cancel()
+        raise
+    if keys is None:
+        keys = start_site_demo_keys(documents.keys(), synthetic=synthetic, root=root, jobs=jobs)
+    return publish_reports(documents, keys.codes_path, Path(html_dir) / paths.SITE_REPORTS, synthetic=True, keys=keys)
 
 
 def clear_site_reports(html_dir: Path) -> bool:

@@ -40,8 +40,9 @@ def parse_by(by: str | None) -> str | None:
     return None if by in (None, "", "none") else by
 
 
-#: Frames the build's engine read and validated once, before forking the notebooks (path -> frame).
-_PRELOADED: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
+#: Frames the build's engine read and validated once, before forking the notebooks:
+#: path -> (validated frame, with the index, with the index in the current answer-scale period).
+_PRELOADED: dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = {}
 
 
 def _resolve(data: str | Path) -> str:
@@ -58,7 +59,18 @@ def preload(path: str | Path, frame: pd.DataFrame) -> None:
     they then share the data instead of each reading and validating the file again. A notebook
     opened in Jupyter has nothing preloaded and reads the file itself.
     """
-    _PRELOADED[_resolve(path)] = (frame, add_index(frame))
+    indexed = add_index(frame)
+    _PRELOADED[_resolve(path)] = (frame, indexed, current_period(indexed))
+
+
+def preloaded_current(path: str | Path) -> pd.DataFrame:
+    """The preloaded frame of ``path`` with its index, in the current answer-scale period (what :func:`setup` gives).
+
+    Every notebook of a build works on this one object (each in its own fork, so a change one
+    notebook makes stays in that notebook), which lets per-frame caches be filled once, before
+    the forks. Raises ``KeyError`` when nothing was preloaded for ``path``.
+    """
+    return _PRELOADED[_resolve(path)][2]
 
 
 def load_frame(data: str | None) -> pd.DataFrame:
@@ -89,8 +101,10 @@ def setup(data: str | None, page: str, level: float = 0.95, min_cell: int = 10, 
     set_theme()
     # One copy of the data in memory: the frame with its index columns serves both roles
     # (functions that do not use the index ignore those columns).
-    data_ = _indexed(data)
-    data_ = current_period(data_)  # factsheet pages: the latest answer scale only (oml/config/scales.toml)
+    if data is not None and _resolve(data) in _PRELOADED:
+        data_ = preloaded_current(data)
+    else:
+        data_ = current_period(_indexed(data))  # factsheet pages: the latest answer scale only (oml/config/scales.toml)
     return Context(
         frame=data_,
         data=data_,

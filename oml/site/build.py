@@ -399,38 +399,6 @@ def _mapped(data: str | None, mapping: str, build_dir: Path) -> str:
         raise BuildError(f"invalid input data; the site was not changed.\n{err.report()}") from None
 
 
-def _postprocess(nb_path: Path, run: Run) -> None:
-    """Give the executed page its title, hide papermill's injected-parameters cell, drop run-specific metadata."""
-    import nbformat
-
-    nb = nbformat.read(nb_path, as_version=4)
-    for cell in nb.cells:
-        tags = cell.metadata.setdefault("tags", [])
-        if "injected-parameters" in tags:
-            cell.id = "injected-parameters"  # papermill draws a random id
-            if "remove-cell" not in tags:
-                tags.append("remove-cell")
-    meta = nb.metadata.get("papermill", {})
-    meta["input_path"] = f"notebooks/{run.template}"
-    meta["output_path"] = f"book/{GENERATED}/{run.page}.ipynb"
-    title = nbformat.v4.new_markdown_cell(f"# {run.title}")
-    title.id = "title"
-    nb.cells.insert(0, title)
-    # No execution timestamps: the same inputs give the same page.
-    for cell in nb.cells:
-        cell.metadata.pop("execution", None)
-    nb.metadata.get("papermill", {}).pop("start_time", None)
-    nb.metadata.get("papermill", {}).pop("end_time", None)
-    nb.metadata.get("papermill", {}).pop("duration", None)
-    for cell in nb.cells:
-        pm = cell.metadata.get("papermill")
-        if pm:
-            for k in ("start_time", "end_time", "duration"):
-                pm.pop(k, None)
-    nbformat.write(nb, nb_path)
-
-
-
 def _job(run: Run, data_path: Path, work: Path, root: Path) -> dict:
     """What the engine needs to execute one run into ``work/<page>.ipynb`` (cwd = ``work``)."""
     if work.exists():
@@ -440,8 +408,10 @@ def _job(run: Run, data_path: Path, work: Path, root: Path) -> dict:
     # The log and the error note live next to the page's folder: the folder itself is published.
     log, error = work.parent / f"{run.page}.log", work.parent / f"{run.page}.error"
     error.unlink(missing_ok=True)
-    return {"page": run.page, "template": str(root / "notebooks" / run.template),
-            "out": str(work / f"{run.page}.ipynb"), "parameters": params, "log": str(log), "error": str(error)}
+    # The engine's child finishes the executed notebook as a page (oml.site.engine.finish_notebook).
+    finish = {"title": run.title, "input_path": f"notebooks/{run.template}", "output_path": f"book/{GENERATED}/{run.page}.ipynb"}
+    return {"page": run.page, "template": str(root / "notebooks" / run.template), "out": str(work / f"{run.page}.ipynb"),
+            "parameters": params, "log": str(log), "error": str(error), "finish": finish}
 
 
 def _sync(src: Path, dst: Path) -> int:
@@ -496,7 +466,6 @@ def run_notebooks(runs: list[Run], data_path: Path, data_sha: str, build_dir: Pa
                                         timeout=timeout):
                 run, key, key_file = by_page[event["page"]]
                 if event["event"] == "done":
-                    _postprocess(cache / run.page / f"{run.page}.ipynb", run)
                     key_file.write_text(key)
                     _log(f"  [executed] {run.page} ({event['seconds']:.2f} s)")
                 else:

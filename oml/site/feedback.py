@@ -45,8 +45,8 @@ def _render(runs: list[Run], build_dir: Path) -> dict:
     """``{(kind, id): html}``: each executed report notebook in the cache as its self-contained document."""
     from oml.report.feedback import render_document
 
-    return {(run.parameters["kind"], str(run.value)): render_document(build_dir / "cache" / run.page / f"{run.page}.ipynb")
-            for run in runs}
+    return {entry: render_document(build_dir / "cache" / run.page / f"{run.page}.ipynb")
+            for entry, run in zip(report_entries(runs), runs)}
 
 
 def _demo_key(runs: list[Run], build_dir: Path, root: Path) -> str:
@@ -70,25 +70,39 @@ def site_demo(runs: list[Run], data: Data, build_dir: Path, root: Path, runner, 
     if not data.info["synthetic"] or not runs:
         shutil.rmtree(folder, ignore_errors=True)
         return None
-    summary = run_notebooks(runs, data.path, data.sha, build_dir, force, jobs, root, runner, timeout, publish=False)
-    stamp = build_dir / "feedback-site.stamp"
-    key = _demo_key(runs, build_dir, root)
-    if summary["executed"] == 0 and stamp.exists() and stamp.read_text() == key and (folder / paths.SITE_REPORTS).exists():
-        return summary
-    stamp.unlink(missing_ok=True)
-    from oml.access.publish import publish_site_demo
+    from oml.access.publish import publish_site_demo, start_site_demo_keys
 
-    result = publish_site_demo(_render(runs, build_dir), folder, synthetic=True, root=root, jobs=jobs)
+    # The keys depend on the codes only: derived on idle cores while the reports execute.
+    keys = start_site_demo_keys(report_entries(runs), synthetic=True, root=root, jobs=jobs)
+    try:
+        summary = run_notebooks(runs, data.path, data.sha, build_dir, force, jobs, root, runner, timeout, publish=False)
+        stamp = build_dir / "feedback-site.stamp"
+        key = _demo_key(runs, build_dir, root)
+        if summary["executed"] == 0 and stamp.exists() and stamp.read_text() == key and (folder / paths.SITE_REPORTS).exists():
+            keys.cancel()
+            return summary
+        stamp.unlink(missing_ok=True)
+        result = publish_site_demo(_render(runs, build_dir), folder, synthetic=True, root=root, jobs=jobs, keys=keys)
+    except BaseException:
+        keys.cancel()
+        raise
     stamp.write_text(key)
     return {**summary, "published": result.summary()}
 
 
+def report_entries(runs: list[Run]) -> list[tuple[str, str]]:
+    """``(kind, id)`` of every report the expanded private runs make."""
+    return [(run.parameters["kind"], str(run.value)) for run in runs]
+
+
 def render_reports(data: str | None = None, jobs: int | None = None, root: Path = paths.ROOT,
-                   timeout: float | None = None) -> dict:
+                   timeout: float | None = None, before_execute=None) -> dict:
     """Every school's and board's report of ``data`` as ``{(kind, id): html}`` (what ``oml reports`` encrypts).
 
     The same engine, template and cache as ``oml build``: the data are read and validated once,
-    one fork per report, up to ``jobs`` at a time.
+    one fork per report, up to ``jobs`` at a time. ``before_execute``, when given, is called with
+    the ``(kind, id)`` of every report once they are known and before any executes (``oml reports``
+    begins the keys there).
     """
     build_dir = root / "_build"
     build_dir.mkdir(exist_ok=True)
@@ -101,6 +115,8 @@ def render_reports(data: str | None = None, jobs: int | None = None, root: Path 
         groups = sorted({r.for_each for r in runs if r.for_each})
         data_ = prepare_data(data, build_dir, groups, lambda: engine, root)
         expanded, _ = expand_runs(runs, data_.info.get("groups", {}))
+        if before_execute is not None:
+            before_execute(report_entries(expanded))
         runner = engine if engine.proc is not None else _LazyPrepared(engine, data_.path, groups)
         docs, _ = documents(expanded, data_, build_dir, root, runner, jobs,
                             timeout if timeout is not None else settings.timeout)
