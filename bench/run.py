@@ -4,6 +4,7 @@ Measures, in one run on this machine (so the ratios are comparable):
 
 * clean build of the default synthetic report (papermill and Sphinx time split);
 * no-op rebuild; rebuild after one Markdown edit; rebuild after a data change;
+* ``make book`` as a reader gets it (pages, PDF and the encrypted feedback demo): clean, and one edit;
 * the single-process floor: every table, figure and finding computed without notebooks;
 * the build's floor: importing the stack once (a fresh process) + a Sphinx-only build of the
   same, already executed pages; the clean build is compared with it;
@@ -38,10 +39,17 @@ MB = 1024 * 1024
 
 
 class PeakMemory:
-    """Samples the resident memory of this process and all its descendants (sum, and largest one)."""
+    """Samples the memory of this process and all its descendants: largest process, and the whole tree.
+
+    The whole tree is measured twice. ``total`` sums each process's resident set (RSS): the
+    engine's forked children share the engine's pages copy-on-write, and RSS counts a shared page
+    once in every process that maps it, so this sum overstates what the machine holds. ``pss``
+    sums the proportional set size (``Pss`` in ``/proc/<pid>/smaps_rollup``), where a page shared
+    by k processes counts 1/k in each: the sum is the memory actually in use.
+    """
 
     def __init__(self, interval: float = 0.25, pid: int | None = None):
-        self.interval, self.total, self.largest = interval, 0, 0
+        self.interval, self.total, self.largest, self.pss = interval, 0, 0, 0
         self.pid = pid or os.getpid()
         self._stop = threading.Event()
 
@@ -69,11 +77,22 @@ class PeakMemory:
             pass
         return 0
 
+    def _pss(self, pid: int) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return 0
+
     def _run(self):
         while not self._stop.is_set():
-            sizes = [self._rss(p) for p in self._tree()]
+            tree = self._tree()
+            sizes = [self._rss(p) for p in tree]
             self.total = max(self.total, sum(sizes))
             self.largest = max(self.largest, max(sizes, default=0))
+            self.pss = max(self.pss, sum(self._pss(p) for p in tree))
             time.sleep(self.interval)
 
     def __enter__(self):
@@ -227,6 +246,18 @@ def main() -> int:
         print(f"no-op {r['noop_seconds']:.1f} s; one Markdown edit {r['markdown_edit_seconds']:.1f} s; "
               f"data change {r['data_change_seconds']:.1f} s", flush=True)
 
+        # The same, for `make book` as a reader of the site gets it: the pages, the PDF and the
+        # demo of the encrypted feedback reports (about 200 reports) in one clean build, then one edit.
+        froot = project_copy(tmp, "full")
+        r["full_clean_seconds"], _ = timed(quiet_build, froot, feedback_demo=True)
+        page = froot / "book" / "aanbevelingen.md"
+        page.write_text(page.read_text(encoding="utf-8") + "\nEen extra zin voor de benchmark.\n", encoding="utf-8")
+        r["full_markdown_edit_seconds"], fmd = timed(quiet_build, froot, feedback_demo=True)
+        assert fmd["notebooks"]["executed"] == 0
+        shutil.rmtree(froot)
+        print(f"make book with the feedback demo: clean {r['full_clean_seconds']:.1f} s; one Markdown edit "
+              f"{r['full_markdown_edit_seconds']:.1f} s", flush=True)
+
         fan = fanout_marginal_seconds(root)  # last use of this copy: it replaces its pages
         r["fanout"] = fan
         print(f"fan-out: 1 page {fan['one_seconds']:.2f} s, {fan['variants']} pages {fan['many_seconds']:.2f} s: "
@@ -265,22 +296,27 @@ def main() -> int:
         if proc.returncode != 0:
             raise SystemExit(f"national build failed:\n{out}")
         r["national_peak_total_mb"], r["national_peak_process_mb"] = mem.total / MB, mem.largest / MB
+        r["national_peak_pss_mb"] = mem.pss / MB
         print(f"national ({NATIONAL_N:,} pupils): statistics {r['stats_national_seconds']:.1f} s; clean build "
               f"{r['national_seconds']:.1f} s, peak memory {r['national_peak_process_mb']:.0f} MB (largest process), "
-              f"{r['national_peak_total_mb']:.0f} MB (all processes together)", flush=True)
+              f"{r['national_peak_pss_mb']:.0f} MB (all processes, PSS), {r['national_peak_total_mb']:.0f} MB "
+              "(all processes, RSS summed: shared pages counted once per process)", flush=True)
 
     targets = [
         ("statistics, default data, one process", r["stats_default_seconds"], "<", 2.0, "s"),
         ("statistics, 600,000 pupils, one process", r["stats_national_seconds"], "<", 30.0, "s"),
         ("no-op rebuild / clean build", r["noop_seconds"] / r["clean_seconds"], "<=", 0.10, "ratio"),
-        ("one Markdown edit / clean build", r["markdown_edit_seconds"] / r["clean_seconds"], "<=", 0.25, "ratio"),
+        ("one Markdown edit / clean make book (pages, PDF, feedback demo)",
+         r["full_markdown_edit_seconds"] / r["full_clean_seconds"], "<=", 0.25, "ratio"),
+        ("one Markdown edit / clean build of the pages and PDF only",
+         r["markdown_edit_seconds"] / r["clean_seconds"], "<=", 0.25, "ratio"),
         ("clean build / (import the stack once + Sphinx-only build)",
          r["clean_seconds"] / (r["import_stack_seconds"] + r["sphinx_only_seconds"]), "<=", 1.5, "ratio"),
         ("marginal cost of one more fan-out page (2 cores)", r["fanout"]["marginal_seconds"], "<=", 0.5, "s"),
         ("all school and board reports, oml reports (fresh codes)", r["reports_seconds"], "<=", 60.0, "s"),
         ("national clean build / default clean build", r["national_seconds"] / r["clean_seconds"], "<=", 3.0, "ratio"),
         ("national peak memory, largest process", r["national_peak_process_mb"], "<=", 2048.0, "MB"),
-        ("national peak memory, whole build (all processes)", r["national_peak_total_mb"], "<=", 2048.0, "MB"),
+        ("national peak memory, whole build (all processes, PSS)", r["national_peak_pss_mb"], "<=", 2048.0, "MB"),
     ]
     r["targets"] = [{"target": name, "value": value, "limit": limit, "unit": unit,
                      "met": value < limit if op == "<" else value <= limit} for name, value, op, limit, unit in targets]

@@ -92,7 +92,13 @@ class TerugkoppelingDirective(SphinxDirective):
         order = sorted(codes, key=lambda k: (k[0] != "board", k[1]))  # boards first, then schools
         rows = [[KIND_LABEL[kind], nodes.literal("", id_), nodes.literal("", display(codes[(kind, id_)]))]
                 for kind, id_ in order]
-        return [intro, _table(["Soort", "Id", "Toegangscode"], rows, [2, 3, 5])]
+        table = _table(["Soort", "Id", "Toegangscode"], rows, [2, 3, 5])
+        # The codes open reports on the site only: the PDF edition (oml.site.pdf) leaves the long table
+        # out and says where the codes are instead.
+        table["classes"].append("oml-screen-only")
+        note = nodes.paragraph("", "De codes van de synthetische rapporten staan op deze pagina van de website.",
+                               classes=["oml-print-only"])
+        return [intro, table, note]
 
 
 def setup(app):

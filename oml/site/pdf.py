@@ -78,7 +78,7 @@ dl dt { font-weight: bold; }
 """
 
 # Parts of a page that only make sense on screen.
-_DROP = ["a.headerlink", "script", "style", "button", "form", "#searchbox", ".toctree-wrapper", "input"]
+_DROP = ["a.headerlink", "script", "style", "button", "form", "#searchbox", ".toctree-wrapper", "input", ".oml-screen-only"]
 
 
 class PdfError(BuildError):

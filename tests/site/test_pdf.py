@@ -151,3 +151,19 @@ def test_no_notice_in_the_pdf_of_real_data(site, tmp_path):
     real = compose(html, "T", "A")
     assert 'class="oml-running-notice"' in synthetic and "synthetische" in synthetic
     assert 'class="oml-running-notice"' not in real and 'class="oml-synthetic-banner"' not in real
+
+
+def test_demo_codes_stay_on_the_site_and_out_of_the_pdf(site, pages_text):
+    # The Terugkoppeling page lists every demo code on screen; printed, they are useless (they open
+    # reports on the site only), so the PDF says where they are instead of printing the long table.
+    from oml.access.codes import display, read_codes
+    from oml.paths import DEMO_CODES, ROOT
+
+    page = _html(site) / "book" / "terugkoppeling.html"
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    assert soup.select_one("table.oml-demo-codes.oml-screen-only") is not None
+    codes = [display(c) for c in read_codes(site / DEMO_CODES.relative_to(ROOT)).values()]
+    assert codes and all(c in page.read_text(encoding="utf-8") for c in codes[:3])
+    text = _flat(" ".join(pages_text))
+    assert not [c for c in codes if c in text]
+    assert "De codes van de synthetische rapporten staan op deze pagina van de website." in text
