@@ -52,7 +52,10 @@ WARM_MODULES = [
     "papermill", "nbclient", "nbformat", "ipykernel.inprocess.ipkernel", "IPython.display", "myst_nb",
     # What a kernel's first request would otherwise import in every fork (debugger, history, glue).
     "ipykernel.ipkernel", "ipykernel.debugger", "IPython.core.interactiveshell", "sqlite3", "myst_nb.ext.glue",
-    "docutils.nodes", "http.server", "tornado.ioloop",
+    "docutils.nodes", "http.server", "tornado.ioloop", "tornado.platform.asyncio",
+    # ... and what the in-process kernel's shell and the SVG figures import on first use.
+    "IPython.core.application", "IPython.core.completerlib", "IPython.core.crashhandler", "IPython.core.logger",
+    "IPython.core.oinspect", "IPython.utils.wildcard", "bdb", "matplotlib.backends.backend_svg",
     "oml.data.io", "oml.data.synth", "oml.stats.results", "oml.report.pages", "oml.report.notebook",
     "oml.stats.regions", "oml.report.regions", "oml.stats.feedback", "oml.report.feedback",
 ]
