@@ -179,7 +179,8 @@ def _lower_priority() -> None:
 class PendingKeys:
     """Keys being derived in background threads; :meth:`result` waits for them and writes the key cache.
 
-    Made by :func:`derive_keys` (``background=True``) and :func:`start_keys`.
+    Made by :func:`derive_keys` (which waits at once) and by :func:`start_keys` (``background=True``: low-priority
+    threads that run while the reports are made).
     """
 
     def __init__(self, requests: dict[Key, tuple[str, bytes]], iterations: int, cache_path: Path | None,
@@ -191,6 +192,7 @@ class PendingKeys:
         self.keys = {entry: cache[fp] for entry, fp in self.prints.items() if fp in cache}
         self.todo = sorted(entry for entry in self.requests if entry not in self.keys)
         self.start = time.perf_counter()
+        self._last = self.start  # when the last derivation ended (the derivation time, not the wait for the reports)
         self._pool = None
         self._futures = []
         if self.todo:
@@ -199,10 +201,15 @@ class PendingKeys:
                                             initializer=_lower_priority if background else None)
             self._futures = [self._pool.submit(derive_key, self.requests[e][0], self.requests[e][1], iterations)
                              for e in self.todo]
+        for future in self._futures:
+            future.add_done_callback(self._ended)
         self._done: tuple[dict[Key, bytes], int, float] | None = None
 
+    def _ended(self, _future) -> None:
+        self._last = max(self._last, time.perf_counter())
+
     def result(self) -> tuple[dict[Key, bytes], int, float]:
-        """``(keys, how many were derived, seconds from the start until the last key)``.
+        """``(keys, how many were derived, seconds from the start until the last key was derived)``.
 
         The cache is rewritten with exactly the keys of this build, so a rotated code's old key does not linger.
         """
@@ -212,7 +219,7 @@ class PendingKeys:
             finally:
                 if self._pool is not None:
                     self._pool.shutdown(wait=True, cancel_futures=True)
-            seconds = time.perf_counter() - self.start
+            seconds = self._last - self.start
             if self.cache_path:
                 text = json.dumps({"version": 1, "keys": {self.prints[e]: self.keys[e].hex() for e in sorted(self.keys)}},
                                   indent=0, sort_keys=True)
