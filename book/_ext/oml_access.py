@@ -96,7 +96,8 @@ class TerugkoppelingDirective(SphinxDirective):
         # The codes open reports on the site only: the PDF edition (oml.site.pdf) leaves the long table
         # out and says where the codes are instead.
         table["classes"].append("oml-screen-only")
-        note = nodes.paragraph("", "De codes van de synthetische rapporten staan op deze pagina van de website.",
+        note = nodes.paragraph("", "De tabel met codes staat niet in deze pdf: de codes openen alleen rapporten op de "
+                                   "website, en daar staat de tabel op deze pagina.",
                                classes=["oml-print-only"])
         return [intro, table, note]
 

@@ -166,4 +166,5 @@ def test_demo_codes_stay_on_the_site_and_out_of_the_pdf(site, pages_text):
     assert codes and all(c in page.read_text(encoding="utf-8") for c in codes[:3])
     text = _flat(" ".join(pages_text))
     assert not [c for c in codes if c in text]
-    assert "De codes van de synthetische rapporten staan op deze pagina van de website." in text
+    assert ("De tabel met codes staat niet in deze pdf: de codes openen alleen rapporten op de website, en daar staat "
+            "de tabel op deze pagina.") in text
