@@ -39,11 +39,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 from scipy.stats import norm
 
 from oml.data.contract import item_columns
 from oml.stats.comparisons import holm
-from oml.stats.disclosure import MIN_CELL, primary, secondary
+from oml.stats.disclosure import MIN_CELL, secondary_mask
 from oml.stats.models import ols_cluster
 
 KINDS = ("school", "board")
@@ -302,34 +303,34 @@ def adjusted_unit_means(frame: pd.DataFrame, kind: str, unit: str, level: float 
                      pooled, protecting, residual_sd, years)
 
 
-def _disclosure(table: pd.DataFrame, min_cell: int) -> tuple[pd.Series, list[int], list[int]]:
+def _disclosure(table: pd.DataFrame, min_cell: int) -> tuple[np.ndarray, list[int], list[int]]:
     """Hidden cells: the unit's small years (+ protecting years), and references without enough other schools."""
-    is_period = table["year"].astype(str) == PERIOD
-    unit = table["group"] == UNIT
-    hidden = pd.Series(False, index=table.index)
+    year = table["year"].to_numpy()
+    n = table["n"].to_numpy(dtype=float)
+    is_period = np.array([str(y) == PERIOD for y in year])
+    unit = table["group"].to_numpy() == UNIT
+    hidden = np.zeros(len(table), dtype=bool)
     # The unit over the period: below the threshold, nothing of it is shown.
-    unit_period = unit & is_period
-    unit_hidden = bool(primary(table.loc[unit_period, "n"], min_cell).iloc[0])
-    years = unit & ~is_period
-    counts = table.loc[years, "n"]
+    unit_hidden = bool(n[unit & is_period][0] < min_cell)
+    rows = np.flatnonzero(unit & ~is_period)  # the unit's years, in table order
+    counts = n[rows]
+    small = counts < min_cell
+    protect = np.zeros(len(rows), dtype=bool)
     if unit_hidden:
         hidden[unit] = True
-        small = primary(counts, min_cell) & (counts > 0)
-        protect = pd.Series(False, index=counts.index)
+        small &= counts > 0
     else:
-        small = primary(counts, min_cell)
         # Years add up to the published period: hide another year if a hidden one could be recovered.
         # An empty year reveals nothing and protects nothing.
         nonempty = counts > 0
-        protect = pd.Series(False, index=counts.index)
-        protect[nonempty] = secondary(counts[nonempty], small[nonempty], min_cell) & ~small[nonempty]
-        hidden[years] = small | protect
-    pooled = [int(y) for y in table.loc[small[small & (counts > 0)].index, "year"]]
-    protecting = [int(y) for y in table.loc[protect[protect].index, "year"]]
+        protect[nonempty] = secondary_mask(counts[nonempty], small[nonempty], min_cell) & ~small[nonempty]
+        hidden[rows] = small | protect
+    pooled = [int(year[r]) for r in rows[small & (counts > 0)]]
+    protecting = [int(year[r]) for r in rows[protect]]
     # References: enough other pupils and schools, or the unit's own figure could be subtracted out.
-    refs = ~unit
-    too_few = (table["other_pupils"] < min_cell) | (table["other_schools"] < MIN_OTHER_SCHOOLS) | (table["n"] < min_cell)
-    hidden[refs & too_few] = True
+    too_few = ((table["other_pupils"].to_numpy() < min_cell) | (table["other_schools"].to_numpy() < MIN_OTHER_SCHOOLS)
+               | (n < min_cell))
+    hidden[~unit & too_few] = True
     return hidden, pooled, protecting
 
 
@@ -337,7 +338,9 @@ def _test(grads, params, cov, a: int, b: int, z: float) -> dict:
     d = grads[a] - grads[b]
     est = float(d @ params)
     se = float(np.sqrt(d @ cov @ d))
-    return {"estimate": est, "se": se, "ci_low": est - z * se, "ci_high": est + z * se, "p": float(2 * norm.sf(abs(est) / se))}
+    # ndtr(-x) is exactly norm.sf(x) (scipy's own definition), without the distribution object's per-call cost.
+    p = float(2 * ndtr(-abs(est) / se))
+    return {"estimate": est, "se": se, "ci_low": est - z * se, "ci_high": est + z * se, "p": p}
 
 
 def _compare(table: pd.DataFrame, grads, params, cov, level: float, years: list[int], groups: list[str]) -> pd.DataFrame:
@@ -368,12 +371,16 @@ def _compare(table: pd.DataFrame, grads, params, cov, level: float, years: list[
         add("first_last", UNIT, unit_years[-1], UNIT, unit_years[0])
     for ref in refs:
         add("period", UNIT, PERIOD, ref, PERIOD)
-    out = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("p_holm", "significant")])
-    out["p_holm"] = np.nan
     # A family is one question asked of several cells: per year against one reference.
-    for _, part in out.groupby(["family", "group_b"], sort=False):
-        out.loc[part.index, "p_holm"] = holm(part["p"].to_numpy())
-    out["significant"] = out["p_holm"] < 1 - level
+    families: dict[tuple[str, str], list[int]] = {}
+    for k, row in enumerate(rows):
+        families.setdefault((row["family"], row["group_b"]), []).append(k)
+    p_holm = np.full(len(rows), np.nan)
+    for members in families.values():
+        p_holm[members] = holm(np.array([rows[k]["p"] for k in members]))
+    out = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("p_holm", "significant")])
+    out["p_holm"] = p_holm
+    out["significant"] = p_holm < 1 - level
     return out[COLUMNS]
 
 
@@ -446,26 +453,38 @@ def answer_shares(frame: pd.DataFrame, min_cell: int = MIN_CELL) -> pd.DataFrame
     >>> answer_shares(df)[["category", "suppressed"]].values.tolist()  # 3 pupils disagree; 12 hidden too, else 3 = 35 - 20 - 12
     [['oneens', True], ['neutraal', False], ['eens', True]]
     """
-    rows = []
-    for item in item_columns(frame.columns):
+    items = item_columns(frame.columns)
+    categories = list(CATEGORY_ANSWERS)
+    # Which answers make each category, as a (category x answer 0-5) 0/1 matrix.
+    member = np.zeros((len(categories), 6))
+    for k, answers in enumerate(CATEGORY_ANSWERS.values()):
+        member[k, list(answers)] = 1.0
+    count_rows, n_rows, hidden_rows = [], [], []
+    for item in items:
         values = frame[item].to_numpy(dtype=float, na_value=np.nan)
         # Answers 1-5 counted in one pass (the contract guarantees whole numbers 1-5 or blank).
-        per_answer = np.bincount(values[~np.isnan(values)].astype(np.int64), minlength=6)
+        per_answer = np.bincount(values[~np.isnan(values)].astype(np.int64), minlength=6)[:6]
         n = int(per_answer.sum())
-        counts = pd.Series({c: int(per_answer[list(a)].sum()) for c, a in CATEGORY_ANSWERS.items()})
+        counts = member @ per_answer
         if n < min_cell:
-            hidden = pd.Series(True, index=counts.index)
+            hidden = np.ones(len(categories), dtype=bool)
         else:
-            small = (counts > 0) & (counts < min_cell)
-            hidden = secondary(counts, small, min_cell)
-        for c in CATEGORY_ANSWERS:
-            rows.append({"item": item, "category": c, "count": counts[c], "n": n,
-                         "percent": 100.0 * counts[c] / n if n else np.nan, "suppressed": bool(hidden[c])})
-    out = pd.DataFrame(rows)
-    out["count"] = out["count"].astype("float64").where(~out["suppressed"])
-    out["percent"] = out["percent"].where(~out["suppressed"])
-    out["n"] = out["n"].astype("float64").where(out["n"] >= min_cell)
-    return out
+            hidden = secondary_mask(counts, (counts > 0) & (counts < min_cell), min_cell)
+        count_rows.append(counts)
+        n_rows.append(np.full(len(categories), n))
+        hidden_rows.append(hidden)
+    count = np.concatenate(count_rows) if items else np.empty(0)
+    n = np.concatenate(n_rows).astype(float) if items else np.empty(0)
+    hidden = np.concatenate(hidden_rows) if items else np.empty(0, dtype=bool)
+    percent = np.where(n > 0, 100.0 * count / np.where(n > 0, n, 1.0), np.nan)  # nobody answered: no percentage
+    return pd.DataFrame({
+        "item": np.repeat(np.array(items, dtype=object), len(categories)),
+        "category": np.tile(np.array(categories, dtype=object), len(items)),
+        "count": np.where(hidden, np.nan, count),
+        "n": np.where(n >= min_cell, n, np.nan),
+        "percent": np.where(hidden, np.nan, percent),
+        "suppressed": hidden,
+    })
 
 
 def report_units(frame: pd.DataFrame) -> pd.DataFrame:
