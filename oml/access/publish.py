@@ -396,7 +396,7 @@ def publish_reports(documents: dict[Key, str], codes_path: Path, out_dir: Path, 
 
 def _refuse_real(entries, synthetic: bool) -> None:
     """Real data never reach the site: refuse unless the data are synthetic and every id is a synthetic one."""
-    from oml.data.synth import SYNTHETIC_PREFIX
+    from oml.data import SYNTHETIC_PREFIX
 
     real = sorted(f"{kind}:{id_}" for kind, id_ in entries if not str(id_).startswith(SYNTHETIC_PREFIX))
     if not synthetic or real:

@@ -29,11 +29,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from oml.data import scales
+from oml.data import SYNTHETIC_PREFIX, scales  # the prefix lives in oml.data, where light code can import it
 from oml.data.boards import assign_boards
 from oml.data.contract import CATEGORIES, REQUIRED
-
-SYNTHETIC_PREFIX = "SYN-"
 
 
 @lru_cache(maxsize=1)
