@@ -68,19 +68,12 @@ class PeakMemory:
             todo.extend(children.get(pid, []))
         return out
 
-    def _rss(self, pid: int) -> int:
+    @staticmethod
+    def _field(pid: int, file: str, name: str) -> int:
+        """Bytes of one ``name:  <n> kB`` line of ``/proc/<pid>/<file>`` (0 when the process is gone)."""
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-        except OSError:
-            pass
-        return 0
-
-    def _pss(self, pid: int) -> int:
-        try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
+            for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+                if line.startswith(name + ":"):
                     return int(line.split()[1]) * 1024
         except OSError:
             pass
@@ -89,10 +82,10 @@ class PeakMemory:
     def _run(self):
         while not self._stop.is_set():
             tree = self._tree()
-            sizes = [self._rss(p) for p in tree]
+            sizes = [self._field(p, "status", "VmRSS") for p in tree]
             self.total = max(self.total, sum(sizes))
             self.largest = max(self.largest, max(sizes, default=0))
-            self.pss = max(self.pss, sum(self._pss(p) for p in tree))
+            self.pss = max(self.pss, sum(self._field(p, "smaps_rollup", "Pss") for p in tree))
             time.sleep(self.interval)
 
     def __enter__(self):
