@@ -21,9 +21,12 @@ from sample_reports import SAMPLES, documents
 def samples(monkeypatch):
     seen = []
 
-    def render(data=None, **options):
+    def render(data=None, before_execute=None, **options):
         seen.append(data)
-        return documents()
+        docs = documents()
+        if before_execute is not None:  # as the real one: the reports are known before any executes
+            before_execute(list(docs))
+        return docs
 
     monkeypatch.setattr(feedback_site, "render_reports", render)
     return seen
@@ -55,6 +58,22 @@ def test_bad_codes_file_is_a_message_not_a_traceback(tmp_path, samples, capsys):
     err = capsys.readouterr().err
     assert "column 'code': must be 20 symbols" in err and "(rows 1)" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_failed_run_hands_out_no_code(tmp_path, monkeypatch, capsys):
+    # The keys are begun before the reports execute; the codes file is written only when they are published.
+    from oml.cli import EXIT_BUILD_FAILED
+    from oml.site.build import BuildError
+
+    def render(data=None, before_execute=None, **options):
+        before_execute(list(documents()))
+        raise BuildError("notebook terugkoppeling.ipynb (school-x) failed")
+
+    monkeypatch.setattr(feedback_site, "render_reports", render)
+    codes_path = tmp_path / "CODES.csv"
+    assert main(["reports", "--codes", str(codes_path), "--out", str(tmp_path / "out")]) == EXIT_BUILD_FAILED
+    assert "FAILED: notebook terugkoppeling.ipynb (school-x) failed" in capsys.readouterr().err
+    assert not codes_path.exists() and not (tmp_path / "out").exists()
 
 
 def test_unknown_rotation_is_refused(tmp_path, samples, capsys):
