@@ -517,6 +517,28 @@ def from_context(ctx, kind: str, unit: str) -> FeedbackReport:
     return build_report(ctx.frame, kind, unit, ctx.pub.page, ctx.level, ctx.min_cell, ctx.synthetic, ctx.pub.out_dir)
 
 
+def warm(data=None, kind: str = "school", unit: str | None = None, level: float = 0.95, min_cell: int = 10,
+         **_other) -> None:
+    """Fill the warm engine's cache for one report just before its fork (``warm`` in ``notebooks/runs.toml``).
+
+    Called by :mod:`oml.site.engine` with the run's parameters. Computes the unit's model (and, for a
+    board, each of its schools' models) with :func:`oml.stats.feedback.remember` on the frame the
+    engine preloaded, so that the report's notebook finds it there. Does nothing when nothing was
+    preloaded for ``data`` (a notebook run by hand computes everything itself).
+    """
+    from oml.report.notebook import preloaded_current
+
+    try:
+        frame = preloaded_current(data)
+    except KeyError:
+        return
+    stats.remember(frame, kind, unit, level, min_cell)
+    if kind == "board":
+        for row in stats.board_schools(frame, unit, min_cell).itertuples(index=False):
+            if row.meets_threshold:
+                stats.remember(frame, "school", row.school_id, level, min_cell)
+
+
 def show(report: FeedbackReport) -> None:
     """Display every block as an IPython ``HTML`` output marked :data:`MARK` (the first carries the title)."""
     from IPython.display import HTML, display

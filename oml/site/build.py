@@ -69,6 +69,9 @@ class Run:
     private: bool = False
     #: Expand also for values under ``min_cell`` (a feedback report says itself that it is too small).
     keep_small: bool = False
+    #: "module:function" the engine calls with the parameters just before it forks this run, to fill
+    #: caches the notebook then finds (oml.site.engine._warm). A speed-up only, never part of the result.
+    warm: str | None = None
 
 
 @dataclass
@@ -99,16 +102,19 @@ def load_config(config: Path = paths.RUNS_CONFIG) -> tuple[list[Run], Settings]:
             problems.append(f"run {i}: missing {', '.join(missing)}")
             continue
         unknown = sorted(set(r) - {"template", "page", "title", "parameters", "inputs", "for_each", "part", "parameter",
-                                   "private", "keep_small"})
+                                   "private", "keep_small", "warm"})
         if unknown:
             problems.append(f"run {i} ({r['page']}): unknown key(s) {', '.join(unknown)}")
+        warm = r.get("warm")
+        if warm is not None and not (isinstance(warm, str) and re.fullmatch(r"[\w.]+:\w+", warm)):
+            problems.append(f"run {i} ({r['page']}): warm must be \"module:function\", not {warm!r}")
         for_each = r.get("for_each")
         if for_each is not None and not ("{slug}" in r["page"] and "{value}" in r["title"]):
             problems.append(f"run {i} ({r['page']}): a run with for_each needs '{{slug}}' in its page and "
                             f"'{{value}}' in its title")
         runs.append(Run(r["template"], r["page"], r["title"], {**defaults, **r.get("parameters", {})},
                         list(r.get("inputs", [])), for_each, r.get("part"), None, r.get("parameter"),
-                        bool(r.get("private", False)), bool(r.get("keep_small", False))))
+                        bool(r.get("private", False)), bool(r.get("keep_small", False)), r.get("warm")))
     pages = [r.page for r in runs]
     problems += [f"page '{p}' appears more than once" for p in sorted({p for p in pages if pages.count(p) > 1})]
     if not runs and not problems:
@@ -411,7 +417,7 @@ def _job(run: Run, data_path: Path, work: Path, root: Path) -> dict:
     # The engine's child finishes the executed notebook as a page (oml.site.engine.finish_notebook).
     finish = {"title": run.title, "input_path": f"notebooks/{run.template}", "output_path": f"book/{GENERATED}/{run.page}.ipynb"}
     return {"page": run.page, "template": str(root / "notebooks" / run.template), "out": str(work / f"{run.page}.ipynb"),
-            "parameters": params, "log": str(log), "error": str(error), "finish": finish}
+            "parameters": params, "log": str(log), "error": str(error), "finish": finish, "warm": run.warm}
 
 
 def _sync(src: Path, dst: Path) -> int:

@@ -30,7 +30,8 @@ lines. Commands::
         -> {"ok": true, "info": {"synthetic", "rows", "groups": {column: {value: n}}, "first_year", "last_year"}}
          | {"ok": false, "report": "<the contract's full report>"}
     {"cmd": "execute", "jobs": N, "timeout": seconds,
-     "runs": [{page, template, out, parameters, log, error, finish (optional: finish_notebook arguments)}]}
+     "runs": [{page, template, out, parameters, log, error,
+               finish (optional: finish_notebook arguments), warm (optional: "module:function")}]}
         -> {"event": "done"|"failed", "page", "seconds", "reason"} ... {"event": "finished"}
 
 A notebook that runs longer than ``timeout`` seconds is killed with its process group.
@@ -254,6 +255,7 @@ class _Engine:
         while queue or running:
             while queue and len(running) < jobs:
                 run = queue.pop(0)
+                _warm(run)
                 running[self._fork(run)] = (run, time.perf_counter())
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
@@ -310,6 +312,26 @@ class _Engine:
                 sys.stderr.flush()
             finally:
                 os._exit(code)
+
+
+def _warm(run: dict) -> None:
+    """Call the run's ``warm`` function ("module:function") with its parameters, here, before the fork.
+
+    It fills caches of the warm process that the notebook then finds (e.g. a report's model computed
+    without a fresh fork's costs). Never needed for a correct page: if it fails, the failure is logged
+    and the notebook computes everything itself, reporting any real error as a notebook failure.
+    """
+    spec = run.get("warm")
+    if not spec:
+        return
+    try:
+        import importlib
+
+        module, _, name = spec.partition(":")
+        getattr(importlib.import_module(module), name)(**run["parameters"])
+    except Exception:  # noqa: BLE001 - a cache only: logged, and the notebook runs without it
+        print(f"warm {spec} for {run['page']} failed; the notebook computes without it", file=sys.stderr)
+        traceback.print_exc()
 
 
 def _kill(pid: int) -> None:

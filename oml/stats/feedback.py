@@ -35,6 +35,7 @@ pupils, so no reader can subtract their own school and read another school's fig
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -147,6 +148,8 @@ class Prepared:
     school_code: np.ndarray  # int codes of school
     controls: np.ndarray  # control columns (sex and parental-education dummies, age)
     n_all: int  # rows of the frame (pupils with and without an index)
+    #: Results of :func:`adjusted_unit_means` kept by :func:`remember`, by (kind, unit, level, min_cell).
+    memo: dict = field(default_factory=dict)
 
 
 _PREPARED: dict[int, tuple] = {}
@@ -197,6 +200,30 @@ _PARTS = (UNIT, REGION, LIMBURG)
 _MEMBERS = {UNIT: (UNIT,), REGION: (UNIT, REGION), LIMBURG: (UNIT, REGION, LIMBURG)}
 
 
+def remember(frame: pd.DataFrame, kind: str, unit: str, level: float = 0.95, min_cell: int = MIN_CELL) -> None:
+    """Compute :func:`adjusted_unit_means` now and keep it with ``frame``'s shared arrays (:func:`prepare`).
+
+    The build's engine calls this (through :func:`oml.report.feedback.warm`) in its warm process just
+    before it forks a report: the report's notebook then gets the result from the same function at
+    once, instead of paying for the model in a fresh fork. A pure cache: the result is the same object
+    the notebook would compute, and it is dropped with the arrays when the frame changes.
+
+    Examples
+    --------
+    >>> from oml.data.synth import generate
+    >>> from oml.stats.index import add_index
+    >>> df = add_index(generate(n=1500, seed=4, history=False))
+    >>> unit = df["school_id"].iloc[0]
+    >>> remember(df, "school", unit)
+    >>> adjusted_unit_means(df, "school", unit).table.equals(_adjusted_unit_means(df, "school", unit, 0.95, 10).table)
+    True
+    """
+    memo = prepare(frame).memo
+    key = (kind, str(unit), float(level), int(min_cell))
+    if key not in memo:
+        memo[key] = _adjusted_unit_means(frame, kind, unit, level, min_cell)
+
+
 def adjusted_unit_means(frame: pd.DataFrame, kind: str, unit: str, level: float = 0.95,
                         min_cell: int = MIN_CELL) -> UnitMeans:
     """Adjusted index of a school or board, its region (schools) and Limburg, per year and over the period.
@@ -230,6 +257,13 @@ def adjusted_unit_means(frame: pd.DataFrame, kind: str, unit: str, level: float 
     >>> um.comparisons["family"].unique().tolist()
     ['limburg', 'region', 'first_last', 'period']
     """
+    kept = prepare(frame).memo.get((kind, str(unit), float(level), int(min_cell)))
+    if kept is not None:
+        return copy.deepcopy(kept)  # a copy: what a caller changes stays with that caller
+    return _adjusted_unit_means(frame, kind, unit, level, min_cell)
+
+
+def _adjusted_unit_means(frame: pd.DataFrame, kind: str, unit: str, level: float, min_cell: int) -> UnitMeans:
     mask_all = unit_mask(frame, kind, unit)
     region = unit_region(frame, mask_all) if kind == "school" else None
     pre = prepare(frame)

@@ -189,3 +189,49 @@ def test_region_run_is_one_template_over_the_data():
     assert settings.timeout > 0
     assert slug("Parkstad Limburg") == "parkstad-limburg"
     json.dumps([r.parameters for r in runs])
+
+
+def test_warm_function_fills_the_cache_before_the_fork_and_a_failing_one_is_harmless(tmp_path, default_frame):
+    # runs.toml `warm`: the engine computes a report's model in its warm process just before the fork;
+    # the notebook finds it. A warm function that fails is logged and the notebook runs without it.
+    from oml.data.io import save
+
+    root = tmp_path / "proj"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "oml").mkdir()
+    (root / "requirements.txt").write_text("pandas==1\n")
+    data = root / "data.parquet"
+    frame = default_frame.head(3000)
+    save(frame, data)
+    school, other = (str(s) for s in frame["school_id"].unique()[:2])
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('data = None\npage = "p"\nkind = "school"\nunit = ""\nlevel = 0.95\nmin_cell = 10')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(
+        "from oml.report import notebook as nb\nfrom oml.stats import feedback as st\n"
+        "ctx = nb.setup(data, page)\nprint(sorted(k[:2] for k in st.prepare(ctx.frame).memo))")]
+    for i, c in enumerate(nb.cells):
+        c.id = f"c{i}"
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, root / "notebooks" / "t.ipynb")
+    parameters = {"kind": "school", "level": 0.95, "min_cell": 10}
+    runs = [Run("t.ipynb", "warmed", "W", {**parameters, "unit": school}, warm="oml.report.feedback:warm"),
+            Run("t.ipynb", "cold", "C", {**parameters, "unit": other}, warm="oml.report.feedback:no_such_function")]
+    engine = EngineClient(root, root / "_build")
+    try:
+        assert engine.prepare(data, generate=False, groups=[])["ok"]
+        run_notebooks(runs, data, file_sha256(data), root / "_build", False, 1, root, engine)
+    finally:
+        engine.close()
+    assert _outputs(root, "warmed") == f"[('school', '{school}')]\n"
+    # The second ran without its own model computed ahead (the first school's stays in the engine's cache).
+    assert _outputs(root, "cold") == f"[('school', '{school}')]\n"
+    log = (root / "_build" / "engine.log").read_text(encoding="utf-8")
+    assert "warm oml.report.feedback:no_such_function for cold failed" in log
+
+
+def test_warm_must_name_a_module_function(tmp_path):
+    config = tmp_path / "runs.toml"
+    config.write_text('[[run]]\ntemplate = "t.ipynb"\npage = "p"\ntitle = "T"\nwarm = "not a function"\n')
+    with pytest.raises(BuildError, match="warm must be \"module:function\""):
+        load_config(config)
