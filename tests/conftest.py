@@ -88,12 +88,12 @@ def pytest_terminal_summary(terminalreporter):
                                     "is accessible or that the PDF is right.", red=True, bold=True)
 
 
-def write_template(path: Path, body: str = "print(page, x)") -> None:
-    """A tiny notebook template: a papermill parameters cell (data, page, x) and one code cell."""
+def write_template(path: Path, body: str = "print(page, x)", parameters: str = 'data = None\npage = "p"\nx = 0') -> None:
+    """A tiny notebook template: a papermill parameters cell (default: data, page, x) and one code cell."""
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('data = None\npage = "p"\nx = 0')
+    params = nbformat.v4.new_code_cell(parameters)
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell(body)]
     for i, c in enumerate(nb.cells):

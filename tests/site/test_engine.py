@@ -111,8 +111,8 @@ def test_notebooks_run_in_parallel_in_separate_processes(project):
     assert s2 < e1 and s1 < e2  # the two sleeps overlapped
 
 
-def test_data_are_read_once_by_the_engine_and_shared(tmp_path, default_frame):
-    # The engine validates the file once; a notebook finds the frame preloaded and never reads the file.
+def _data_project(tmp_path: Path, frame) -> tuple[Path, Path]:
+    """A throw-away project whose data file holds ``frame`` (real pupil data, for the engine's preload)."""
     from oml.data.io import save
 
     root = tmp_path / "proj"
@@ -120,7 +120,13 @@ def test_data_are_read_once_by_the_engine_and_shared(tmp_path, default_frame):
     (root / "oml").mkdir()
     (root / "requirements.txt").write_text("pandas==1\n")
     data = root / "data.parquet"
-    save(default_frame.head(400), data)
+    save(frame, data)
+    return root, data
+
+
+def test_data_are_read_once_by_the_engine_and_shared(tmp_path, default_frame):
+    # The engine validates the file once; a notebook finds the frame preloaded and never reads the file.
+    root, data = _data_project(tmp_path, default_frame.head(400))
     body = ("import oml.data.io as io\n"
             "io.load = None  # reading the file again would fail\n"
             "from oml.report import notebook as nb\n"
@@ -194,26 +200,13 @@ def test_region_run_is_one_template_over_the_data():
 def test_warm_function_fills_the_cache_before_the_fork_and_a_failing_one_is_harmless(tmp_path, default_frame):
     # runs.toml `warm`: the engine computes a report's model in its warm process just before the fork;
     # the notebook finds it. A warm function that fails is logged and the notebook runs without it.
-    from oml.data.io import save
-
-    root = tmp_path / "proj"
-    (root / "notebooks").mkdir(parents=True)
-    (root / "oml").mkdir()
-    (root / "requirements.txt").write_text("pandas==1\n")
-    data = root / "data.parquet"
     frame = default_frame.head(3000)
-    save(frame, data)
+    root, data = _data_project(tmp_path, frame)
     school, other = (str(s) for s in frame["school_id"].unique()[:2])
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('data = None\npage = "p"\nkind = "school"\nunit = ""\nlevel = 0.95\nmin_cell = 10')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(
-        "from oml.report import notebook as nb\nfrom oml.stats import feedback as st\n"
-        "ctx = nb.setup(data, page)\nprint(sorted(k[:2] for k in st.prepare(ctx.frame).memo))")]
-    for i, c in enumerate(nb.cells):
-        c.id = f"c{i}"
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, root / "notebooks" / "t.ipynb")
+    write_template(root / "notebooks" / "t.ipynb",
+                   "from oml.report import notebook as nb\nfrom oml.stats import feedback as st\n"
+                   "ctx = nb.setup(data, page)\nprint(sorted(k[:2] for k in st.prepare(ctx.frame).memo))",
+                   parameters='data = None\npage = "p"\nkind = "school"\nunit = ""\nlevel = 0.95\nmin_cell = 10')
     parameters = {"kind": "school", "level": 0.95, "min_cell": 10}
     runs = [Run("t.ipynb", "warmed", "W", {**parameters, "unit": school}, warm="oml.report.feedback:warm"),
             Run("t.ipynb", "cold", "C", {**parameters, "unit": other}, warm="oml.report.feedback:no_such_function")]
