@@ -259,7 +259,6 @@ class KeyPlan:
     entries: frozenset
     book: CodeBookUpdate
     pending: PendingKeys
-    iterations: int
 
     def cancel(self) -> None:
         self.pending.cancel()
@@ -297,8 +296,7 @@ def start_keys(entries, codes_path: Path, *, rotate=(), iterations: int = ITERAT
     entries = frozenset(entries)
     book = ensure_codes(codes_path, entries, rotate=rotate, create=create_codes, write=False)
     requests = {entry: (book.codes[entry], book.salts[entry]) for entry in entries}
-    return KeyPlan(codes_path, key_cache, entries, book, PendingKeys(requests, iterations, key_cache, jobs, background=True),
-                   iterations)
+    return KeyPlan(codes_path, key_cache, entries, book, PendingKeys(requests, iterations, key_cache, jobs, background=True))
 
 
 def publish_reports(documents: dict[Key, str], codes_path: Path, out_dir: Path, *, rotate=(),
@@ -362,7 +360,7 @@ def publish_reports(documents: dict[Key, str], codes_path: Path, out_dir: Path, 
         if keys is not None:
             keys.cancel()
         raise
-    book, iterations = keys.book, keys.iterations
+    book, iterations = keys.book, keys.pending.iterations
     requests = {entry: (book.codes[entry], book.salts[entry]) for entry in documents}
     key_of, derived, derive_seconds = keys.pending.result()
     save_codes(keys.codes_path, book)
@@ -443,14 +441,14 @@ def publish_site_demo(documents: dict[Key, str], html_dir: Path, *, synthetic: b
     """
     from oml import paths
 
-    try:
-        _refuse_real(documents, synthetic)  # checked here too: a plan may have been begun for other documents
-    except AccessError:
-        if keys is not None:
-            keys.cancel()
-        raise
     if keys is None:
-        keys = start_site_demo_keys(documents.keys(), synthetic=synthetic, root=root, jobs=jobs)
+        keys = start_site_demo_keys(documents.keys(), synthetic=synthetic, root=root, jobs=jobs)  # refuses real data
+    else:
+        try:
+            _refuse_real(documents, synthetic)  # the plan was begun for the same ids, but this build's flag counts
+        except AccessError:
+            keys.cancel()
+            raise
     return publish_reports(documents, keys.codes_path, Path(html_dir) / paths.SITE_REPORTS, synthetic=True, keys=keys)
 
 

@@ -41,8 +41,8 @@ def parse_by(by: str | None) -> str | None:
 
 
 #: Frames the build's engine read and validated once, before forking the notebooks:
-#: path -> (validated frame, with the index, with the index in the current answer-scale period).
-_PRELOADED: dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = {}
+#: path -> (validated frame, with the index in the current answer-scale period: what :func:`setup` gives).
+_PRELOADED: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
 
 
 def _resolve(data: str | Path) -> str:
@@ -59,8 +59,7 @@ def preload(path: str | Path, frame: pd.DataFrame) -> None:
     they then share the data instead of each reading and validating the file again. A notebook
     opened in Jupyter has nothing preloaded and reads the file itself.
     """
-    indexed = add_index(frame)
-    _PRELOADED[_resolve(path)] = (frame, indexed, current_period(indexed))
+    _PRELOADED[_resolve(path)] = (frame, current_period(add_index(frame)))
 
 
 def preloaded_current(path: str | Path) -> pd.DataFrame:
@@ -70,7 +69,7 @@ def preloaded_current(path: str | Path) -> pd.DataFrame:
     notebook makes stays in that notebook), which lets per-frame caches be filled once, before
     the forks. Raises ``KeyError`` when nothing was preloaded for ``path``.
     """
-    return _PRELOADED[_resolve(path)][2]
+    return _PRELOADED[_resolve(path)][1]
 
 
 def load_frame(data: str | None) -> pd.DataFrame:
@@ -86,13 +85,6 @@ def load_frame(data: str | None) -> pd.DataFrame:
     return load(_resolve(data))
 
 
-def _indexed(data: str | None) -> pd.DataFrame:
-    """The data with the standardised index (from the build's preload when there is one)."""
-    if data is not None and _resolve(data) in _PRELOADED:
-        return _PRELOADED[_resolve(data)][1]
-    return add_index(load_frame(data))
-
-
 def setup(data: str | None, page: str, level: float = 0.95, min_cell: int = 10, out_dir: str = ".") -> Context:
     """Load and validate the data, add the index, set the figure theme, open a :class:`Publisher`."""
     from oml.report.plotting import set_theme
@@ -104,7 +96,7 @@ def setup(data: str | None, page: str, level: float = 0.95, min_cell: int = 10, 
     if data is not None and _resolve(data) in _PRELOADED:
         data_ = preloaded_current(data)
     else:
-        data_ = current_period(_indexed(data))  # factsheet pages: the latest answer scale only (oml/config/scales.toml)
+        data_ = current_period(add_index(load_frame(data)))  # pages show the latest answer scale only (oml/config/scales.toml)
     return Context(
         frame=data_,
         data=data_,

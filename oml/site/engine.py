@@ -234,10 +234,6 @@ class _Engine:
             counts = shown[column].value_counts(sort=False)
             groups[column] = {str(k): int(v) for k, v in counts.items() if v > 0}
         notebook.preload(path, frame)
-        # The report model's shared arrays, made once here instead of in every report's fork.
-        from oml.stats.feedback import prepare as prepare_feedback
-
-        prepare_feedback(notebook.preloaded_current(path))
         return {"ok": True, "info": {"synthetic": bool(is_synthetic(frame)), "rows": int(len(frame)), "groups": groups,
                                      "first_year": int(frame["year"].min()), "last_year": int(frame["year"].max())}}
 

@@ -215,13 +215,18 @@ def remember(frame: pd.DataFrame, kind: str, unit: str, level: float = 0.95, min
     >>> df = add_index(generate(n=1500, seed=4, history=False))
     >>> unit = df["school_id"].iloc[0]
     >>> remember(df, "school", unit)
-    >>> adjusted_unit_means(df, "school", unit).table.equals(_adjusted_unit_means(df, "school", unit, 0.95, 10).table)
+    >>> kept = adjusted_unit_means(df, "school", unit)
+    >>> kept.table.equals(_adjusted_unit_means(df, prepare(df), "school", unit, 0.95, 10).table)
     True
     """
-    memo = prepare(frame).memo
-    key = (kind, str(unit), float(level), int(min_cell))
-    if key not in memo:
-        memo[key] = _adjusted_unit_means(frame, kind, unit, level, min_cell)
+    pre = prepare(frame)
+    key = _memo_key(kind, unit, level, min_cell)
+    if key not in pre.memo:
+        pre.memo[key] = _adjusted_unit_means(frame, pre, kind, unit, level, min_cell)
+
+
+def _memo_key(kind: str, unit: str, level: float, min_cell: int) -> tuple:
+    return kind, str(unit), float(level), int(min_cell)
 
 
 def adjusted_unit_means(frame: pd.DataFrame, kind: str, unit: str, level: float = 0.95,
@@ -257,16 +262,17 @@ def adjusted_unit_means(frame: pd.DataFrame, kind: str, unit: str, level: float 
     >>> um.comparisons["family"].unique().tolist()
     ['limburg', 'region', 'first_last', 'period']
     """
-    kept = prepare(frame).memo.get((kind, str(unit), float(level), int(min_cell)))
+    pre = prepare(frame)
+    kept = pre.memo.get(_memo_key(kind, unit, level, min_cell))
     if kept is not None:
         return copy.deepcopy(kept)  # a copy: what a caller changes stays with that caller
-    return _adjusted_unit_means(frame, kind, unit, level, min_cell)
+    return _adjusted_unit_means(frame, pre, kind, unit, level, min_cell)
 
 
-def _adjusted_unit_means(frame: pd.DataFrame, kind: str, unit: str, level: float, min_cell: int) -> UnitMeans:
+def _adjusted_unit_means(frame: pd.DataFrame, pre: Prepared, kind: str, unit: str, level: float,
+                         min_cell: int) -> UnitMeans:
     mask_all = unit_mask(frame, kind, unit)
     region = unit_region(frame, mask_all) if kind == "school" else None
-    pre = prepare(frame)
     own = (pre.school if kind == "school" else pre.board) == str(unit)
     # Part of every pupil: 0 = the unit, 1 = the rest of its region, 2 = the rest of Limburg.
     part = np.full(len(own), 2)
