@@ -5,6 +5,8 @@ the build there), so the suite never touches the developer's own ``_build/``.
 """
 from __future__ import annotations
 
+import collections
+import fcntl
 import hashlib
 import os
 import shutil
@@ -61,13 +63,76 @@ def means(frame) -> dict:
     return {by: adjusted_means(frame, by) for by in BREAKDOWNS}
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory):
-    """A full strict build of the default synthetic report; returns the project copy's root."""
-    root = copy_project(tmp_path_factory.mktemp("site") / "project")
+def shared_build(tmp_path_factory, name: str, make) -> Path:
+    """``make(folder)`` once per test run, also when pytest-xdist runs the suite on several workers.
+
+    A full build takes about a minute: the first worker that needs it builds it under a file lock in
+    the folder all workers' temporary folders share (pytest-xdist's documented pattern), the others
+    wait for it and use the same build. Tests may only read such a build; a test that edits or
+    rebuilds it takes a private copy (``site_copy``). A failed build fails every test that needs it,
+    with the build's message, without building again.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return make(tmp_path_factory.mktemp(name))
+    folder = tmp_path_factory.getbasetemp().parent / name
+    with open(folder.with_name(f"{name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        done, failed = folder.with_name(f"{name}.done"), folder.with_name(f"{name}.failed")
+        if failed.exists():
+            pytest.fail(failed.read_text(encoding="utf-8"))
+        if not done.exists():
+            folder.mkdir()
+            try:
+                root = make(folder)
+            except BaseException as error:
+                failed.write_text(f"shared build {name!r} failed:\n{error}", encoding="utf-8")
+                raise
+            done.write_text(str(root), encoding="utf-8")
+        return Path(done.read_text(encoding="utf-8"))
+
+
+def _build_site(folder: Path) -> Path:
+    root = copy_project(folder / "project")
     proc = run_oml(root, "build")
     assert proc.returncode == 0, f"oml build failed:\n{proc.stdout}\n{proc.stderr}"
     return root
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """A full strict build of the default synthetic report; returns the project copy's root. Read only."""
+    return shared_build(tmp_path_factory, "site", _build_site)
+
+
+@pytest.fixture
+def site_copy(site, tmp_path):
+    """A private copy of the built ``site`` (sources, build and caches), for a test that edits or rebuilds it.
+
+    The build's stamps hold no absolute paths, so the copy is current: ``oml build`` in it is a no-op
+    until the test changes something.
+    """
+    return Path(shutil.copytree(site, tmp_path / "project", symlinks=True))
+
+
+def pytest_collection_modifyitems(items):
+    """Order the run so that two workers rarely wait for the shared site build, and finish together.
+
+    pytest-xdist (``-n 2 --dist loadfile --no-loadscope-reorder`` in pyproject) hands out whole files
+    in this order. The largest file that reads the session ``site`` goes first, so one worker builds the
+    site at once and goes on with that file; the files that do not need the site follow, and keep the
+    other worker busy meanwhile; the other files that read the site come last. Within each part, files
+    with more tests go first (what pytest-xdist does by default), so the run does not end on one long
+    file; within a file the order stays as written.
+    """
+    uses_site = {item.path for item in items if "site" in getattr(item, "fixturenames", ())}
+    count = collections.Counter(item.path for item in items)
+    first = max(uses_site, key=lambda path: (count[path], str(path)), default=None)
+
+    def key(item):
+        part = 0 if item.path == first else 2 if item.path in uses_site else 1
+        return part, -count[item.path], str(item.path)
+
+    items.sort(key=key)  # stable: a file's tests keep their order
 
 
 def pytest_terminal_summary(terminalreporter):

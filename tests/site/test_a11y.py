@@ -49,15 +49,15 @@ Promise.all(imgs.map(async img => {
 
 
 @pytest.fixture(scope="module")
-def session(request):
+def session(site):
     """One browser for the whole module; yields (driver, base URL, page paths).
 
-    Skips (NOT RUN) before building the site when Chromium is missing.
+    Skips (NOT RUN) when Chromium is missing.
     """
     reason = browser.missing()
     if reason:
         pytest.skip(reason)
-    html = request.getfixturevalue("site") / "_build" / "html"
+    html = site / "_build" / "html"
     with browser.serve(html) as base, browser.chromium(DESKTOP, 900) as driver:
         yield driver, base, browser.html_pages(html)
 

@@ -311,39 +311,32 @@ def test_versies_page_builds_strictly_with_the_demo_editions(site):
 
 
 @pytest.mark.slow
-def test_correction_history_builds_strictly_on_the_site(site):
+def test_correction_history_builds_strictly_on_the_site(site_copy):
     # A corrected re-publication of the demo edition 2025, written as `oml release --correction` writes it
     # (the project copy has no git, so the release itself is tested above in temporary repositories).
+    site = site_copy
     folder = site / "editions" / "2025"
     meta_file = folder / "edition.json"
-    original = meta_file.read_text(encoding="utf-8")
-    meta = json.loads(original)
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
     first = meta["publications"][0]
     numbers = json.loads((folder / "1" / "numbers.json").read_text(encoding="utf-8"))
     n_key = "in-deze-factsheet/n_pupils"
     n = next(v for k, v, _ in numbers["numbers"] if k == n_key)
     numbers["numbers"] = [[k, v - 1, t] if k == n_key else [k, v, t] for k, v, t in numbers["numbers"]]
     (folder / "2").mkdir()
-    try:
-        editions._write_numbers(folder / "2" / "numbers.json", {**numbers, "numbers": [
-            {"key": k, "value": v, "text": t} for k, v, t in numbers["numbers"]]})
-        (folder / "2" / "findings.json").write_bytes((folder / "1" / "findings.json").read_bytes())
-        meta["publications"].append({**first, "number": 2, "kind": "correction", "released": "2027-01-05T09:00:00Z",
-                                     "text": "Een leerling stond twee keer in de gegevens."})
-        meta_file.write_text(json.dumps(meta), encoding="utf-8")
-        proc = run_oml(site, "build")
-        assert proc.returncode == 0, proc.stderr
-        page = site / "_build" / "html" / "book" / "rapport" / "versies.html"
-        text = " ".join(BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").get_text(" ").split())
-        from oml.report.text import nl_number
+    editions._write_numbers(folder / "2" / "numbers.json", {**numbers, "numbers": [
+        {"key": k, "value": v, "text": t} for k, v, t in numbers["numbers"]]})
+    (folder / "2" / "findings.json").write_bytes((folder / "1" / "findings.json").read_bytes())
+    meta["publications"].append({**first, "number": 2, "kind": "correction", "released": "2027-01-05T09:00:00Z",
+                                 "text": "Een leerling stond twee keer in de gegevens."})
+    meta_file.write_text(json.dumps(meta), encoding="utf-8")
+    proc = run_oml(site, "build")
+    assert proc.returncode == 0, proc.stderr
+    page = site / "_build" / "html" / "book" / "rapport" / "versies.html"
+    text = " ".join(BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").get_text(" ").split())
+    from oml.report.text import nl_number
 
-        assert "Correctie 1 van editie 2025 (5 januari 2027)" in text
-        assert "Correctie: Een leerling stond twee keer in de gegevens." in text
-        assert f"Leerlingen {nl_number(n)} {nl_number(n - 1)} −1" in text
-        assert "WARNING" not in (site / "_build" / "sphinx.log").read_text(encoding="utf-8")
-    finally:
-        meta_file.write_text(original, encoding="utf-8")
-        for f in (folder / "2").glob("*"):
-            f.unlink()
-        (folder / "2").rmdir()
-        assert run_oml(site, "build").returncode == 0
+    assert "Correctie 1 van editie 2025 (5 januari 2027)" in text
+    assert "Correctie: Een leerling stond twee keer in de gegevens." in text
+    assert f"Leerlingen {nl_number(n)} {nl_number(n - 1)} −1" in text
+    assert "WARNING" not in (site / "_build" / "sphinx.log").read_text(encoding="utf-8")

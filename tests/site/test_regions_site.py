@@ -52,7 +52,8 @@ def test_region_numbers_are_published_and_match_the_statistics(site, frame):
         assert entries[f"{page}/figuur/{row.year}/{row.group}/estimate"]["value"] == pytest.approx(row.estimate, rel=1e-12)
 
 
-def test_noop_build_runs_nothing_and_does_not_import_the_statistics(site):
+def test_noop_build_runs_nothing_and_does_not_import_the_statistics(site_copy):
+    site = site_copy
     before = (site / "_build" / "html" / "index.html").stat().st_mtime_ns
     code = ("import sys\nfrom oml.cli import main\nrc = main(['build'])\n"
             "print('STACK', sorted(m for m in ('pandas', 'scipy', 'statsmodels', 'matplotlib') if m in sys.modules))\n"
@@ -65,18 +66,15 @@ def test_noop_build_runs_nothing_and_does_not_import_the_statistics(site):
     assert (site / "_build" / "html" / "index.html").stat().st_mtime_ns == before
 
 
-def test_markdown_edit_rebuilds_the_site_without_executing_notebooks(site):
+def test_markdown_edit_rebuilds_the_site_without_executing_notebooks(site_copy):
+    site = site_copy
     page = site / "book" / "regios.md"
     original = page.read_text(encoding="utf-8")
-    try:
-        page.write_text(original.replace("# Regio's", "# Regio's\n\nEen toegevoegde zin voor de test.", 1), encoding="utf-8")
-        proc = run_oml(site, "build")
-        assert proc.returncode == 0, proc.stderr
-        assert "0 executed" in proc.stdout and "site built" in proc.stdout
-        assert "Een toegevoegde zin voor de test." in (site / "_build" / "html" / "book" / "regios.html").read_text()
-    finally:
-        page.write_text(original, encoding="utf-8")
-        assert run_oml(site, "build").returncode == 0
+    page.write_text(original.replace("# Regio's", "# Regio's\n\nEen toegevoegde zin voor de test.", 1), encoding="utf-8")
+    proc = run_oml(site, "build")
+    assert proc.returncode == 0, proc.stderr
+    assert "0 executed" in proc.stdout and "site built" in proc.stdout
+    assert "Een toegevoegde zin voor de test." in (site / "_build" / "html" / "book" / "regios.html").read_text()
 
 
 def test_small_region_gets_no_page_and_the_listing_says_why(tmp_path, default_frame):

@@ -53,7 +53,8 @@ BAD_INPUTS = {
 
 
 @pytest.mark.parametrize("case", BAD_INPUTS)
-def test_bad_input_is_refused_and_the_site_stays_byte_identical(site, tmp_path, case):
+def test_bad_input_is_refused_and_the_site_stays_byte_identical(site_copy, tmp_path, case):
+    site = site_copy
     make, message = BAD_INPUTS[case]
     path = make(tmp_path)
     before = tree_digest(site / "_build" / "html")
@@ -66,40 +67,41 @@ def test_bad_input_is_refused_and_the_site_stays_byte_identical(site, tmp_path, 
 
 
 def _broken_build_leaves_previous_site(site, path, edit, expected: list[str], args: tuple = ()) -> None:
-    """Break one source file, build, expect a clean failure naming ``expected``; the site must not change."""
-    original = path.read_text(encoding="utf-8")
+    """Break one source file of ``site`` (a private copy), build, expect a clean failure naming ``expected``;
+    the site must not change."""
     before = tree_digest(site / "_build" / "html")
-    try:
-        path.write_text(edit(original), encoding="utf-8")
-        proc = run_oml(site, "build", *args)
-        assert proc.returncode != 0 and "Traceback" not in proc.stderr
-        assert all(word in proc.stderr for word in expected), proc.stderr
-    finally:
-        path.write_text(original, encoding="utf-8")
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    proc = run_oml(site, "build", *args)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert all(word in proc.stderr for word in expected), proc.stderr
     assert tree_digest(site / "_build" / "html") == before
 
 
-def test_failed_notebook_leaves_previous_site(site):
+def test_failed_notebook_leaves_previous_site(site_copy):
+    site = site_copy
     _broken_build_leaves_previous_site(
         site, site / "notebooks" / "resultaten.ipynb",
         lambda text: text.replace("results = breakdowns(", "raise RuntimeError('stop here')\\nresults = breakdowns("),
         ["resultaten", "stop here"])
 
 
-def test_hung_notebook_is_stopped_and_leaves_previous_site(site):
+def test_hung_notebook_is_stopped_and_leaves_previous_site(site_copy):
+    site = site_copy
     _broken_build_leaves_previous_site(
         site, site / "notebooks" / "resultaten.ipynb",
         lambda text: text.replace("results = breakdowns(", "import time; time.sleep(300)\\nresults = breakdowns("),
         ["resultaten", "did not finish within the time limit of 3 s"], ("--timeout", "3"))
 
 
-def test_sphinx_warning_fails_and_leaves_previous_site(site):
+def test_sphinx_warning_fails_and_leaves_previous_site(site_copy):
+    site = site_copy
     _broken_build_leaves_previous_site(
         site, site / "book" / "aanbevelingen.md", lambda text: text + "\nZie {numref}`fig-bestaat-niet`.\n",
         ["fig-bestaat-niet"])
 
 
-def test_build_recovers_from_a_swap_interrupted_between_renames(site):
+def test_build_recovers_from_a_swap_interrupted_between_renames(site_copy):
+    site = site_copy
     html, old = site / "_build" / "html", site / "_build" / "html.old"
     before = tree_digest(html)
     html.rename(old)  # what a crash between the two renames of the swap leaves behind
@@ -109,21 +111,19 @@ def test_build_recovers_from_a_swap_interrupted_between_renames(site):
     assert tree_digest(html).keys() == before.keys()
 
 
-def test_change_to_the_site_extension_rebuilds_every_page(site):
+def test_change_to_the_site_extension_rebuilds_every_page(site_copy):
+    site = site_copy
     ext = site / "book" / "_ext" / "oml_site.py"
-    original = ext.read_text(encoding="utf-8")
-    try:
-        ext.write_text(original.replace("(nagemaakte) gegevens", "(nagemaakte, test) gegevens"), encoding="utf-8")
-        proc = run_oml(site, "build")
-        assert proc.returncode == 0, proc.stderr
-        for page in ("book/intro.html", "book/bronnen.html", "book/rapport/methoden.html"):
-            assert "(nagemaakte, test) gegevens" in (site / "_build" / "html" / page).read_text(encoding="utf-8")
-    finally:
-        ext.write_text(original, encoding="utf-8")
-        assert run_oml(site, "build").returncode == 0
+    ext.write_text(ext.read_text(encoding="utf-8").replace("(nagemaakte) gegevens", "(nagemaakte, test) gegevens"),
+                   encoding="utf-8")
+    proc = run_oml(site, "build")
+    assert proc.returncode == 0, proc.stderr
+    for page in ("book/intro.html", "book/bronnen.html", "book/rapport/methoden.html"):
+        assert "(nagemaakte, test) gegevens" in (site / "_build" / "html" / page).read_text(encoding="utf-8")
 
 
-def test_noop_rebuild_reuses_every_notebook(site):
+def test_noop_rebuild_reuses_every_notebook(site_copy):
+    site = site_copy
     proc = run_oml(site, "build")
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"notebooks: 0 executed, \d+ cached", proc.stdout), proc.stdout
