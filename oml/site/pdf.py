@@ -245,8 +245,10 @@ def linked_pdf(html_dir: Path) -> Path:
 def build_pdf(root: Path, html_dir: Path, out: Path | None = None) -> Path:
     """Write the PDF edition of the built site ``html_dir`` to ``out`` (default: where the site links it).
 
-    Reuses the existing PDF when nothing it is made of changed (a stamp under ``root/_build``).
-    Written to a temporary file and renamed, so a failure never leaves half a PDF.
+    The site's own PDF (``out`` not given) is reused when nothing it is made of changed (a stamp under
+    ``root/_build``). A PDF written elsewhere is always made afresh and leaves that stamp alone, so the
+    site's PDF is not laid out again on the next build. Written to a temporary file and renamed, so a
+    failure never leaves half a PDF.
 
     Parameters
     ----------
@@ -255,7 +257,7 @@ def build_pdf(root: Path, html_dir: Path, out: Path | None = None) -> Path:
     html_dir : Path
         The built site.
     out : Path, optional
-        Where to write the PDF.
+        Where to write the PDF (default: where the site links it).
 
     Returns
     -------
@@ -277,11 +279,12 @@ def build_pdf(root: Path, html_dir: Path, out: Path | None = None) -> Path:
     if not (Path(html_dir) / "index.html").exists():
         raise PdfError(f"{html_dir}: no built site (index.html is missing); build the site first")
     html_dir = Path(html_dir).resolve()
+    own = out is None
     out = Path(out) if out is not None else linked_pdf(html_dir)
     stamp_file = Path(root) / "_build" / "pdf.stamp"
     digest = _inputs_digest(html_dir)
     stamp = f"{out.name}\n{digest}"  # by name: the site is built in a staging folder, then moved
-    if out.exists() and stamp_file.exists() and stamp_file.read_text(encoding="utf-8") == stamp:
+    if own and out.exists() and stamp_file.exists() and stamp_file.read_text(encoding="utf-8") == stamp:
         return out
     import yaml
 
@@ -305,6 +308,7 @@ def build_pdf(root: Path, html_dir: Path, out: Path | None = None) -> Path:
         shown = "\n".join(f"- {m}" for m in collect.messages[:20])
         raise PdfError(f"the PDF edition was not written: WeasyPrint warned ({len(collect.messages)}), and warnings are errors:\n{shown}")
     tmp.replace(out)
-    stamp_file.parent.mkdir(parents=True, exist_ok=True)
-    stamp_file.write_text(stamp, encoding="utf-8")
+    if own:
+        stamp_file.parent.mkdir(parents=True, exist_ok=True)
+        stamp_file.write_text(stamp, encoding="utf-8")
     return out

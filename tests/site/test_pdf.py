@@ -125,8 +125,11 @@ def test_pdf_is_dutch_and_reused_when_nothing_changed(site, pdf):
 
 
 def test_pdf_is_deterministic(site, pdf, tmp_path):
+    stamp = (site / "_build" / "pdf.stamp").read_bytes()
     again = build_pdf(site, _html(site), tmp_path / "again.pdf")
     assert again.read_bytes() == pdf.read_bytes()
+    # A PDF written elsewhere leaves the site's own stamp alone: its next build still reuses its PDF.
+    assert (site / "_build" / "pdf.stamp").read_bytes() == stamp
 
 
 def test_weasyprint_warning_is_an_error(site, tmp_path):
