@@ -81,8 +81,9 @@ def shared_build(tmp_path_factory, name: str, make) -> Path:
         if failed.exists():
             pytest.fail(failed.read_text(encoding="utf-8"))
         if not done.exists():
-            folder.mkdir()
             try:
+                shutil.rmtree(folder, ignore_errors=True)  # what a worker killed while building left
+                folder.mkdir()
                 root = make(folder)
             except BaseException as error:
                 failed.write_text(f"shared build {name!r} failed:\n{error}", encoding="utf-8")
@@ -111,7 +112,9 @@ def site_copy(site, tmp_path):
     The build's stamps hold no absolute paths, so the copy is current: ``oml build`` in it is a no-op
     until the test changes something.
     """
-    return Path(shutil.copytree(site, tmp_path / "project", symlinks=True))
+    copy = Path(shutil.copytree(site, tmp_path / "project", symlinks=True))
+    yield copy
+    shutil.rmtree(copy, ignore_errors=True)  # about 80 MB each; a test's own files in tmp_path stay
 
 
 def pytest_collection_modifyitems(items):
