@@ -267,7 +267,7 @@ def main() -> int:
         save(generate(seed=7), changed)
         r["data_change_seconds"], dc = timed(quiet_build, root, data=str(changed))
         r["data_change_executed"] = dc["notebooks"]["executed"]
-        print(f"no-op {r['noop_seconds']:.1f} s; one Markdown edit {r['markdown_edit_seconds']:.1f} s (median of 3); "
+        print(f"no-op {r['noop_seconds']:.1f} s; one Markdown edit {r['markdown_edit_seconds']:.1f} s (median of {REPEATS}); "
               f"data change {r['data_change_seconds']:.1f} s", flush=True)
 
         # The same, for `make book` as a reader of the site gets it: the pages, the PDF and the
@@ -277,7 +277,7 @@ def main() -> int:
         r["full_markdown_edit_seconds"], r["full_markdown_edit_runs"] = markdown_edit_seconds(froot, feedback_demo=True)
         shutil.rmtree(froot)
         print(f"make book with the feedback demo: clean {r['full_clean_seconds']:.1f} s; one Markdown edit "
-              f"{r['full_markdown_edit_seconds']:.1f} s (median of 3)", flush=True)
+              f"{r['full_markdown_edit_seconds']:.1f} s (median of {REPEATS})", flush=True)
 
         fan = fanout_marginal_seconds(root)  # last use of this copy: it replaces its pages
         r["fanout"] = fan

@@ -280,7 +280,7 @@ def build_pdf(root: Path, html_dir: Path, out: Path | None = None) -> Path:
         raise PdfError(f"{html_dir}: no built site (index.html is missing); build the site first")
     html_dir = Path(html_dir).resolve()
     own = out is None
-    out = Path(out) if out is not None else linked_pdf(html_dir)
+    out = linked_pdf(html_dir) if own else Path(out)
     stamp_file = Path(root) / "_build" / "pdf.stamp"
     digest = _inputs_digest(html_dir)
     stamp = f"{out.name}\n{digest}"  # by name: the site is built in a staging folder, then moved
