@@ -1,6 +1,6 @@
 # OML living report. Two commands do everything on a fresh machine with only python3:
 #   make book   set up .venv, install, build the site into _build/html from the synthetic data
-#   make test   set up .venv, install, run the whole test suite
+#   make test   set up .venv, install, lint, run the whole test suite
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -19,7 +19,7 @@ export IPYTHONDIR          := $(CURDIR)/.cache/ipython
 export XDG_CACHE_HOME      := $(CURDIR)/.cache/xdg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup system axe book test bench clean
+.PHONY: help setup system axe book lint test bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
@@ -64,7 +64,13 @@ book: $(STAMP) system ## Build the site into _build/html and its PDF edition fro
 	@echo "Site: $(CURDIR)/_build/html/index.html"
 	@echo "PDF:  $$(ls $(CURDIR)/_build/html/*.pdf)"
 
-test: $(STAMP) system axe ## Run the whole test suite (unit, statistics, notebooks, full strict site build)
+# What the linter reads; its rules are in pyproject.toml ([tool.ruff]).
+LINTED := oml tests bench book/_ext
+
+lint: $(STAMP) ## Lint the code with ruff (pinned; pyflakes, pycodestyle errors, bugbear, pyupgrade)
+	$(BIN)/ruff check $(LINTED)
+
+test: $(STAMP) system axe lint ## Lint, then run the whole test suite (unit, statistics, notebooks, full strict site build)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) ## Benchmark build and statistics speed; writes bench/results/

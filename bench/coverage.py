@@ -61,7 +61,7 @@ def _check_truth_is_zero() -> None:
     effects = load_config()["effects"]
     if effects["year"] != 0:
         raise ValueError(f"effects.year is {effects['year']}; the year contrasts no longer have truth 0")
-    for _, by, family, a, b in CONTRASTS:
+    for _, by, _family, a, b in CONTRASTS:
         if by == "region" and effects.get(f"region.{a}", 0.0) != effects.get(f"region.{b}", 0.0):
             raise ValueError(f"regions {a!r} and {b!r} have different effects; their contrast is not 0")
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from oml.cli import EXIT_INVALID
+from oml.cli import EXIT_BUILD_FAILED, EXIT_INVALID
 from oml.data.io import save
 from oml.data.synth import generate, load_config
 
@@ -153,3 +153,19 @@ def test_synth_zero_n_fails_cleanly(tmp_path):
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "--n" in result.stderr or "n must" in result.stderr
+
+
+# --------------------------------------------------------------------------- build through a mapping
+def test_build_refuses_an_invalid_extract_through_a_mapping(tmp_path):
+    # Was a NameError traceback (an `except` naming a class it never imported); now the plain report.
+    from conftest import copy_project, run_oml
+
+    root = copy_project(tmp_path / "project")
+    extract = tmp_path / "extract.csv"
+    extract.write_text("leerlingnummer,brin_vestiging,meetjaar\n1,BRIN01,2025\n", encoding="utf-8")
+    result = run_oml(root, "build", "--data", str(extract), "--mapping", str(root / "examples" / "oml-extract-mapping.toml"),
+                     "--skip-feedback")
+    _assert_clean_failure(result, code=EXIT_BUILD_FAILED)
+    assert "invalid input data; the site was not changed" in result.stderr
+    assert "oml-extract-mapping.toml" in result.stderr and "no column 'rel_praten'" in result.stderr
+    assert not (root / "_build" / "html").exists()

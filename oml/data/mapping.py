@@ -69,7 +69,7 @@ class Mapping:
 
     # ------------------------------------------------------------------ reading
     @classmethod
-    def from_dict(cls, cfg: dict, source: str = "mapping") -> "Mapping":
+    def from_dict(cls, cfg: dict, source: str = "mapping") -> Mapping:
         """Check the mapping on its own (before any data) and build it; :class:`MappingError` lists every mistake."""
         problems: list[Problem] = []
         for key in cfg:
@@ -124,7 +124,7 @@ class Mapping:
         return cls(columns, clean, items, reverse, source)
 
     @classmethod
-    def read(cls, path: str | Path) -> "Mapping":
+    def read(cls, path: str | Path) -> Mapping:
         """Read and check a mapping file (TOML)."""
         path = Path(path)
         try:

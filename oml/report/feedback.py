@@ -278,7 +278,6 @@ class FeedbackReport:
         comps = um.comparisons[um.comparisons["family"] != "period"].copy()
         comps["group_a"], comps["group_b"] = comps["group_a"].map(labels), comps["group_b"].map(labels)
         comps["year_a"], comps["year_b"] = comps["year_a"].astype(int), comps["year_b"].astype(int)
-        fmt = self._fmt(s.unit)
         for r in um.table.itertuples(index=False):
             if r.group == UNIT and um.below_threshold:
                 continue

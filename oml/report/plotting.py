@@ -11,13 +11,13 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # headless: papermill kernels and tests have no display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
-from oml.data.contract import ANSWER_LABELS, is_illustrative, item_wording  # noqa: E402
-from oml.report.text import group_label, nl_number  # noqa: E402
+from oml.data.contract import ANSWER_LABELS, is_illustrative, item_wording
+from oml.report.text import group_label, nl_number
 
 #: Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -168,10 +168,10 @@ def answer_bars(distribution: pd.DataFrame, ax=None):
     for answer, colour in zip(wide.columns, ANSWER_COLOURS):
         values = wide[answer].to_numpy()
         ax.barh(y, values, left=left, color=colour, label=ANSWER_LABELS[int(answer)], height=0.5, edgecolor="white")
-        for yi, l, v in zip(y, left, values):
+        for yi, start, v in zip(y, left, values):
             if v >= 7:
                 # White only on the two dark ends of the scale: enough contrast everywhere.
-                ax.text(l + v / 2, yi, nl_number(v, 0), ha="center", va="center", fontsize=ANSWER_FONT,
+                ax.text(start + v / 2, yi, nl_number(v, 0), ha="center", va="center", fontsize=ANSWER_FONT,
                         color="white" if answer in (1, 5) else "black")
         left += values
     for yi, label in zip(y, labels):

@@ -395,6 +395,7 @@ def _data_title(title: str, info: dict) -> str:
 
 def _mapped(data: str | None, mapping: str, build_dir: Path) -> str:
     """The extract ``data`` read through ``mapping``, validated and written as canonical Parquet."""
+    from oml.data.contract import DataValidationError
     from oml.data.mapping import convert
 
     if data is None:

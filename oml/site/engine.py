@@ -296,7 +296,7 @@ class _Engine:
             os.dup2(log, 2)
             execute_in_process(Path(run["template"]), out, run["parameters"], out.parent, run.get("finish"))
             code = 0
-        except BaseException as err:  # noqa: BLE001 - reported to the build, then the child exits
+        except BaseException as err:
             try:
                 Path(run["error"]).write_text(failure_reason(err), encoding="utf-8")
                 traceback.print_exc()
@@ -325,7 +325,7 @@ def _warm(run: dict) -> None:
 
         module, _, name = spec.partition(":")
         getattr(importlib.import_module(module), name)(**run["parameters"])
-    except Exception:  # noqa: BLE001 - a cache only: logged, and the notebook runs without it
+    except Exception:
         print(f"warm {spec} for {run['page']} failed; the notebook computes without it", file=sys.stderr)
         traceback.print_exc()
 
@@ -385,7 +385,7 @@ def main() -> int:
                 engine.execute(cmd)
             else:
                 emit({"ok": False, "report": f"unknown command {cmd['cmd']!r}"})
-        except Exception as err:  # noqa: BLE001 - the build turns this into a clear failure
+        except Exception as err:
             traceback.print_exc()
             emit({"ok": False, "event": "error", "report": f"{type(err).__name__}: {err}"})
     return 0

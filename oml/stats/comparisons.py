@@ -109,7 +109,7 @@ def compare(am: AdjustedMeans, level: float | None = None, exclude=None) -> pd.D
         })
     out = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("p_holm", "significant", "overlap_says_significant", "disagree")])
     out["p_holm"] = np.nan
-    for family, part in out.groupby("family", sort=False):
+    for _, part in out.groupby("family", sort=False):
         out.loc[part.index, "p_holm"] = holm(part["p"].to_numpy())
     out["significant"] = out["p_holm"] < 1 - level
     out["overlap_says_significant"] = ~out["overlap"].astype(bool)

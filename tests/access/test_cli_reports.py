@@ -5,7 +5,6 @@ sample reports, so the command's own work (codes, encryption, folder) is what is
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

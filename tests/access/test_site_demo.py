@@ -24,7 +24,7 @@ def test_terugkoppeling_page_lists_every_demo_code_and_links_the_reports(site):
     article = page.find("article") or page
     text = article.get_text(" ")
     codes = read_codes(site / paths.DEMO_CODES.relative_to(paths.ROOT))
-    for (kind, id_), code in codes.items():
+    for (_kind, id_), code in codes.items():
         assert display(code) in text and id_ in text
     assert "600.000" in text  # rendered from oml.access.crypto.ITERATIONS, Dutch formatting
     hrefs = [a.get("href") for a in article.find_all("a")]

@@ -13,7 +13,6 @@ the run ends with a list of the checks that did not run (tests/conftest.py).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 

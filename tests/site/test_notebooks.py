@@ -1,7 +1,6 @@
 """The notebook templates: thin, parameterised, stripped, and runnable as is in Jupyter."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import nbformat
 import papermill as pm

@@ -11,9 +11,7 @@ from scipy.stats import norm
 from statsmodels.stats.multitest import multipletests
 
 from oml.stats.comparisons import COLUMNS, compare
-from oml.stats.index import add_index
 from oml.stats.models import BREAKDOWNS, AdjustedMeans, adjusted_means
-from oml.data.synth import generate
 from test_models import Reference  # the independent statsmodels path (own data, formula, parametrisation)
 
 
@@ -92,7 +90,7 @@ def test_difference_ci_and_level(by, means):
 @pytest.mark.parametrize("by", BREAKDOWNS)
 def test_holm_within_family(by, comparisons):
     c = comparisons[by]
-    for family, part in c.groupby("family"):
+    for _family, part in c.groupby("family"):
         p = part["p"].to_numpy()
         # Reference: statsmodels multipletests(method="holm") within the family
         np.testing.assert_allclose(part["p_holm"], multipletests(p, method="holm")[1], rtol=0, atol=1e-12)
@@ -210,7 +208,7 @@ def test_excluded_cells_are_left_out(means):
     assert sizes["first_last"] == 4 and sizes["consecutive"] == 9 and sizes["between"] == 6
     assert len(full) - len(c) == 1 + 1 + 4
     # Holm runs over the comparisons that remain
-    for family, part in c.groupby("family"):
+    for _family, part in c.groupby("family"):
         np.testing.assert_allclose(part["p_holm"], holm(part["p"].to_numpy()), atol=1e-12)
 
 

@@ -129,7 +129,7 @@ def test_tiny_cell_visible_with_lower_threshold(tiny):
     t = fig.table.set_index(["year", "group"])
     assert not t.loc[(last, "wo"), "suppressed"] and t.loc[(last, "wo"), "n"] == TINY
     c = fig.comparisons
-    assert (((c["group_b"] == "wo") & (c["year_b"] == last))).any()
+    assert ((c["group_b"] == "wo") & (c["year_b"] == last)).any()
 
 
 def test_tiny_cell_n_cannot_be_recovered_from_published_margins(tiny, tiny_figure):

@@ -86,7 +86,7 @@ def test_comparisons_match_statsmodels_and_holm(small):
     um = fb.adjusted_unit_means(small, "school", unit, min_cell=MIN_CELL)
     ref = _reference(small, "school", unit)
     c = um.comparisons
-    for (family, _), part in c.groupby(["family", "group_b"]):
+    for (_family, _), part in c.groupby(["family", "group_b"]):
         p_ref = []
         for r in part.itertuples(index=False):
             d = ref["means"][(str(r.year_a), r.group_a)][2] - ref["means"][(str(r.year_b), r.group_b)][2]

@@ -24,9 +24,7 @@ import statsmodels.formula.api as smf
 from scipy.stats import norm
 
 from oml.stats.comparisons import compare
-from oml.stats.index import add_index
 from oml.stats.models import ALL, BREAKDOWNS, adjusted_means, controls_for, design, formula_for, model_frame
-from oml.data.synth import generate
 
 BACKGROUND = ("sex", "age", "parent_education", "region")  # the factsheet's controls, written out here
 

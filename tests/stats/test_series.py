@@ -31,7 +31,7 @@ def result(long_frame):
 
 def test_index_is_standardised_within_each_period(long_frame):
     # Reference: NumPy z-score (ddof = 1) of the raw index over each period's rows alone.
-    for scale, part in scales.periods(long_frame):
+    for _scale, part in scales.periods(long_frame):
         x = part["index_raw"].to_numpy(dtype=float)
         ok = ~np.isnan(x)
         z = (x[ok] - x[ok].mean()) / x[ok].std(ddof=1)
