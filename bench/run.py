@@ -175,7 +175,7 @@ def import_stack_seconds() -> float:
 
 def sphinx_only_seconds(root: Path) -> float:
     """A fresh Sphinx build of the already executed pages of ``root`` (no notebook runs)."""
-    from oml.site.build import run_sphinx
+    from oml.site.sphinx import run_sphinx
 
     build_dir = root / "_build"
     for f in ("sphinx.stamp", "site-inputs.sha256"):
@@ -183,7 +183,7 @@ def sphinx_only_seconds(root: Path) -> float:
     shutil.rmtree(build_dir / "stage", ignore_errors=True)
     seconds = timed(run_sphinx, build_dir, root)[0]
     # Leave the project as a finished build left it, so the no-op measure that follows is a no-op.
-    from oml.site.build import site_inputs
+    from oml.site.sphinx import site_inputs
 
     (build_dir / "site-inputs.sha256").write_text(site_inputs(root))
     return seconds
@@ -191,7 +191,9 @@ def sphinx_only_seconds(root: Path) -> float:
 
 def fanout_marginal_seconds(root: Path, variants: int = 50) -> dict:
     """Seconds per extra page: ``variants`` runs of one template against one run, through one warm engine each."""
-    from oml.site.build import EngineClient, Run, default_data_path, file_sha256, load_config, run_notebooks
+    from oml.data.files import file_sha256
+    from oml.site.runner import EngineClient, default_data_path, run_notebooks
+    from oml.site.runs import Run, load_config
 
     runs, _ = load_config(root / "notebooks" / "runs.toml")
     base = next(r for r in runs if r.template == "in_deze_factsheet.ipynb")

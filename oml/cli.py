@@ -55,7 +55,8 @@ def _cmd_synth(args) -> int:
 
 
 def _cmd_build(args) -> int:
-    from oml.site.build import BuildError, build
+    from oml.site.build import build
+    from oml.site.messages import BuildError
 
     try:
         build(data=args.data, force=args.force, jobs=args.jobs, timeout=args.timeout, mapping=args.mapping,
@@ -67,7 +68,8 @@ def _cmd_build(args) -> int:
 
 
 def _cmd_release(args) -> int:
-    from oml.site.editions import ReleaseError, release
+    from oml.site.editions.common import ReleaseError
+    from oml.site.editions.record import release
 
     try:
         folder = release(args.name, note=args.note, correction=args.correction, source=args.data_source,
@@ -93,8 +95,8 @@ def _cmd_reports(args) -> int:
             return EXIT_INVALID
     from oml.access.publish import publish_reports, start_keys
     from oml.data.synth import SYNTHETIC_PREFIX
-    from oml.site import feedback
-    from oml.site.build import BuildError
+    from oml.site import unit_reports
+    from oml.site.messages import BuildError
 
     plan = []
 
@@ -104,7 +106,7 @@ def _cmd_reports(args) -> int:
 
     try:
         # One warm engine executes the report template per school and per board (as `oml build` does).
-        documents = feedback.render_reports(args.data, jobs=args.jobs, before_execute=begin_keys)
+        documents = unit_reports.render_reports(args.data, jobs=args.jobs, before_execute=begin_keys)
     except (BuildError, AccessError) as err:
         for p in plan:
             p.cancel()

@@ -58,7 +58,7 @@ WARM_MODULES = [
     "IPython.core.application", "IPython.core.completerlib", "IPython.core.crashhandler", "IPython.core.logger",
     "IPython.core.oinspect", "IPython.utils.wildcard", "bdb", "matplotlib.backends.backend_svg",
     "oml.data.io", "oml.data.synth", "oml.stats.results", "oml.report.pages", "oml.report.notebook",
-    "oml.stats.regions", "oml.report.regions", "oml.stats.feedback", "oml.report.feedback",
+    "oml.stats.regions", "oml.report.regions", "oml.stats.units", "oml.report.unit_report",
 ]
 
 

@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from oml.site.build import BuildError
+from oml.site.messages import BuildError
 
 
 #: Print layout. Page-area texts are Dutch; ``string(chapter)`` repeats the chapter title in the header.

@@ -1,7 +1,7 @@
 """Test reports for the access layer: small self-contained Dutch HTML documents with a figure,
 numbers, sentences, an id and a name — each with markers that must never be readable without the code.
 
-They stand in for the real report content (oml.report.feedback), which the access layer treats as opaque.
+They stand in for the real report content (oml.report.unit_report), which the access layer treats as opaque.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """``oml reports``: codes file, output folder, rotation and clean failures.
 
-The report content is another module's job; here ``oml.site.feedback.render_reports`` is replaced by the
+The report content is another module's job; here ``oml.site.unit_reports.render_reports`` is replaced by the
 sample reports, so the command's own work (codes, encryption, folder) is what is tested.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-import oml.site.feedback as feedback_site
+import oml.site.unit_reports as feedback_site
 from oml.access.codes import display, read_codes
 from oml.access.crypto import locator
 from oml.cli import EXIT_INVALID, main
@@ -62,7 +62,7 @@ def test_bad_codes_file_is_a_message_not_a_traceback(tmp_path, samples, capsys):
 def test_a_failed_run_hands_out_no_code(tmp_path, monkeypatch, capsys):
     # The keys are begun before the reports execute; the codes file is written only when they are published.
     from oml.cli import EXIT_BUILD_FAILED
-    from oml.site.build import BuildError
+    from oml.site.messages import BuildError
 
     def render(data=None, before_execute=None, **options):
         before_execute(list(documents()))

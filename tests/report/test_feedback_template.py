@@ -10,7 +10,7 @@ import pytest
 from oml.data.io import save
 from oml.data.synth import generate
 from oml.paths import NOTEBOOKS
-from oml.report.feedback import MARK, render_document
+from oml.report.unit_report import MARK, render_document
 
 TEMPLATE = NOTEBOOKS / "terugkoppeling.ipynb"
 REPO = Path(__file__).resolve().parents[2]

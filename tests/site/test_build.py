@@ -12,7 +12,9 @@ import nbformat
 import pytest
 
 from conftest import write_template
-from oml.site.build import BuildError, Run, cache_key, code_fingerprint, load_runs, run_notebooks
+from oml.site.messages import BuildError
+from oml.site.runner import cache_key, code_fingerprint, run_notebooks
+from oml.site.runs import Run, load_runs
 from oml.data.io import file_sha256
 
 
@@ -121,7 +123,7 @@ def test_failed_notebook_fails_the_stage_and_publishes_nothing(project):
 
 
 def test_forced_run_is_not_cached_until_it_succeeds(project, monkeypatch):
-    import oml.site.build as build
+    import oml.site.runner as runner
 
     root, data = project
     _build(root, data)
@@ -130,7 +132,7 @@ def test_forced_run_is_not_cached_until_it_succeeds(project, monkeypatch):
         raise KeyboardInterrupt  # the build is stopped while the notebooks run
         yield  # a generator, like the real one
 
-    monkeypatch.setattr(build.EngineClient, "execute", interrupted)
+    monkeypatch.setattr(runner.EngineClient, "execute", interrupted)
     with pytest.raises(KeyboardInterrupt):
         _build(root, data, force=True)
     monkeypatch.undo()

@@ -19,8 +19,13 @@ import pytest
 from bs4 import BeautifulSoup
 
 from oml.data.files import file_sha256
-from oml.site import editions
-from oml.site.editions import ReleaseError, Snapshot, compare, release, write_build_record
+from oml.site.editions import compare as comparing
+from oml.site.editions import page as versies
+from oml.site.editions import record as recording
+from oml.site.editions.common import ReleaseError
+from oml.site.editions.compare import ABSENT, Snapshot, compare
+from oml.site.editions.page import change_text
+from oml.site.editions.record import finding_id, release, write_build_record
 from conftest import REPO, run_oml
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "Test",
@@ -117,9 +122,9 @@ def test_release_records_exactly_what_was_built_and_commits_it(repo):
     stored = json.loads((folder / "1" / "numbers.json").read_text())
     assert {k: v for k, v, _ in stored["numbers"]} == OLD_NUMBERS and stored["count"] == len(OLD_NUMBERS)
     assert [k for k, _, _ in stored["numbers"]] == sorted(OLD_NUMBERS)
-    assert json.loads((folder / "1" / "findings.json").read_text()) == sorted(OLD_FINDINGS, key=editions._finding_id)
+    assert json.loads((folder / "1" / "findings.json").read_text()) == sorted(OLD_FINDINGS, key=finding_id)
     # Committed: the tree is clean again and the last commit holds only the edition.
-    assert editions.dirty_paths(repo) == []
+    assert recording.dirty_paths(repo) == []
     changed = git(repo, "show", "--name-only", "--format=", "HEAD").split()
     assert changed and all(p.startswith("editions/2024/") for p in changed)
 
@@ -142,7 +147,7 @@ def test_release_refuses_a_dirty_tree(repo, dirt):
 def test_ignored_build_output_does_not_count_as_dirty(repo):
     fake_build(repo, OLD_NUMBERS, OLD_FINDINGS)
     (repo / "_build" / "leftover.txt").write_text("x")
-    assert editions.dirty_paths(repo) == []
+    assert recording.dirty_paths(repo) == []
     release("2024", root=repo)
 
 
@@ -199,9 +204,9 @@ def test_compare_finds_changed_number_flipped_finding_new_group():
     new = Snapshot("editie 2025", {k: (v, str(v)) for k, v in NEW_NUMBERS.items()}, NEW_FINDINGS)
     c = compare(old, new)
     pupils = next(h for h in c.headlines if h.label == "Leerlingen")
-    assert (pupils.old, pupils.new) == (100, 150) and editions._change(pupils) == "+50"
+    assert (pupils.old, pupils.new) == (100, 150) and change_text(pupils) == "+50"
     index_2025 = next(h for h in c.headlines if h.label == "Gecorrigeerde index 2025, alle leerlingen")
-    assert index_2025.old is editions.ABSENT and editions._change(index_2025) == "nieuw"
+    assert index_2025.old is ABSENT and change_text(index_2025) == "nieuw"
     # The trend of all pupils: stable through 2024, significantly lower through 2025.
     assert [(f.subject, f.old, f.new) for f in c.changed_findings] == [
         ("alle leerlingen, eerste tegenover laatste jaar", "stabiel (2023–2024)", "lager (2023–2025)")]
@@ -241,7 +246,7 @@ def test_page_shows_editions_comparisons_and_correction_history(repo):
     assert (repo / "editions" / "2025" / "1" / "numbers.json").exists()  # the first publication is kept
 
     fake_build(repo, fixed, NEW_FINDINGS)  # the current build: the corrected one
-    text = editions.page_markdown(repo)
+    text = versies.page_markdown(repo)
     assert "## Huidige versie tegenover editie 2025" in text
     assert "## Editie 2025 tegenover editie 2024" in text
     assert f"Alle {len(fixed)} gepubliceerde getallen" in text  # current build = corrected 2025
@@ -254,21 +259,21 @@ def test_page_shows_editions_comparisons_and_correction_history(repo):
     assert f"git checkout {fix_commit}" in text and "# gegevens: oml synth --until-year 2025" in text
     assert "Toelichting: Gegevens t/m 2024" in text and "1 juni 2025" in text
     assert text.index("### Editie 2025") < text.index("### Editie 2024")  # newest first
-    page = editions.write_page(repo)
+    page = versies.write_page(repo)
     assert page.read_text(encoding="utf-8") == text
     stamp = page.stat().st_mtime_ns
-    editions.write_page(repo)
+    versies.write_page(repo)
     assert page.stat().st_mtime_ns == stamp  # unchanged content: not rewritten, Sphinx re-reads nothing
 
 
 def test_a_damaged_edition_record_is_a_clear_build_error(repo):
-    from oml.site.build import BuildError
+    from oml.site.messages import BuildError
 
     fake_build(repo, OLD_NUMBERS, OLD_FINDINGS)
     release("2024", root=repo)
     (repo / "editions" / "2024" / "1" / "numbers.json").write_text("{not json")
     with pytest.raises(BuildError, match="cannot be written.*editions"):
-        editions.write_page(repo)
+        versies.write_page(repo)
 
 
 def test_synth_until_year_keeps_only_those_years(tmp_path, default_frame):
@@ -295,7 +300,7 @@ def test_versies_page_builds_strictly_with_the_demo_editions(site):
     soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
     assert "Versies" in soup.find("h1").get_text()
     text = " ".join(soup.get_text(" ").split())
-    demo = [e for e in editions.load_editions(site) if e.name in ("2024", "2025")]
+    demo = [e for e in comparing.load_editions(site) if e.name in ("2024", "2025")]
     assert [e.name for e in demo] == ["2024", "2025"]  # oldest first
     assert "Editie 2025 tegenover editie 2024" in text and "Huidige versie tegenover editie" in text
     for e in demo:
@@ -324,7 +329,7 @@ def test_correction_history_builds_strictly_on_the_site(site_copy):
     n = next(v for k, v, _ in numbers["numbers"] if k == n_key)
     numbers["numbers"] = [[k, v - 1, t] if k == n_key else [k, v, t] for k, v, t in numbers["numbers"]]
     (folder / "2").mkdir()
-    editions._write_numbers(folder / "2" / "numbers.json", {**numbers, "numbers": [
+    recording.write_numbers(folder / "2" / "numbers.json", {**numbers, "numbers": [
         {"key": k, "value": v, "text": t} for k, v, t in numbers["numbers"]]})
     (folder / "2" / "findings.json").write_bytes((folder / "1" / "findings.json").read_bytes())
     meta["publications"].append({**first, "number": 2, "kind": "correction", "released": "2027-01-05T09:00:00Z",

@@ -12,7 +12,9 @@ import nbformat
 import pytest
 
 from conftest import write_template
-from oml.site.build import BuildError, EngineClient, Run, expand_runs, load_config, run_notebooks, slug
+from oml.site.messages import BuildError
+from oml.site.runner import EngineClient, run_notebooks
+from oml.site.runs import Run, expand_runs, load_config, slug
 from oml.data.files import file_sha256
 
 FIRST = """
@@ -204,12 +206,12 @@ def test_warm_function_fills_the_cache_before_the_fork_and_a_failing_one_is_harm
     root, data = _data_project(tmp_path, frame)
     school, other = (str(s) for s in frame["school_id"].unique()[:2])
     write_template(root / "notebooks" / "t.ipynb",
-                   "from oml.report import notebook as nb\nfrom oml.stats import feedback as st\n"
+                   "from oml.report import notebook as nb\nfrom oml.stats import units as st\n"
                    "ctx = nb.setup(data, page)\nprint(sorted(k[:2] for k in st.prepare(ctx.frame).memo))",
                    parameters='data = None\npage = "p"\nkind = "school"\nunit = ""\nlevel = 0.95\nmin_cell = 10')
     parameters = {"kind": "school", "level": 0.95, "min_cell": 10}
-    runs = [Run("t.ipynb", "warmed", "W", {**parameters, "unit": school}, warm="oml.report.feedback:warm"),
-            Run("t.ipynb", "cold", "C", {**parameters, "unit": other}, warm="oml.report.feedback:no_such_function")]
+    runs = [Run("t.ipynb", "warmed", "W", {**parameters, "unit": school}, warm="oml.report.unit_report:warm"),
+            Run("t.ipynb", "cold", "C", {**parameters, "unit": other}, warm="oml.report.unit_report:no_such_function")]
     engine = EngineClient(root, root / "_build")
     try:
         assert engine.prepare(data, generate=False, groups=[])["ok"]
@@ -220,7 +222,7 @@ def test_warm_function_fills_the_cache_before_the_fork_and_a_failing_one_is_harm
     # The second ran without its own model computed ahead (the first school's stays in the engine's cache).
     assert _outputs(root, "cold") == f"[('school', '{school}')]\n"
     log = (root / "_build" / "engine.log").read_text(encoding="utf-8")
-    assert "warm oml.report.feedback:no_such_function for cold failed" in log
+    assert "warm oml.report.unit_report:no_such_function for cold failed" in log
 
 
 def test_warm_must_name_a_module_function(tmp_path):

@@ -6,7 +6,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from oml.site.build import load_runs
+from oml.site.runs import load_runs
 from oml.paths import NOTEBOOKS
 
 TEMPLATES = sorted({r.template for r in load_runs()})

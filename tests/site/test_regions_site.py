@@ -13,7 +13,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from conftest import copy_project, run_oml
-from oml.site.build import slug
+from oml.site.runs import slug
 
 pytestmark = pytest.mark.slow
 

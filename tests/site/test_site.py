@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from oml.site.build import load_runs
+from oml.site.runs import load_runs
 
 pytestmark = pytest.mark.slow
 
@@ -205,7 +205,7 @@ def test_summary_sentences_are_rendered_from_findings(site):
 
 def test_nbval_on_executed_notebooks(site_copy):
     site = site_copy  # the notebooks write their figures and CSVs again as they run
-    from oml.site.build import expand_runs
+    from oml.site.runs import expand_runs
 
     notebooks = sorted((site / "book" / "rapport").glob("*.ipynb"))
     info = next((site / "_build" / "data").glob("validated-*.json")).read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Statistics of the feedback reports (:mod:`oml.stats.feedback`): model, tests, funnel, disclosure."""
+"""Statistics of the feedback reports (:mod:`oml.stats.units`): model, tests, funnel, disclosure."""
 from __future__ import annotations
 
 import statistics
@@ -12,7 +12,7 @@ from scipy.stats import norm
 from statsmodels.stats.multitest import multipletests
 
 from oml.data.synth import generate
-from oml.stats import feedback as fb
+from oml.stats import units as fb
 from oml.stats.index import add_index
 
 MIN_CELL = 10

@@ -203,7 +203,7 @@ _MEMBERS = {UNIT: (UNIT,), REGION: (UNIT, REGION), LIMBURG: (UNIT, REGION, LIMBU
 def remember(frame: pd.DataFrame, kind: str, unit: str, level: float = 0.95, min_cell: int = MIN_CELL) -> None:
     """Compute :func:`adjusted_unit_means` now and keep it with ``frame``'s shared arrays (:func:`prepare`).
 
-    The build's engine calls this (through :func:`oml.report.feedback.warm`) in its warm process just
+    The build's engine calls this (through :func:`oml.report.unit_report.warm`) in its warm process just
     before it forks a report: the report's notebook then gets the result from the same function at
     once, instead of paying for the model in a fresh fork. A pure cache: the result is the same object
     the notebook would compute, and it is dropped with the arrays when the frame changes.

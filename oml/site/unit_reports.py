@@ -3,7 +3,7 @@
 The report template (``notebooks/terugkoppeling.ipynb``) is a *private* fan-out run in
 ``notebooks/runs.toml``: one execution per school (``school_id``) and per board (``board_id``),
 through the same warm engine as the public pages, never a page of the book. Each executed
-notebook becomes one self-contained HTML document (:func:`oml.report.feedback.render_document`),
+notebook becomes one self-contained HTML document (:func:`oml.report.unit_report.render_document`),
 which :mod:`oml.access.publish` encrypts under the unit's access code.
 
 * ``oml build`` on synthetic data publishes the demo into ``_build/html/terugkoppeling/`` with the
@@ -19,8 +19,10 @@ import shutil
 from pathlib import Path
 
 from oml import paths
-from oml.site.build import (BuildError, Data, EngineClient, Run, _LazyPrepared, _hash_files, expand_runs, load_config,
-                            prepare_data, run_notebooks)
+from oml.site.messages import BuildError
+from oml.site.runner import Data, EngineClient, LazyEngine, prepare_data, run_notebooks
+from oml.site.runs import Run, expand_runs, load_config
+from oml.site.stamps import hash_files
 
 #: Where the build keeps the encrypted demo (copied into the site by the Sphinx stage).
 DEMO_FOLDER = "feedback-site"
@@ -43,7 +45,7 @@ def documents(runs: list[Run], data: Data, build_dir: Path, root: Path, runner, 
 
 def _render(runs: list[Run], build_dir: Path) -> dict:
     """``{(kind, id): html}``: each executed report notebook in the cache as its self-contained document."""
-    from oml.report.feedback import render_document
+    from oml.report.unit_report import render_document
 
     return {entry: render_document(build_dir / "cache" / run.page / f"{run.page}.ipynb")
             for entry, run in zip(report_entries(runs), runs)}
@@ -55,7 +57,7 @@ def _demo_key(runs: list[Run], build_dir: Path, root: Path) -> str:
     files = [paths.DEMO_CODES, paths.DEMO_CODES.with_name(paths.DEMO_CODES.stem + ".salts.csv")]
     files = [root / f.relative_to(paths.ROOT) for f in files]
     files += [p for p in (root / "oml" / "access").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
-    return hashlib.sha256(json.dumps([keys, _hash_files([f for f in files if f.exists()], root)]).encode()).hexdigest()
+    return hashlib.sha256(json.dumps([keys, hash_files([f for f in files if f.exists()], root)]).encode()).hexdigest()
 
 
 def site_demo(runs: list[Run], data: Data, build_dir: Path, root: Path, runner, jobs: int | None, timeout: float,
@@ -117,7 +119,7 @@ def render_reports(data: str | None = None, jobs: int | None = None, root: Path 
         expanded, _ = expand_runs(runs, data_.info.get("groups", {}))
         if before_execute is not None:
             before_execute(report_entries(expanded))
-        runner = engine if engine.proc is not None else _LazyPrepared(engine, data_.path, groups)
+        runner = engine if engine.proc is not None else LazyEngine(engine, data_.path, groups)
         docs, _ = documents(expanded, data_, build_dir, root, runner, jobs,
                             timeout if timeout is not None else settings.timeout)
     finally:

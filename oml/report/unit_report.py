@@ -11,7 +11,7 @@ Every number shown goes through a :class:`PrivatePublisher`: recorded (key, exac
 as shown) in ``files/<page>.feedback.json`` — a name the site build never collects, because a
 report's numbers are private and must never reach the public ``numbers.json``. Nothing is glued.
 
-What a report shows is decided by :mod:`oml.stats.feedback` (disclosure control included):
+What a report shows is decided by :mod:`oml.stats.units` (disclosure control included):
 only the unit itself, its region and Limburg — never another school.
 """
 from __future__ import annotations
@@ -30,8 +30,8 @@ from oml.data.contract import VARIABLE_LABELS, is_illustrative, item_wording
 from oml.report import plotting, text
 from oml.report.publish import Publisher
 from oml.report.text import SUPPRESSED, nl_list, nl_number
-from oml.stats import feedback as stats
-from oml.stats.feedback import LIMBURG, PERIOD, REGION, UNIT
+from oml.stats import units as stats
+from oml.stats.units import LIMBURG, PERIOD, REGION, UNIT
 
 #: Metadata key that marks a display output as a block of the report.
 MARK = "oml_feedback"
@@ -448,8 +448,8 @@ class FeedbackReport:
                 f"vergelijkingen. Geen cijfer rust op minder dan {nl_number(self.min_cell)} leerlingen; een te klein jaar telt "
                 "mee in de hele periode. Regio en Limburg worden alleen getoond als er genoeg andere scholen in zitten, zodat "
                 "niemand de cijfers van een andere school kan terugrekenen.</p>"
-                "<p class=\"oml-provenance\">Berekend door <code>oml.stats.feedback.adjusted_unit_means</code>, "
-                "<code>oml.stats.feedback.funnel_position</code> en <code>oml.stats.feedback.answer_shares</code>.</p></section>")
+                "<p class=\"oml-provenance\">Berekend door <code>oml.stats.units.adjusted_unit_means</code>, "
+                "<code>oml.stats.units.funnel_position</code> en <code>oml.stats.units.answer_shares</code>.</p></section>")
 
     def blocks(self) -> list[str]:
         """The report as HTML blocks, in reading order."""
@@ -521,7 +521,7 @@ def warm(data=None, kind: str = "school", unit: str | None = None, level: float 
     """Fill the warm engine's cache for one report just before its fork (``warm`` in ``notebooks/runs.toml``).
 
     Called by :mod:`oml.site.engine` with the run's parameters. Computes the unit's model (and, for a
-    board, each of its schools' models) with :func:`oml.stats.feedback.remember` on the frame the
+    board, each of its schools' models) with :func:`oml.stats.units.remember` on the frame the
     engine preloaded, so that the report's notebook finds it there. Does nothing when nothing was
     preloaded for ``data`` (a notebook run by hand computes everything itself).
     """

@@ -1,4 +1,4 @@
-"""The feedback report's content (:mod:`oml.report.feedback`): what it says, and what it never shows."""
+"""The feedback report's content (:mod:`oml.report.unit_report`): what it says, and what it never shows."""
 from __future__ import annotations
 
 import json
@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from oml.data.synth import generate
-from oml.report import feedback as fr
+from oml.report import unit_report as fr
 from oml.report.plotting import set_theme
-from oml.stats import feedback as fs
+from oml.stats import units as fs
 from oml.stats.index import add_index
 
 MIN_CELL = 10
