@@ -175,33 +175,41 @@ def import_stack_seconds() -> float:
 
 def sphinx_only_seconds(root: Path) -> float:
     """A fresh Sphinx build of the already executed pages of ``root`` (no notebook runs)."""
-    from oml.site.sphinx import run_sphinx
+    from oml.paths import Layout
+    from oml.site.pdf import build_pdf
+    from oml.site.sphinx import build_pages, publish_site, site_inputs, site_stamp
 
-    build_dir = root / "_build"
-    for f in ("sphinx.stamp", "site-inputs.sha256"):
-        (build_dir / f).unlink(missing_ok=True)
-    shutil.rmtree(build_dir / "stage", ignore_errors=True)
-    seconds = timed(run_sphinx, build_dir, root)[0]
+    layout = Layout(root)
+    shutil.rmtree(layout.stamps, ignore_errors=True)  # a fresh Sphinx build; the PDF is laid out again too
+    shutil.rmtree(layout.stage, ignore_errors=True)
+
+    def pages_pdf_swap() -> None:  # what `oml build` does after the notebooks
+        build_pages(layout)
+        build_pdf(layout, layout.stage_html)
+        publish_site(layout)
+
+    seconds = timed(pages_pdf_swap)[0]
     # Leave the project as a finished build left it, so the no-op measure that follows is a no-op.
-    from oml.site.sphinx import site_inputs
-
-    (build_dir / "site-inputs.sha256").write_text(site_inputs(root))
+    site_stamp(layout).record(site_inputs(layout))
     return seconds
 
 
 def fanout_marginal_seconds(root: Path, variants: int = 50) -> dict:
     """Seconds per extra page: ``variants`` runs of one template against one run, through one warm engine each."""
     from oml.data.files import file_sha256
+    from oml.paths import Layout
     from oml.site.runner import EngineClient, default_data_path, run_notebooks
     from oml.site.runs import Run, load_config
 
-    runs, _ = load_config(root / "notebooks" / "runs.toml")
+    layout = Layout(root)
+    bench = Layout(root, build_dir=layout.build / "bench")  # its own cache and stamps: the build's stay as they are
+    runs, _ = load_config(layout.runs_config)
     base = next(r for r in runs if r.template == "in_deze_factsheet.ipynb")
-    data = default_data_path(root / "_build", root)
+    data = default_data_path(layout)
 
     def execute(n: int) -> float:
         pages = [Run(base.template, f"variant-{i:02d}", f"Variant {i}", base.parameters) for i in range(n)]
-        engine = EngineClient(root, root / "_build" / "bench")
+        engine = EngineClient(bench)
         try:
             engine.prepare(data, generate=False, groups=[])
             start = time.perf_counter()
@@ -209,12 +217,11 @@ def fanout_marginal_seconds(root: Path, variants: int = 50) -> dict:
             import io
 
             with contextlib.redirect_stdout(io.StringIO()):
-                run_notebooks(pages, data, file_sha256(data), root / "_build" / "bench", True, None,
-                              root, engine)
+                run_notebooks(pages, data, file_sha256(data), bench, True, None, engine)
             return time.perf_counter() - start
         finally:
             engine.close()
-            shutil.rmtree(root / "book" / "rapport", ignore_errors=True)
+            shutil.rmtree(layout.generated, ignore_errors=True)
 
     one, many = execute(1), execute(variants)
     return {"one_seconds": one, "many_seconds": many, "variants": variants,

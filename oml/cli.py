@@ -84,10 +84,10 @@ def _cmd_release(args) -> int:
 
 def _cmd_reports(args) -> int:
     from oml.access.codes import AccessError
-    from oml.paths import ROOT
+    from oml.paths import Layout
 
     out, codes = Path(args.out), Path(args.codes)
-    site = ROOT / "_build" / "html"
+    site = Layout().html
     for what, path in (("--out", out), ("--codes", codes)):
         if path.resolve().is_relative_to(site.resolve()):
             print(f"oml reports: {what} {path} lies inside the site ({site}); feedback reports and codes never go "

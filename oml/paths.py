@@ -1,21 +1,19 @@
 """Every path the project uses, in one place.
 
 Paths are derived from the repository root (the folder holding ``_config.yml``), so
-notebooks, the CLI and tests never write path literals of their own.
+notebooks, the CLI and tests never write path literals of their own. :class:`Layout` names
+every file and folder of a project at any root (the build works in copies of the project too);
+the module constants are those of this checkout.
 """
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 #: Repository root: the folder that holds ``_config.yml`` and ``_toc.yml``.
 ROOT = Path(os.environ.get("OML_ROOT", Path(__file__).resolve().parent.parent))
 
-NOTEBOOKS = ROOT / "notebooks"
-RUNS_CONFIG = NOTEBOOKS / "runs.toml"
-
-#: Result of the coverage simulation study (bench/coverage.py), committed: too slow to redo per build.
-COVERAGE = ROOT / "bench" / "coverage.csv"
 
 
 def set_cache_environment(root: Path = ROOT, env: dict | None = None) -> None:
@@ -37,9 +35,183 @@ def set_cache_environment(root: Path = ROOT, env: dict | None = None) -> None:
         env.setdefault(key, str(value))
 
 
-#: Feedback reports demo (synthetic data only): the committed demo codes file (its salt file beside it,
-#: see oml.access.codes.salts_path), and the site folder the demo reports go to (``_build/html/terugkoppeling``).
-DEMO_CODES = ROOT / "book" / "terugkoppeling" / "demo-codes.csv"
+#: The site folder the feedback reports demo goes to (``_build/html/terugkoppeling``).
 SITE_REPORTS = "terugkoppeling"
-#: Private key cache of the demo build (never inside _build/html).
-DEMO_KEY_CACHE = ROOT / "_build" / "cache" / "access-demo-keys.json"
+
+
+#: ``book/<GENERATED>/``: the pages the build writes for the book (executed notebooks, listings; gitignored).
+GENERATED = "rapport"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Every path of a project rooted at ``root``: its sources, and what ``oml build`` writes.
+
+    Examples
+    --------
+    >>> lay = Layout(Path("/p"))
+    >>> lay.html.as_posix(), lay.page_cache("algemeen-beeld").as_posix(), lay.stamp("pdf").as_posix()
+    ('/p/_build/html', '/p/_build/cache/algemeen-beeld', '/p/_build/stamps/pdf')
+    >>> lay.generated.relative_to(lay.root).as_posix(), lay.fragments.relative_to(lay.root).as_posix()
+    ('book/rapport', 'book/rapport/files')
+    """
+
+    root: Path = ROOT
+    #: The build folder, when not ``root/_build`` (the benchmark measures in a folder of its own).
+    build_dir: Path | None = None
+
+    # ------------------------------------------------------------------ sources
+    @property
+    def package(self) -> Path:
+        """The ``oml`` package's source."""
+        return self.root / "oml"
+
+    @property
+    def requirements(self) -> Path:
+        return self.root / "requirements.txt"
+
+    @property
+    def notebooks(self) -> Path:
+        return self.root / "notebooks"
+
+    @property
+    def runs_config(self) -> Path:
+        return self.notebooks / "runs.toml"
+
+    def template(self, name: str) -> Path:
+        """A notebook template of ``notebooks/``."""
+        return self.notebooks / name
+
+    @property
+    def book(self) -> Path:
+        return self.root / "book"
+
+    @property
+    def book_config(self) -> Path:
+        return self.root / "_config.yml"
+
+    @property
+    def toc(self) -> Path:
+        return self.root / "_toc.yml"
+
+    @property
+    def bibliography(self) -> Path:
+        return self.book / "references.bib"
+
+    @property
+    def coverage(self) -> Path:
+        """Result of the coverage simulation study (bench/coverage.py), committed: too slow to redo per build."""
+        return self.root / "bench" / "coverage.csv"
+
+    @property
+    def editions(self) -> Path:
+        """Committed editions (``oml release``)."""
+        return self.root / "editions"
+
+    @property
+    def demo_codes(self) -> Path:
+        """The committed access codes of the synthetic feedback demo (its salts file beside it)."""
+        return self.book / "terugkoppeling" / "demo-codes.csv"
+
+    # ------------------------------------------------------------------ what the build writes into the book
+    @property
+    def generated(self) -> Path:
+        """``book/rapport/``: the executed pages and generated listings the book picks up."""
+        return self.book / GENERATED
+
+    @property
+    def fragments(self) -> Path:
+        """The pages' files: figures, CSVs and number manifests (``*.numbers.json``)."""
+        return self.generated / "files"
+
+    @property
+    def build_info(self) -> Path:
+        """What the current pages were built from (read by the site extension and the page Versies)."""
+        return self.generated / "build-info.json"
+
+    @property
+    def versions_page(self) -> Path:
+        return self.generated / "versies.md"
+
+    # ------------------------------------------------------------------ the build folder
+    @property
+    def build(self) -> Path:
+        return self.build_dir if self.build_dir is not None else self.root / "_build"
+
+    @property
+    def html(self) -> Path:
+        """The published site."""
+        return self.build / "html"
+
+    @property
+    def numbers_manifest(self) -> Path:
+        """Every number the site publishes (``numbers.json``, written by the site extension)."""
+        return self.html / "numbers.json"
+
+    @property
+    def html_old(self) -> Path:
+        """The previous site during the swap (only between two renames)."""
+        return self.build / "html.old"
+
+    @property
+    def stage(self) -> Path:
+        """Where Sphinx builds before the site is swapped in."""
+        return self.build / "stage"
+
+    @property
+    def stage_html(self) -> Path:
+        return self.stage / "_build" / "html"
+
+    @property
+    def data(self) -> Path:
+        """The generated synthetic data and extracts converted through a mapping."""
+        return self.build / "data"
+
+    @property
+    def cache(self) -> Path:
+        """Executed notebooks, one folder per page, with their logs."""
+        return self.build / "cache"
+
+    def page_cache(self, page: str) -> Path:
+        return self.cache / page
+
+    @property
+    def stamps(self) -> Path:
+        """One file per "skip when unchanged" step (:mod:`oml.site.stamps`)."""
+        return self.build / "stamps"
+
+    def stamp(self, name: str) -> Path:
+        return self.stamps / name
+
+    @property
+    def engine_log(self) -> Path:
+        return self.build / "engine.log"
+
+    @property
+    def sphinx_log(self) -> Path:
+        return self.build / "sphinx.log"
+
+    @property
+    def record(self) -> Path:
+        """What the site was built from: ``oml release`` checks it."""
+        return self.build / "build-record.json"
+
+    @property
+    def report_demo(self) -> Path:
+        """The encrypted feedback demo, made before Sphinx and copied into the site (synthetic data only)."""
+        return self.build / "feedback-site"
+
+    @property
+    def demo_key_cache(self) -> Path:
+        """Private key cache of the demo build (never inside the site)."""
+        return self.cache / "access-demo-keys.json"
+
+
+# This checkout's paths, for code that runs only here (notebooks, the command line's defaults).
+_HERE = Layout(ROOT)
+NOTEBOOKS = _HERE.notebooks
+RUNS_CONFIG = _HERE.runs_config
+COVERAGE = _HERE.coverage
+#: The committed access codes of the feedback demo (its salt file beside it, see oml.access.codes.salts_path).
+DEMO_CODES = _HERE.demo_codes
+DEMO_KEY_CACHE = _HERE.demo_key_cache

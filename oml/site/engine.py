@@ -17,7 +17,7 @@ and open figures, random state, warning filters, ``sys.modules`` additions, the 
 Nothing one notebook does can reach another. The alternative — a jupyter_client provisioner that
 forks real ZMQ kernels from a warm template — gives the same isolation but still pays a papermill
 client, connection files, ports and the kernel handshake per notebook; measured on the 2-core
-machine, the in-process fork costs a few hundredths of a second (see README, benchmark).
+machine, the in-process fork costs a few hundredths of a second (see docs/benchmark.md).
 
 Protocol
 --------

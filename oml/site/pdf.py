@@ -19,7 +19,9 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from oml.paths import Layout
 from oml.site.messages import BuildError
+from oml.site.stamps import Stamp
 
 
 #: Print layout. Page-area texts are Dutch; ``string(chapter)`` repeats the chapter title in the header.
@@ -242,18 +244,18 @@ def linked_pdf(html_dir: Path) -> Path:
     return (pages[0].parent / unquote(link.group(1))).resolve()
 
 
-def build_pdf(root: Path, html_dir: Path, out: Path | None = None) -> Path:
+def build_pdf(layout: Layout, html_dir: Path, out: Path | None = None) -> Path:
     """Write the PDF edition of the built site ``html_dir`` to ``out`` (default: where the site links it).
 
-    The site's own PDF (``out`` not given) is reused when nothing it is made of changed (a stamp under
-    ``root/_build``). A PDF written elsewhere is always made afresh and leaves that stamp alone, so the
+    The site's own PDF (``out`` not given) is reused when nothing it is made of changed (its stamp,
+    :mod:`oml.site.stamps`). A PDF written elsewhere is always made afresh and leaves that stamp alone, so the
     site's PDF is not laid out again on the next build. Written to a temporary file and renamed, so a
     failure never leaves half a PDF.
 
     Parameters
     ----------
-    root : Path
-        The project root (``_config.yml`` gives title and author; ``_build/`` holds the stamp).
+    layout : Layout
+        The project (``_config.yml`` gives title and author; the build folder holds the stamp).
     html_dir : Path
         The built site.
     out : Path, optional
@@ -271,7 +273,7 @@ def build_pdf(root: Path, html_dir: Path, out: Path | None = None) -> Path:
 
     Examples
     --------
-    >>> build_pdf(Path("."), Path("no-such-site"))  # doctest: +ELLIPSIS
+    >>> build_pdf(Layout(Path(".")), Path("no-such-site"))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     oml.site.pdf.PdfError: no-such-site: no built site (index.html is missing); build the site first
@@ -281,14 +283,14 @@ def build_pdf(root: Path, html_dir: Path, out: Path | None = None) -> Path:
     html_dir = Path(html_dir).resolve()
     own = out is None
     out = linked_pdf(html_dir) if own else Path(out)
-    stamp_file = Path(root) / "_build" / "pdf.stamp"
+    stamp = Stamp(layout.stamp("pdf"))
     digest = _inputs_digest(html_dir)
-    stamp = f"{out.name}\n{digest}"  # by name: the site is built in a staging folder, then moved
-    if own and out.exists() and stamp_file.exists() and stamp_file.read_text(encoding="utf-8") == stamp:
+    key = f"{out.name}\n{digest}"  # by name: the site is built in a staging folder, then moved
+    if own and out.exists() and stamp.matches(key):
         return out
     import yaml
 
-    config = yaml.safe_load((Path(root) / "_config.yml").read_text(encoding="utf-8")) or {}
+    config = yaml.safe_load(layout.book_config.read_text(encoding="utf-8")) or {}
     document = compose(html_dir, str(config.get("title", "Rapport")), str(config.get("author", "")))
     import weasyprint
 
@@ -307,8 +309,9 @@ def build_pdf(root: Path, html_dir: Path, out: Path | None = None) -> Path:
         tmp.unlink(missing_ok=True)
         shown = "\n".join(f"- {m}" for m in collect.messages[:20])
         raise PdfError(f"the PDF edition was not written: WeasyPrint warned ({len(collect.messages)}), and warnings are errors:\n{shown}")
+    if own:
+        stamp.clear()
     tmp.replace(out)
     if own:
-        stamp_file.parent.mkdir(parents=True, exist_ok=True)
-        stamp_file.write_text(stamp, encoding="utf-8")
+        stamp.record(key)
     return out

@@ -6,7 +6,6 @@ that decide which notebooks are stale.
 from __future__ import annotations
 
 import filecmp
-import hashlib
 import json
 import os
 import shutil
@@ -17,29 +16,31 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from oml import paths
+from oml.data.facts import DataFacts
 from oml.data.files import file_sha256  # light: no statistics imported
+from oml.paths import Layout
 from oml.site.messages import BuildError, progress
-from oml.site.layout import GENERATED
 from oml.site.runs import DEFAULT_TIMEOUT, Run
-from oml.site.stamps import hash_files
+from oml.site.stamps import Stamp, fingerprint, hash_files
 
-def code_fingerprint(root: Path = paths.ROOT) -> str:
+
+def code_fingerprint(layout: Layout) -> str:
     """Hash of the ``oml`` package source and the pinned requirements (what every notebook runs on)."""
-    files = [p for p in (root / "oml").rglob("*") if p.is_file() and p.suffix in (".py", ".toml")]
-    return hash_files([*files, root / "requirements.txt"], root)
+    files = [p for p in layout.package.rglob("*") if p.is_file() and p.suffix in (".py", ".toml")]
+    return hash_files([*files, layout.requirements], layout.root)
 
 
-def cache_key(run: Run, data_sha: str, code: str, root: Path = paths.ROOT) -> str:
+def cache_key(run: Run, data_sha: str, code: str, layout: Layout) -> str:
     """Everything a page depends on, hashed: template, parameters, code, requirements, data, extra inputs."""
-    template = (root / "notebooks" / run.template).read_bytes()
-    inputs = hash_files([root / f for f in run.inputs], root) if run.inputs else ""
-    payload = json.dumps(
-        {"template": hashlib.sha256(template).hexdigest(), "parameters": run.parameters, "page": run.page,
-         "title": run.title, "code": code, "data": data_sha, "inputs": inputs},
-        sort_keys=True,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    template = hash_files([layout.template(run.template)], layout.notebooks)
+    inputs = hash_files([layout.root / f for f in run.inputs], layout.root) if run.inputs else ""
+    return fingerprint({"template": template, "parameters": run.parameters, "page": run.page, "title": run.title,
+                        "code": code, "data": data_sha, "inputs": inputs})
 
+
+def page_stamp(layout: Layout, page: str) -> Stamp:
+    """The stamp of one executed page: the cache key of its last successful execution."""
+    return Stamp(layout.stamp(f"page-{page}"))
 
 
 def _portable(path: Path, root: Path) -> str:
@@ -56,20 +57,28 @@ def _portable(path: Path, root: Path) -> str:
 
 @dataclass
 class Data:
-    """The build's input: where it is, its hash, facts about it (from the validation)."""
+    """The build's input: where it is, and its facts (from the validation)."""
 
     path: Path
-    sha: str
-    info: dict
+    facts: DataFacts
+
+    @property
+    def sha(self) -> str:
+        return self.facts.sha256
 
 
-def default_data_path(build_dir: Path, root: Path = paths.ROOT) -> Path:
-    """The default synthetic dataset, named after the generator's code and calibration config."""
-    generator = hash_files([root / "oml" / "data" / "synth.py", root / "oml" / "config" / "synthetic.toml"], root)[:12]
-    return build_dir / "data" / f"oml-synthetic-{generator}.parquet"
+def default_data_path(layout: Layout) -> Path:
+    """The default synthetic dataset, named after the generator's code and configuration.
+
+    The generator is all of ``oml/data`` (the school boards, the scales and the contract shape the
+    data too) and the configuration it reads: a change to any of them makes new data.
+    """
+    sources = [p for p in (layout.package / "data").glob("*.py")] + [*(layout.package / "config").glob("*.toml")]
+    generator = hash_files(sources, layout.root)[:12]
+    return layout.data / f"oml-synthetic-{generator}.parquet"
 
 
-def prepare_data(data: str | None, build_dir: Path, groups: list[str], engine_factory, root: Path = paths.ROOT) -> Data:
+def prepare_data(data: str | None, layout: Layout, groups: list[str], engine_factory) -> Data:
     """Resolve the input; validate it in the engine unless these bytes were validated by this code before.
 
     ``engine_factory()`` returns the build's (lazily started) engine. ``groups`` are the columns
@@ -77,7 +86,7 @@ def prepare_data(data: str | None, build_dir: Path, groups: list[str], engine_fa
     """
     generate = False
     if data is None:
-        path = default_data_path(build_dir, root)
+        path = default_data_path(layout)
         if not path.exists():
             for stale in path.parent.glob("oml-synthetic-*.parquet"):
                 stale.unlink()
@@ -89,29 +98,26 @@ def prepare_data(data: str | None, build_dir: Path, groups: list[str], engine_fa
             # The same words as `oml validate` (oml.data.io), without starting the engine.
             what = "is a folder, not a data file" if path.is_dir() else "file does not exist"
             raise BuildError(f"invalid input data; the site was not changed.\n{data}: {what}")
-    sha = "" if generate else file_sha256(path)
     # Validation is skipped only for the very same bytes checked by the very same code.
-    key = hashlib.sha256(json.dumps([sha, code_fingerprint(root), sorted(groups)]).encode()).hexdigest()[:32]
-    stamp = build_dir / "data" / f"validated-{key}.json"
-    if sha and stamp.exists():
-        return Data(path, sha, json.loads(stamp.read_text(encoding="utf-8")))
+    stamp = Stamp(layout.stamp("data-validation"))
+    code = code_fingerprint(layout)
+    if not generate:
+        sha = file_sha256(path)
+        known = stamp.payload(fingerprint(sha, code, sorted(groups)))
+        if known is not None:
+            return Data(path, DataFacts.from_json(known))
+    stamp.clear()
     engine = engine_factory()
     reply = engine.prepare(path, generate=generate, groups=groups)
     if not reply.get("ok"):
         raise BuildError(f"invalid input data; the site was not changed.\n{reply['report']}")
-    if generate:
-        sha = file_sha256(path)
-        key = hashlib.sha256(json.dumps([sha, code_fingerprint(root), sorted(groups)]).encode()).hexdigest()[:32]
-        stamp = build_dir / "data" / f"validated-{key}.json"
-    info = {**reply["info"], "data_sha256": sha, "data_name": path.name}
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    for old in stamp.parent.glob("validated-*.json"):
-        old.unlink()
-    stamp.write_text(json.dumps(info, sort_keys=True), encoding="utf-8")
-    return Data(path, sha, info)
+    sha = file_sha256(path)
+    facts = DataFacts(name=path.name, sha256=sha, **reply["info"])
+    stamp.record(fingerprint(sha, code, sorted(groups)), facts.to_json())
+    return Data(path, facts)
 
 
-def mapped_extract(data: str | None, mapping: str, build_dir: Path) -> str:
+def mapped_extract(data: str | None, mapping: str, layout: Layout) -> str:
     """The extract ``data`` read through ``mapping``, validated and written as canonical Parquet."""
     from oml.data.contract import DataValidationError
     from oml.data.mapping import convert
@@ -119,7 +125,7 @@ def mapped_extract(data: str | None, mapping: str, build_dir: Path) -> str:
     if data is None:
         raise BuildError("--mapping needs --data: the mapping describes a data file")
     try:
-        return str(convert(data, mapping, build_dir / "data"))
+        return str(convert(data, mapping, layout.data))
     except DataValidationError as err:
         raise BuildError(f"invalid input data; the site was not changed.\n{err.report()}") from None
 
@@ -127,21 +133,21 @@ def mapped_extract(data: str | None, mapping: str, build_dir: Path) -> str:
 class EngineClient:
     """The build's handle on the warm engine process (:mod:`oml.site.engine`), started on first use."""
 
-    def __init__(self, root: Path, build_dir: Path):
-        self.root, self.build_dir = root, build_dir
+    def __init__(self, layout: Layout):
+        self.layout = layout
         self.proc: subprocess.Popen | None = None
-        self.log = build_dir / "engine.log"
+        self.log = layout.engine_log
 
     def _start(self) -> None:
         import oml
 
-        self.build_dir.mkdir(parents=True, exist_ok=True)
+        self.log.parent.mkdir(parents=True, exist_ok=True)
         self.log.write_text("", encoding="utf-8")
         # The engine imports the same `oml` package as this process (its folder first on the path).
         package_home = Path(oml.__file__).resolve().parent.parent
-        env = {**os.environ, "OML_ROOT": str(self.root), "OML_ENGINE_LOG": str(self.log),
+        env = {**os.environ, "OML_ROOT": str(self.layout.root), "OML_ENGINE_LOG": str(self.log),
                "PYTHONPATH": os.pathsep.join([str(package_home), *filter(None, [os.environ.get("PYTHONPATH")])])}
-        paths.set_cache_environment(self.root, env)
+        paths.set_cache_environment(self.layout.root, env)
         for key in ("MPLCONFIGDIR", "IPYTHONDIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "XDG_CACHE_HOME"):
             Path(env[key]).mkdir(parents=True, exist_ok=True)  # IPython warns about a missing one
         self.proc = subprocess.Popen([sys.executable, "-m", "oml.site.engine"], cwd=package_home, env=env,
@@ -215,18 +221,20 @@ class LazyEngine:
         yield from self.engine.execute(jobs, parallel, timeout)
 
 
-def _job(run: Run, data_path: Path, work: Path, root: Path) -> dict:
-    """What the engine needs to execute one run into ``work/<page>.ipynb`` (cwd = ``work``)."""
+def _job(run: Run, data_path: Path, layout: Layout) -> dict:
+    """What the engine needs to execute one run into ``<page cache>/<page>.ipynb`` (cwd = that folder)."""
+    work = layout.page_cache(run.page)
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    params = {**run.parameters, "data": _portable(data_path, root), "page": run.page}
+    params = {**run.parameters, "data": _portable(data_path, layout.root), "page": run.page}
     # The log and the error note live next to the page's folder: the folder itself is published.
     log, error = work.parent / f"{run.page}.log", work.parent / f"{run.page}.error"
     error.unlink(missing_ok=True)
     # The engine's child finishes the executed notebook as a page (oml.site.engine.finish_notebook).
-    finish = {"title": run.title, "input_path": f"notebooks/{run.template}", "output_path": f"book/{GENERATED}/{run.page}.ipynb"}
-    return {"page": run.page, "template": str(root / "notebooks" / run.template), "out": str(work / f"{run.page}.ipynb"),
+    finish = {"title": run.title, "input_path": layout.template(run.template).relative_to(layout.root).as_posix(),
+              "output_path": (layout.generated / f"{run.page}.ipynb").relative_to(layout.root).as_posix()}
+    return {"page": run.page, "template": str(layout.template(run.template)), "out": str(work / f"{run.page}.ipynb"),
             "parameters": params, "log": str(log), "error": str(error), "finish": finish, "warm": run.warm}
 
 
@@ -245,8 +253,13 @@ def _sync(src: Path, dst: Path) -> int:
     return written
 
 
-def run_notebooks(runs: list[Run], data_path: Path, data_sha: str, build_dir: Path, force: bool,
-                  jobs: int | None, root: Path = paths.ROOT, engine: EngineClient | None = None,
+def executed_notebook(layout: Layout, page: str) -> Path:
+    """Where the executed notebook of ``page`` is kept."""
+    return layout.page_cache(page) / f"{page}.ipynb"
+
+
+def run_notebooks(runs: list[Run], data_path: Path, data_sha: str, layout: Layout, force: bool,
+                  jobs: int | None, engine: EngineClient | None = None,
                   timeout: float = DEFAULT_TIMEOUT, publish: bool = True) -> dict:
     """Stage 2: execute stale runs in parallel in the warm engine, reuse the others; returns timing and counts.
 
@@ -254,57 +267,54 @@ def run_notebooks(runs: list[Run], data_path: Path, data_sha: str, build_dir: Pa
     new engine is started (and the notebooks read the data themselves) only if something is stale.
     With ``publish=False`` (private runs: feedback reports) nothing is copied into the book.
     """
-    code = code_fingerprint(root)
-    cache = build_dir / "cache"
+    code = code_fingerprint(layout)
     todo, reused = [], []
     for run in runs:
-        key = cache_key(run, data_sha, code, root)
-        key_file = cache / f"{run.page}.key"
-        done = cache / run.page / f"{run.page}.ipynb"
-        if not force and key_file.exists() and key_file.read_text() == key and done.exists():
+        key = cache_key(run, data_sha, code, layout)
+        stamp = page_stamp(layout, run.page)
+        if not force and stamp.matches(key) and executed_notebook(layout, run.page).exists():
             reused.append(run)
         else:
-            todo.append((run, key, key_file))
+            todo.append((run, key, stamp))
     if reused:
         progress(f"  [cached]   {len(reused)} page(s) unchanged")
     start = time.perf_counter()
     failures = []
-    for _, _, key_file in todo:
-        # The key is written back only after success: an interrupted run is never taken for a cached one.
-        key_file.unlink(missing_ok=True)
+    for _, _, stamp in todo:
+        stamp.clear()  # recorded only after success: an interrupted run is never taken for a cached one
     if todo:
         own = engine is None
-        engine = engine or EngineClient(root, build_dir)
-        by_page = {run.page: (run, key, key_file) for run, key, key_file in todo}
-        jobs_ = [_job(run, data_path, cache / run.page, root) for run, _, _ in todo]
+        engine = engine or EngineClient(layout)
+        by_page = {run.page: (run, key, stamp) for run, key, stamp in todo}
+        jobs_ = [_job(run, data_path, layout) for run, _, _ in todo]
         try:
             for event in engine.execute(jobs_, parallel=max(1, min(jobs or os.cpu_count() or 1, len(todo))),
                                         timeout=timeout):
-                run, key, key_file = by_page[event["page"]]
+                run, key, stamp = by_page[event["page"]]
                 if event["event"] == "done":
-                    key_file.write_text(key)
+                    stamp.record(key)
                     progress(f"  [executed] {run.page} ({event['seconds']:.2f} s)")
                 else:
                     failures.append(f"notebook {run.template} ({run.page}) failed: {event['reason']} "
-                                    f"(log: {cache / (run.page + '.log')})")
+                                    f"(log: {layout.cache / (run.page + '.log')})")
                     progress(f"  [FAILED]   {run.page}")
         finally:
             if own:
                 engine.close()
     if failures:
         raise BuildError("; ".join(sorted(failures)) + ". The site was not changed.")
+    summary = {"executed": len(todo), "reused": len(reused), "seconds": time.perf_counter() - start,
+               "files_written": 0, "executed_pages": sorted(run.page for run, _, _ in todo),
+               "reused_pages": sorted(run.page for run in reused)}
     if not publish:
-        return {"executed": len(todo), "reused": len(reused), "seconds": time.perf_counter() - start,
-                "files_written": 0, "executed_pages": sorted(run.page for run, _, _ in todo),
-                "reused_pages": sorted(run.page for run in reused)}
-    generated = root / "book" / GENERATED
+        return summary
+    generated = layout.generated
     # Pages no longer in the config would linger in the book: remove them.
     keep = {r.page for r in runs}
     if generated.exists():
-        for f in [*generated.glob("*.ipynb"), *generated.glob("files/*")]:
+        for f in [*generated.glob("*.ipynb"), *layout.fragments.glob("*")]:
             page = f.stem if f.suffix == ".ipynb" else next((p for p in keep if f.name.startswith(f"{p}-") or f.name.startswith(f"{p}.")), None)
             if page not in keep:
                 f.unlink()
-    written = sum(_sync(cache / run.page, generated) for run in runs)
-    return {"executed": len(todo), "reused": len(reused), "seconds": time.perf_counter() - start, "files_written": written,
-            "executed_pages": sorted(run.page for run, _, _ in todo), "reused_pages": sorted(run.page for run in reused)}
+    summary["files_written"] = sum(_sync(layout.page_cache(run.page), generated) for run in runs)
+    return summary

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from oml import paths
 from oml.site.messages import BuildError
-from oml.site.layout import GENERATED
+from oml.paths import GENERATED, Layout
 
 #: Seconds a notebook may run before the engine stops it (``[build] timeout`` in runs.toml).
 DEFAULT_TIMEOUT = 600.0
@@ -169,19 +169,17 @@ def expand_runs(runs: list[Run], groups: dict[str, dict[str, int]]) -> tuple[lis
     return out, left
 
 
-def data_title(title: str, info: dict) -> str:
-    """A run title with the data's years filled in: "Langere reeks {first_year}–{last_year}".
+def data_title(title: str, first_year: int | None, last_year: int | None) -> str:
+    """A run title with the data's years filled in: "Langere reeks {first_year}–{last_year}" (unknown years: as it is).
 
     Examples
     --------
-    >>> data_title("Langere reeks {first_year}–{last_year}", {"first_year": 2017, "last_year": 2025})
-    'Langere reeks 2017–2025'
-    >>> data_title("Regio {value}", {})
-    'Regio {value}'
+    >>> data_title("Langere reeks {first_year}–{last_year}", 2017, 2025), data_title("Regio {value}", 2017, 2025)
+    ('Langere reeks 2017–2025', 'Regio {value}')
     """
-    for key in ("first_year", "last_year"):
-        if "{" + key + "}" in title:
-            title = title.replace("{" + key + "}", str(info[key]))
+    for key, year in (("first_year", first_year), ("last_year", last_year)):
+        if year is not None:
+            title = title.replace("{" + key + "}", str(year))
     return title
 
 
@@ -194,7 +192,7 @@ PART_LISTING = """Deze pagina's worden per {column_label} gemaakt uit de gegeven
 {left_out}"""
 
 
-def write_listings(runs: list[Run], left_out: list[LeftOut], root: Path = paths.ROOT) -> list[Path]:
+def write_listings(runs: list[Run], left_out: list[LeftOut], layout: Layout) -> list[Path]:
     """Write ``book/rapport/<part>.md`` for every fan-out part: its pages, and the values left out and why.
 
     The prose page of the part (e.g. ``book/regios.md``) includes this listing, so the list of
@@ -211,7 +209,7 @@ def write_listings(runs: list[Run], left_out: list[LeftOut], root: Path = paths.
         left = ("\nGeen eigen pagina (te weinig leerlingen om cijfers te mogen tonen):\n\n"
                 + "\n".join(f"- {lo.value}: {lo.reason}" for lo in gone) + "\n") if gone else ""
         text = PART_LISTING.format(column_label=label, pages=pages or "(geen)", left_out=left)
-        target = root / "book" / GENERATED / f"{part}.md"
+        target = layout.generated / f"{part}.md"
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             target.write_text(text, encoding="utf-8")

@@ -13,19 +13,15 @@ which :mod:`oml.access.publish` encrypts under the unit's access code.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 from pathlib import Path
 
 from oml import paths
+from oml.paths import Layout
 from oml.site.messages import BuildError
-from oml.site.runner import Data, EngineClient, LazyEngine, prepare_data, run_notebooks
+from oml.site.runner import Data, EngineClient, LazyEngine, executed_notebook, page_stamp, prepare_data, run_notebooks
 from oml.site.runs import Run, expand_runs, load_config
-from oml.site.stamps import hash_files
-
-#: Where the build keeps the encrypted demo (copied into the site by the Sphinx stage).
-DEMO_FOLDER = "feedback-site"
+from oml.site.stamps import Stamp, fingerprint, hash_files
 
 
 def private_runs(runs: list[Run]) -> list[Run]:
@@ -33,62 +29,62 @@ def private_runs(runs: list[Run]) -> list[Run]:
     return [r for r in runs if r.private]
 
 
-def documents(runs: list[Run], data: Data, build_dir: Path, root: Path, runner, jobs: int | None, timeout: float,
+def documents(runs: list[Run], data: Data, layout: Layout, runner, jobs: int | None, timeout: float,
               force: bool = False) -> tuple[dict, dict]:
     """Execute the report runs (cached like every page) and render one HTML document per unit.
 
     Returns ``({(kind, id): html}, run_notebooks summary)``.
     """
-    summary = run_notebooks(runs, data.path, data.sha, build_dir, force, jobs, root, runner, timeout, publish=False)
-    return _render(runs, build_dir), summary
+    summary = run_notebooks(runs, data.path, data.sha, layout, force, jobs, runner, timeout, publish=False)
+    return _render(runs, layout), summary
 
 
-def _render(runs: list[Run], build_dir: Path) -> dict:
+def _render(runs: list[Run], layout: Layout) -> dict:
     """``{(kind, id): html}``: each executed report notebook in the cache as its self-contained document."""
     from oml.report.unit_report import render_document
 
-    return {entry: render_document(build_dir / "cache" / run.page / f"{run.page}.ipynb")
+    return {entry: render_document(executed_notebook(layout, run.page))
             for entry, run in zip(report_entries(runs), runs)}
 
 
-def _demo_key(runs: list[Run], build_dir: Path, root: Path) -> str:
+def _demo_key(runs: list[Run], layout: Layout) -> str:
     """What the published demo depends on: every report's cache key, the demo codes and salts, the access code."""
-    keys = [(build_dir / "cache" / f"{r.page}.key").read_text() for r in runs]
-    files = [paths.DEMO_CODES, paths.DEMO_CODES.with_name(paths.DEMO_CODES.stem + ".salts.csv")]
-    files = [root / f.relative_to(paths.ROOT) for f in files]
-    files += [p for p in (root / "oml" / "access").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
-    return hashlib.sha256(json.dumps([keys, hash_files([f for f in files if f.exists()], root)]).encode()).hexdigest()
+    keys = [page_stamp(layout, r.page).path.read_text(encoding="utf-8") for r in runs]
+    codes = layout.demo_codes
+    files = [codes, codes.with_name(codes.stem + ".salts.csv")]
+    files += [p for p in (layout.package / "access").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    return fingerprint(keys, hash_files([f for f in files if f.exists()], layout.root))
 
 
-def site_demo(runs: list[Run], data: Data, build_dir: Path, root: Path, runner, jobs: int | None, timeout: float,
+def site_demo(runs: list[Run], data: Data, layout: Layout, runner, jobs: int | None, timeout: float,
               force: bool = False) -> dict | None:
     """Make the demo of the feedback reports for the site (synthetic data only); None when there is none.
 
     The encrypted files go to ``_build/feedback-site/terugkoppeling/``; the Sphinx stage copies that
     folder into the site. With real data the folder is removed: reports never go into the site.
     """
-    folder = build_dir / DEMO_FOLDER
+    folder = layout.report_demo
     runs = private_runs(runs)
-    if not data.info["synthetic"] or not runs:
+    if not data.facts.synthetic or not runs:
         shutil.rmtree(folder, ignore_errors=True)
         return None
     from oml.access.publish import publish_site_demo, start_site_demo_keys
 
     # The keys depend on the codes only: derived on idle cores while the reports execute.
-    keys = start_site_demo_keys(report_entries(runs), synthetic=True, root=root, jobs=jobs)
+    keys = start_site_demo_keys(report_entries(runs), synthetic=True, root=layout.root, jobs=jobs)
     try:
-        summary = run_notebooks(runs, data.path, data.sha, build_dir, force, jobs, root, runner, timeout, publish=False)
-        stamp = build_dir / "feedback-site.stamp"
-        key = _demo_key(runs, build_dir, root)
-        if summary["executed"] == 0 and stamp.exists() and stamp.read_text() == key and (folder / paths.SITE_REPORTS).exists():
+        summary = run_notebooks(runs, data.path, data.sha, layout, force, jobs, runner, timeout, publish=False)
+        stamp = Stamp(layout.stamp("feedback-demo"))
+        key = _demo_key(runs, layout)
+        if summary["executed"] == 0 and stamp.matches(key) and (folder / paths.SITE_REPORTS).exists():
             keys.cancel()
             return summary
-        stamp.unlink(missing_ok=True)
-        result = publish_site_demo(_render(runs, build_dir), folder, synthetic=True, root=root, jobs=jobs, keys=keys)
+        stamp.clear()
+        result = publish_site_demo(_render(runs, layout), folder, synthetic=True, root=layout.root, jobs=jobs, keys=keys)
     except BaseException:
         keys.cancel()
         raise
-    stamp.write_text(key)
+    stamp.record(key)
     return {**summary, "published": result.summary()}
 
 
@@ -106,21 +102,21 @@ def render_reports(data: str | None = None, jobs: int | None = None, root: Path 
     the ``(kind, id)`` of every report once they are known and before any executes (``oml reports``
     begins the keys there).
     """
-    build_dir = root / "_build"
-    build_dir.mkdir(exist_ok=True)
-    runs, settings = load_config(root / "notebooks" / "runs.toml")
+    layout = Layout(Path(root))
+    layout.build.mkdir(exist_ok=True)
+    runs, settings = load_config(layout.runs_config)
     runs = private_runs(runs)
     if not runs:
         raise BuildError("notebooks/runs.toml has no private (feedback report) runs")
-    engine = EngineClient(root, build_dir)
+    engine = EngineClient(layout)
     try:
         groups = sorted({r.for_each for r in runs if r.for_each})
-        data_ = prepare_data(data, build_dir, groups, lambda: engine, root)
-        expanded, _ = expand_runs(runs, data_.info.get("groups", {}))
+        data_ = prepare_data(data, layout, groups, lambda: engine)
+        expanded, _ = expand_runs(runs, data_.facts.groups)
         if before_execute is not None:
             before_execute(report_entries(expanded))
         runner = engine if engine.proc is not None else LazyEngine(engine, data_.path, groups)
-        docs, _ = documents(expanded, data_, build_dir, root, runner, jobs,
+        docs, _ = documents(expanded, data_, layout, runner, jobs,
                             timeout if timeout is not None else settings.timeout)
     finally:
         engine.close()

@@ -13,7 +13,8 @@ import pytest
 
 from conftest import write_template
 from oml.site.messages import BuildError
-from oml.site.runner import cache_key, code_fingerprint, run_notebooks
+from oml.paths import Layout
+from oml.site.runner import cache_key, code_fingerprint, page_stamp, run_notebooks
 from oml.site.runs import Run, load_runs
 from oml.data.io import file_sha256
 
@@ -41,7 +42,7 @@ def _runs(x2: int = 2) -> list[Run]:
 
 
 def _build(root: Path, data: Path, runs=None, force: bool = False) -> dict:
-    return run_notebooks(runs or _runs(), data, file_sha256(data), root / "_build", force, 2, root)
+    return run_notebooks(runs or _runs(), data, file_sha256(data), Layout(root), force, 2)
 
 
 def test_first_build_executes_all_then_nothing(project):
@@ -102,11 +103,11 @@ def test_unchanged_outputs_are_not_rewritten(project):
     assert page.stat().st_mtime_ns == before
 
 
-def test_cache_lives_under_build(project):
+def test_cache_and_stamps_live_under_build(project):
     root, data = project
     _build(root, data)
-    keys = list((root / "_build" / "cache").glob("*.key"))
-    assert len(keys) == 3
+    assert sorted(p.name for p in Layout(root).cache.iterdir() if p.is_dir()) == ["a", "b1", "b2"]
+    assert sorted(p.name for p in Layout(root).stamps.glob("page-*")) == ["page-a", "page-b1", "page-b2"]
 
 
 def test_failed_notebook_fails_the_stage_and_publishes_nothing(project):
@@ -119,7 +120,7 @@ def test_failed_notebook_fails_the_stage_and_publishes_nothing(project):
         _build(root, data)
     # Nothing reached the book: not the failed page, not the pages that did run.
     assert {p.name: p.read_bytes() for p in (root / "book" / "rapport").glob("*.ipynb")} == published
-    assert not (root / "_build" / "cache" / "a.key").exists()  # a failure is never cached
+    assert not page_stamp(Layout(root), "a").path.exists()  # a failure is never cached
 
 
 def test_forced_run_is_not_cached_until_it_succeeds(project, monkeypatch):
@@ -167,13 +168,13 @@ def test_bad_run_config_is_a_clear_error(tmp_path, text, message):
 def test_cache_key_covers_every_dependency(project):
     root, _ = project
     run = _runs()[0]
-    base = cache_key(run, "d", code_fingerprint(root), root)
-    assert cache_key(run, "other-data", code_fingerprint(root), root) != base
-    assert cache_key(Run("a.ipynb", "a", "A", {"x": 9}, ["extra.csv"]), "d", code_fingerprint(root), root) != base
-    assert cache_key(Run("a.ipynb", "a", "Other title", {"x": 0}, ["extra.csv"]), "d", code_fingerprint(root), root) != base
-    assert cache_key(Run("a.ipynb", "a", "A", {"x": 0}), "d", code_fingerprint(root), root) != base
+    base = cache_key(run, "d", code_fingerprint(Layout(root)), Layout(root))
+    assert cache_key(run, "other-data", code_fingerprint(Layout(root)), Layout(root)) != base
+    assert cache_key(Run("a.ipynb", "a", "A", {"x": 9}, ["extra.csv"]), "d", code_fingerprint(Layout(root)), Layout(root)) != base
+    assert cache_key(Run("a.ipynb", "a", "Other title", {"x": 0}, ["extra.csv"]), "d", code_fingerprint(Layout(root)), Layout(root)) != base
+    assert cache_key(Run("a.ipynb", "a", "A", {"x": 0}), "d", code_fingerprint(Layout(root)), Layout(root)) != base
     (root / "oml" / "new.py").write_text("")
-    assert cache_key(run, "d", code_fingerprint(root), root) != base
+    assert cache_key(run, "d", code_fingerprint(Layout(root)), Layout(root)) != base
 
 
 def test_runs_config_has_one_template_for_four_breakdowns():

@@ -18,14 +18,17 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
+from oml.data.facts import DataFacts
 from oml.data.files import file_sha256
+from oml.paths import Layout
 from oml.site.editions import compare as comparing
 from oml.site.editions import page as versies
 from oml.site.editions import record as recording
 from oml.site.editions.common import ReleaseError
-from oml.site.editions.compare import ABSENT, Snapshot, compare
-from oml.site.editions.page import change_text
+from oml.site.editions.compare import ABSENT, Snapshot, compare, same_number
+from oml.site.editions.page import change_text, subject, verdict
 from oml.site.editions.record import finding_id, release, write_build_record
+from oml.stats.direction import Direction
 from conftest import REPO, run_oml
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "Test",
@@ -106,8 +109,8 @@ def fake_build(root: Path, numbers: dict, findings: list[dict], data: bytes = b"
     path = root / "data" / "pupils.csv"
     path.parent.mkdir(exist_ok=True)
     path.write_bytes(data)
-    info = {"data_name": path.name, "data_sha256": file_sha256(path), "rows": 1, "synthetic": True}
-    return write_build_record(root / "_build", info, str(path), root)
+    facts = DataFacts(path.name, file_sha256(path), 1, True, 2023, 2025)
+    return write_build_record(Layout(root), facts, str(path))
 
 
 def test_release_records_exactly_what_was_built_and_commits_it(repo):
@@ -208,7 +211,8 @@ def test_compare_finds_changed_number_flipped_finding_new_group():
     index_2025 = next(h for h in c.headlines if h.label == "Gecorrigeerde index 2025, alle leerlingen")
     assert index_2025.old is ABSENT and change_text(index_2025) == "nieuw"
     # The trend of all pupils: stable through 2024, significantly lower through 2025.
-    assert [(f.subject, f.old, f.new) for f in c.changed_findings] == [
+    assert [(f.old.verdict, f.new.verdict) for f in c.changed_findings] == [(Direction.STABLE, Direction.LOWER)]
+    assert [(subject(f.new), verdict(f.old), verdict(f.new)) for f in c.changed_findings] == [
         ("alle leerlingen, eerste tegenover laatste jaar", "stabiel (2023–2024)", "lager (2023–2025)")]
     # The same difference between regions in a later year is not a changed conclusion.
     assert not any(f.figure == "verschillen-regio" for f in c.changed_findings)
@@ -223,10 +227,26 @@ def test_a_between_difference_that_reverses_is_a_changed_conclusion():
     # The estimate is group_b minus group_a (as oml.stats.findings reads it): -0.2 means Noord above Midden.
     reversed_ = [{**OLD_FINDINGS[1], "estimate": 0.2}]
     c = compare(Snapshot("a", {}, OLD_FINDINGS[1:]), Snapshot("b", {}, reversed_))
-    assert [(f.old, f.new) for f in c.changed_findings] == [("Noord hoger (2024)", "Midden hoger (2024)")]
+    assert [(f.old.verdict, f.new.verdict) for f in c.changed_findings] == [("Noord", "Midden")]
+    assert [(verdict(f.old), verdict(f.new)) for f in c.changed_findings] == [("Noord hoger (2024)", "Midden hoger (2024)")]
     gone = [{**OLD_FINDINGS[1], "significant": False}]
     c = compare(Snapshot("a", {}, OLD_FINDINGS[1:]), Snapshot("b", {}, gone))
-    assert [(f.old, f.new) for f in c.changed_findings] == [("Noord hoger (2024)", "geen significant verschil (2024)")]
+    assert [(f.old.verdict, f.new.verdict) for f in c.changed_findings] == [("Noord", None)]
+    assert [verdict(f.new) for f in c.changed_findings] == ["geen significant verschil (2024)"]
+
+
+def test_a_number_changes_only_when_its_text_or_its_value_beyond_the_tolerance_changes():
+    # Floating-point results differ in the last digits between CPUs and BLAS builds (issue: 159 of 550
+    # numbers "changed" in the 15th-17th digit on another machine): those are the same published number.
+    old = {"a/x": (0.6500998716927024, "0,65"), "a/y": (0.10, "0,10"), "a/z": (0.651, "0,65"), "a/n": (12161, "12.161"),
+           "a/s": (None, "•")}
+    new = {"a/x": (0.6500998716927029, "0,65"), "a/y": (0.10, "0,1"), "a/z": (0.649, "0,65"), "a/n": (12161, "12.161"),
+           "a/s": (None, "•")}
+    c = compare(Snapshot("a", old, []), Snapshot("b", new, []))
+    assert c.numbers_changed == 2  # y: its text; z: its value beyond 1e-9 (same rounded text)
+    assert same_number(old["a/x"], new["a/x"]) and not same_number(old["a/z"], new["a/z"])
+    assert not same_number((1.0, "1"), (1.0 + 2e-9, "1"))  # beyond the relative tolerance
+    assert compare(Snapshot("a", old, []), Snapshot("b", old, [])).identical
 
 
 def test_page_shows_editions_comparisons_and_correction_history(repo):
@@ -345,3 +365,20 @@ def test_correction_history_builds_strictly_on_the_site(site_copy):
     assert "Correctie: Een leerling stond twee keer in de gegevens." in text
     assert f"Leerlingen {nl_number(n)} {nl_number(n - 1)} −1" in text
     assert "WARNING" not in (site / "_build" / "sphinx.log").read_text(encoding="utf-8")
+
+
+def test_a_fresh_build_changes_no_published_number_of_edition_2025(site):
+    # Edition 2025 (committed) was built from the default data on another machine; this build ran here,
+    # perhaps on another CPU and BLAS. The same data must give the same published numbers: the same text
+    # and values within 1e-9 (their last digits may differ), and the same conclusions.
+    edition = next(e for e in comparing.load_editions(site) if e.name == "2025")
+    assert edition.latest.data["default"] and edition.latest.data["synthetic"]
+    current = Snapshot("huidige versie", recording.current_numbers(site), recording.current_findings(site))
+    c = compare(edition.latest.snapshot(), current)
+    assert c.numbers_changed == 0 and c.numbers_removed == 0 and c.changed_findings == []
+    # ... and the page Versies says so to the reader.
+    page = BeautifulSoup((site / "_build" / "html" / "book" / "rapport" / "versies.html").read_text(encoding="utf-8"),
+                         "html.parser")
+    section = page.find("section", id="huidige-versie-tegenover-editie-2025")
+    assert section is not None and "zijn er 0 gewijzigd" in " ".join(section.get_text(" ").split())
+    assert "{first_year}" not in page.get_text()  # page titles carry the data's years

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import write_template
 from oml.site.messages import BuildError
+from oml.paths import Layout
 from oml.site.runner import EngineClient, run_notebooks
 from oml.site.runs import Run, expand_runs, load_config, slug
 from oml.data.files import file_sha256
@@ -63,7 +64,7 @@ def project(tmp_path):
 
 
 def _run(root: Path, data: Path, runs: list[Run], **kwargs) -> dict:
-    return run_notebooks(runs, data, file_sha256(data), root / "_build", False, kwargs.pop("jobs", 1), root, **kwargs)
+    return run_notebooks(runs, data, file_sha256(data), Layout(root), False, kwargs.pop("jobs", 1), **kwargs)
 
 
 def _outputs(root: Path, page: str) -> str:
@@ -135,12 +136,12 @@ def test_data_are_read_once_by_the_engine_and_shared(tmp_path, default_frame):
             "ctx = nb.setup(data, page)\n"
             "print(len(ctx.frame), len(nb._PRELOADED))")
     write_template(root / "notebooks" / "t.ipynb", body)
-    engine = EngineClient(root, root / "_build")
+    engine = EngineClient(Layout(root))
     try:
         reply = engine.prepare(data, generate=False, groups=["region"])
         assert reply["ok"] and reply["info"]["rows"] == 400
         assert sum(reply["info"]["groups"]["region"].values()) == 400
-        run_notebooks([Run("t.ipynb", "t", "T")], data, file_sha256(data), root / "_build", False, 1, root, engine)
+        run_notebooks([Run("t.ipynb", "t", "T")], data, file_sha256(data), Layout(root), False, 1, engine)
     finally:
         engine.close()
     assert _outputs(root, "t") == "400 1\n"
@@ -149,7 +150,7 @@ def test_data_are_read_once_by_the_engine_and_shared(tmp_path, default_frame):
 def test_invalid_data_are_reported_by_the_engine(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("pupil_id,school_id,year\nA,S,2023\n")
-    engine = EngineClient(tmp_path, tmp_path / "_build")
+    engine = EngineClient(Layout(tmp_path))
     try:
         reply = engine.prepare(bad, generate=False, groups=[])
     finally:
@@ -212,10 +213,10 @@ def test_warm_function_fills_the_cache_before_the_fork_and_a_failing_one_is_harm
     parameters = {"kind": "school", "level": 0.95, "min_cell": 10}
     runs = [Run("t.ipynb", "warmed", "W", {**parameters, "unit": school}, warm="oml.report.unit_report:warm"),
             Run("t.ipynb", "cold", "C", {**parameters, "unit": other}, warm="oml.report.unit_report:no_such_function")]
-    engine = EngineClient(root, root / "_build")
+    engine = EngineClient(Layout(root))
     try:
         assert engine.prepare(data, generate=False, groups=[])["ok"]
-        run_notebooks(runs, data, file_sha256(data), root / "_build", False, 1, root, engine)
+        run_notebooks(runs, data, file_sha256(data), Layout(root), False, 1, engine)
     finally:
         engine.close()
     assert _outputs(root, "warmed") == f"[('school', '{school}')]\n"

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from oml.paths import Layout
 from oml.site.pdf import PdfError, build_pdf, compose, linked_pdf, reading_order
 
 pytestmark = pytest.mark.slow
@@ -120,16 +121,16 @@ def test_pdf_is_dutch_and_reused_when_nothing_changed(site, pdf):
     assert "Sociale relaties met leraren" in info and "Pages:" in info
     assert re.search(r"Tagged:\s+yes", info)  # PDF/UA: structure and alt texts for screen readers
     before = pdf.stat().st_mtime_ns
-    assert build_pdf(site, _html(site)) == pdf
+    assert build_pdf(Layout(site), _html(site)) == pdf
     assert pdf.stat().st_mtime_ns == before  # nothing changed: not rewritten
 
 
 def test_pdf_is_deterministic(site, pdf, tmp_path):
-    stamp = (site / "_build" / "pdf.stamp").read_bytes()
-    again = build_pdf(site, _html(site), tmp_path / "again.pdf")
+    stamp = Layout(site).stamp("pdf").read_bytes()
+    again = build_pdf(Layout(site), _html(site), tmp_path / "again.pdf")
     assert again.read_bytes() == pdf.read_bytes()
     # A PDF written elsewhere leaves the site's own stamp alone: its next build still reuses its PDF.
-    assert (site / "_build" / "pdf.stamp").read_bytes() == stamp
+    assert Layout(site).stamp("pdf").read_bytes() == stamp
 
 
 def test_weasyprint_warning_is_an_error(site, tmp_path):
@@ -139,7 +140,7 @@ def test_weasyprint_warning_is_an_error(site, tmp_path):
     (html / "_images" / "verschillen-jaar-figuur.svg").unlink()
     out = tmp_path / "out.pdf"
     with pytest.raises(PdfError, match="WeasyPrint warned"):
-        build_pdf(site, html, out)
+        build_pdf(Layout(site), html, out)
     assert not out.exists()
 
 

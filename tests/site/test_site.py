@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
+from oml.paths import Layout
 from oml.site.runs import load_runs
 
 pytestmark = pytest.mark.slow
@@ -208,8 +209,8 @@ def test_nbval_on_executed_notebooks(site_copy):
     from oml.site.runs import expand_runs
 
     notebooks = sorted((site / "book" / "rapport").glob("*.ipynb"))
-    info = next((site / "_build" / "data").glob("validated-*.json")).read_text(encoding="utf-8")
-    pages, _ = expand_runs(load_runs(), json.loads(info)["groups"])
+    facts = json.loads(Layout(site).stamp("data-validation").read_text(encoding="utf-8"))["payload"]
+    pages, _ = expand_runs(load_runs(), facts["groups"])
     assert len(notebooks) == len([r for r in pages if not r.private])
     proc = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "-q", "-o", "addopts=",
                            "-W", "error", *map(str, notebooks)], cwd=site / "book" / "rapport", capture_output=True,

@@ -1,13 +1,10 @@
-"""Names shared by the editions modules: where editions live, and the words of the site they reuse."""
+"""Names shared by the editions modules: the release error, the edition-name rule and the site's words they reuse."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 # The build calls the editions modules on every run, also when nothing changed: they import no
 # statistics at the top (pandas and the text module load only when a page or a record is written).
-# The build calls this module on every run, also when nothing changed: it imports no statistics
-# at the top (pandas and the text module load only when a page or a record is written).
 SUPPRESSED = "\u2022"  # as oml.report.text.SUPPRESSED
 
 
@@ -25,10 +22,6 @@ def group_label(group: str) -> str:
     return label(group)
 
 
-EDITIONS = "editions"
-RECORD = "build-record.json"
-PAGE = Path("book") / "rapport" / "versies.md"
-FRAGMENTS = Path("book") / "rapport" / "files"
 NAME_RULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from oml import paths
-from oml.site.editions.common import EDITIONS, group_label
+from oml.paths import Layout
+from oml.stats.direction import Direction, direction
 
 #: Headline numbers of every comparison: (numbers.json key pattern, Dutch label, decimals).
 #: A pattern may capture ``year`` or ``page`` (the label then names them); rows are shown for
@@ -79,7 +80,7 @@ def load_editions(root: Path = paths.ROOT) -> list[Edition]:
     ['2024', '2025']
     """
     out = []
-    for meta_file in sorted((root / EDITIONS).glob("*/edition.json")):
+    for meta_file in sorted(Layout(root).editions.glob("*/edition.json")):
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         pubs = [Publication(meta["name"], p["number"], p["kind"], p["released"], p.get("text", ""), p["commit"],
                             p["oml_version"], p["data"], p.get("pages", {}), meta_file.parent / str(p["number"]))
@@ -96,12 +97,41 @@ class Headline:
     decimals: int
 
 
+@dataclass(frozen=True)
+class Conclusion:
+    """What one published comparison concluded, as data (the page words it in Dutch).
+
+    ``kind`` is ``"trend"`` (first against last year of a group), ``"consecutive"`` (two
+    neighbouring years of a group) or ``"between"`` (two groups in the last year). For a trend or
+    consecutive years ``verdict`` is the :class:`~oml.stats.direction.Direction` of the change; between
+    groups it is the group that scored higher, or None when the difference is not significant.
+    """
+
+    figure: str
+    kind: str
+    groups: tuple[str, ...]
+    years: tuple[int, int]
+    verdict: object
+
+    @property
+    def identity(self) -> tuple:
+        """The same comparison across editions. A trend and a difference between groups are identified
+        without their years: a new year of data moves them, and that is the conclusion that may change."""
+        if self.kind == "consecutive":
+            return (self.figure, self.kind, *self.groups, *self.years)
+        return (self.figure, self.kind, *self.groups)
+
+
 @dataclass
 class FindingChange:
-    figure: str
-    subject: str
-    old: str
-    new: str
+    """A comparison both snapshots made, with a different verdict."""
+
+    old: Conclusion
+    new: Conclusion
+
+    @property
+    def figure(self) -> str:
+        return self.new.figure
 
 
 @dataclass
@@ -146,39 +176,31 @@ def _headlines(old: Snapshot, new: Snapshot) -> list[Headline]:
     return rows
 
 
-def conclusion(f: dict) -> tuple[tuple, str, str]:
-    """A comparison's identity across editions, its subject and its conclusion, in Dutch.
-
-    The trend (first vs last year) and the difference between two groups in the last year are
-    identified without their years: a new year of data moves them, and that is exactly the
-    conclusion that may change. Consecutive years keep their years.
+def conclusion(f: dict) -> Conclusion:
+    """A published comparison (a row of a ``*-toetsen.csv``, or of an edition's findings) as a :class:`Conclusion`.
 
     Examples
     --------
     >>> c = {"figure": "verschillen-jaar", "family": "first_last", "group_a": "totaal", "year_a": 2023,
     ...      "group_b": "totaal", "year_b": 2025, "estimate": -0.2, "significant": True}
-    >>> conclusion(c)[1:]
-    ('alle leerlingen, eerste tegenover laatste jaar', 'lager (2023–2025)')
+    >>> k = conclusion(c)
+    >>> k.kind, k.groups, k.years, k.verdict.value
+    ('trend', ('totaal',), (2023, 2025), 'lower')
+    >>> b = conclusion({**c, "family": "between", "group_a": "meisje", "group_b": "jongen", "estimate": 0.1})
+    >>> b.groups, b.verdict
+    (('jongen', 'meisje'), 'jongen')
     """
-    a, b = f["group_a"], f["group_b"]
-    span = f"{f['year_a']}–{f['year_b']}"
+    a, b = str(f["group_a"]), str(f["group_b"])
+    years = (int(f["year_a"]), int(f["year_b"]))
+    significant = bool(f["significant"])
     if f["family"] in ("first_last", "consecutive"):
-        word = "stabiel" if not f["significant"] else ("hoger" if f["estimate"] > 0 else "lager")
-        if f["family"] == "first_last":
-            return (f["figure"], "trend", a), f"{_label(a)}, eerste tegenover laatste jaar", f"{word} ({span})"
-        return (f["figure"], "consecutive", a, f["year_a"], f["year_b"]), f"{_label(a)}, {f['year_a']} tegenover {f['year_b']}", word
+        kind = "trend" if f["family"] == "first_last" else "consecutive"
+        return Conclusion(f["figure"], kind, (a,), years, direction(float(f["estimate"]), significant))
     # Between groups: the estimate is b minus a (oml.stats.findings reads it the same way).
-    x, y = sorted((a, b))
-    if not f["significant"]:
-        word = "geen significant verschil"
-    else:
-        hi = b if f["estimate"] > 0 else a
-        word = f"{_label(hi)} hoger"
-    return (f["figure"], "between", x, y), f"{_label(x)} tegenover {_label(y)}, laatste jaar", f"{word} ({f['year_b']})"
-
-
-def _label(group: str) -> str:
-    return group_label(group).lower() if group in ("totaal", "jongen", "meisje") else group_label(group)
+    higher = None
+    if significant:
+        higher = b if direction(float(f["estimate"])) is Direction.HIGHER else a
+    return Conclusion(f["figure"], "between", tuple(sorted((a, b))), years, higher)
 
 
 def _groups(s: Snapshot) -> tuple[set[tuple[str, str]], set[int]]:
@@ -192,25 +214,54 @@ def _groups(s: Snapshot) -> tuple[set[tuple[str, str]], set[int]]:
     return groups, years
 
 
-def compare(old: Snapshot, new: Snapshot) -> Comparison:
-    """What changed from ``old`` to ``new``: headline numbers, conclusions, groups and years, counts.
+#: Published values are the same number when they agree to this relative tolerance: floating-point results
+#: differ in their last digits between CPUs and BLAS builds, so bits are never compared across machines.
+REL_TOL = 1e-9
+
+
+def same_number(old: tuple, new: tuple, rel_tol: float = REL_TOL) -> bool:
+    """Whether two published numbers, ``(value, text)`` each, are the same: equal text and value within ``rel_tol``.
 
     Examples
     --------
-    >>> a = Snapshot("a", {"in-deze-factsheet/n_pupils": (100, "100")}, [])
-    >>> b = Snapshot("b", {"in-deze-factsheet/n_pupils": (120, "120")}, [])
+    >>> same_number((0.6500998716927024, "0,65"), (0.6500998716927029, "0,65"))
+    True
+    >>> same_number((0.65, "0,65"), (0.66, "0,66")), same_number((0.651, "0,65"), (0.649, "0,65"))
+    (False, False)
+    >>> same_number((None, "•"), (None, "•")), same_number((float("nan"), "–"), (float("nan"), "–"))
+    (True, True)
+    """
+    (a, text_a), (b, text_b) = old, new
+    if text_a != text_b:
+        return False
+    numeric = (int, float)
+    if isinstance(a, numeric) and isinstance(b, numeric) and not isinstance(a, bool) and not isinstance(b, bool):
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return math.isclose(a, b, rel_tol=rel_tol, abs_tol=0.0)
+    return a == b
+
+
+def compare(old: Snapshot, new: Snapshot) -> Comparison:
+    """What changed from ``old`` to ``new``: headline numbers, conclusions, groups and years, counts.
+
+    A number counts as changed when its published text changed or its value moved beyond
+    :data:`REL_TOL`; a conclusion when its verdict changed.
+
+    Examples
+    --------
+    >>> a = Snapshot("a", {"in-deze-factsheet/n_pupils": (100, "100"), "x/ci": (0.1000000000000001, "0,10")}, [])
+    >>> b = Snapshot("b", {"in-deze-factsheet/n_pupils": (120, "120"), "x/ci": (0.1, "0,10")}, [])
     >>> c = compare(a, b)
     >>> c.headlines[0].label, c.headlines[0].old, c.headlines[0].new, c.numbers_changed
     ('Leerlingen', 100, 120, 1)
     """
-    old_c = {k: (s, w) for k, s, w in map(conclusion, old.findings)}
-    new_c = {k: (s, w) for k, s, w in map(conclusion, new.findings)}
-    old_f = {conclusion(f)[0]: f for f in old.findings}
-    new_f = {conclusion(f)[0]: f for f in new.findings}
-    changed = []
-    for k in sorted(set(old_c) & set(new_c), key=str):
-        if _word(old_c[k][1]) != _word(new_c[k][1]):
-            changed.append(FindingChange(k[0], new_c[k][0], old_c[k][1], new_c[k][1]))
+    old_c = {k.identity: k for k in map(conclusion, old.findings)}
+    new_c = {k.identity: k for k in map(conclusion, new.findings)}
+    changed = [FindingChange(old_c[k], new_c[k]) for k in sorted(set(old_c) & set(new_c), key=str)
+               if old_c[k].verdict != new_c[k].verdict]
+    old_f = {conclusion(f).identity: f for f in old.findings}
+    new_f = {conclusion(f).identity: f for f in new.findings}
     go, yo = _groups(old)
     gn, yn = _groups(new)
     common = set(old.numbers) & set(new.numbers)
@@ -219,17 +270,6 @@ def compare(old: Snapshot, new: Snapshot) -> Comparison:
         [new_f[k] for k in sorted(set(new_f) - set(old_f), key=str)],
         [old_f[k] for k in sorted(set(old_f) - set(new_f), key=str)],
         sorted(gn - go), sorted(go - gn), sorted(yn - yo), sorted(yo - yn),
-        sum(1 for k in common if not _same(old.numbers[k][0], new.numbers[k][0])),
+        sum(1 for k in common if not same_number(old.numbers[k], new.numbers[k])),
         len(set(new.numbers) - set(old.numbers)), len(set(old.numbers) - set(new.numbers)),
     )
-
-
-def _word(text: str) -> str:
-    """A conclusion without its years: 'lager (2023–2025)' -> 'lager'."""
-    return re.sub(r"\s*\([^)]*\)$", "", text)
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, (int, float)) or isinstance(b, float) and isinstance(a, (int, float)):
-        return a == b or (math.isnan(a) and math.isnan(b))
-    return a == b

@@ -7,9 +7,12 @@ import re
 from pathlib import Path
 
 from oml import paths
-from oml.site.editions.common import EDITIONS, PAGE, SUPPRESSED, group_label, nl_number
-from oml.site.editions.compare import ABSENT, Comparison, Headline, Publication, Snapshot, compare, conclusion, load_editions
+from oml.paths import Layout
+from oml.site.editions.common import SUPPRESSED, group_label, nl_number
+from oml.site.editions.compare import (ABSENT, Comparison, Conclusion, Headline, Publication, Snapshot, compare, conclusion,
+                                       load_editions)
 from oml.site.editions.record import current_findings, current_numbers, page_titles
+from oml.stats.direction import Direction
 
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
           "november", "december")
@@ -63,6 +66,49 @@ def _figure_title(figure: str, pages: dict) -> str:
     return pages.get(figure, figure)
 
 
+def _label(group: str) -> str:
+    return group_label(group).lower() if group in ("totaal", "jongen", "meisje") else group_label(group)
+
+
+#: How the page words a direction of change.
+DIRECTION_WORDS = {Direction.STABLE: "stabiel", Direction.HIGHER: "hoger", Direction.LOWER: "lager"}
+
+
+def subject(c: Conclusion) -> str:
+    """What a conclusion is about, in Dutch.
+
+    Examples
+    --------
+    >>> subject(Conclusion("f", "trend", ("totaal",), (2023, 2025), Direction.LOWER))
+    'alle leerlingen, eerste tegenover laatste jaar'
+    >>> subject(Conclusion("f", "between", ("jongen", "meisje"), (2025, 2025), None))
+    'jongens tegenover meisjes, laatste jaar'
+    """
+    if c.kind == "trend":
+        return f"{_label(c.groups[0])}, eerste tegenover laatste jaar"
+    if c.kind == "consecutive":
+        return f"{_label(c.groups[0])}, {c.years[0]} tegenover {c.years[1]}"
+    return f"{_label(c.groups[0])} tegenover {_label(c.groups[1])}, laatste jaar"
+
+
+def verdict(c: Conclusion) -> str:
+    """What a comparison concluded, in Dutch (with the years it spans where they are not in the subject).
+
+    Examples
+    --------
+    >>> verdict(Conclusion("f", "trend", ("totaal",), (2023, 2025), Direction.LOWER))
+    'lager (2023–2025)'
+    >>> verdict(Conclusion("f", "between", ("jongen", "meisje"), (2025, 2025), "meisje"))
+    'meisjes hoger (2025)'
+    """
+    if c.kind == "trend":
+        return f"{DIRECTION_WORDS[c.verdict]} ({c.years[0]}–{c.years[1]})"
+    if c.kind == "consecutive":
+        return DIRECTION_WORDS[c.verdict]
+    word = "geen significant verschil" if c.verdict is None else f"{_label(c.verdict)} hoger"
+    return f"{word} ({c.years[1]})"
+
+
 def _comparison_md(c: Comparison) -> list[str]:
     old, new = c.old.label, c.new.label
     lines = []
@@ -81,8 +127,8 @@ def _comparison_md(c: Comparison) -> list[str]:
     if c.changed_findings:
         lines += ["Conclusies die veranderden:", "",
                   "| Figuur | Vergelijking | " + _esc(old) + " | " + _esc(new) + " |", "|---|---|---|---|"]
-        lines += [f"| {_esc(_figure_title(f.figure, pages))} | {_esc(f.subject)} | {_esc(f.old)} | {_esc(f.new)} |"
-                  for f in c.changed_findings]
+        lines += [f"| {_esc(_figure_title(f.figure, pages))} | {_esc(subject(f.new))} | {_esc(verdict(f.old))} "
+                  f"| {_esc(verdict(f.new))} |" for f in c.changed_findings]
         lines.append("")
     else:
         lines += ["Geen enkele conclusie veranderde (van de vergelijkingen die beide toetsten).", ""]
@@ -90,9 +136,8 @@ def _comparison_md(c: Comparison) -> list[str]:
         sig = [f for f in c.new_findings if f["significant"]]
         lines.append(f"Nieuw getoetst: {nl_number(len(c.new_findings))} vergelijkingen, waarvan "
                      f"{nl_number(len(sig))} significant; niet meer getoetst: {nl_number(len(c.dropped_findings))}.")
-        for f in sig:
-            _, subject, word = conclusion(f)
-            lines.append(f"- {_esc(_figure_title(f['figure'], pages))}: {_esc(subject)}: {_esc(word)}")
+        for f in map(conclusion, sig):
+            lines.append(f"- {_esc(_figure_title(f.figure, pages))}: {_esc(subject(f))}: {_esc(verdict(f))}")
         lines.append("")
     if c.groups_appeared or c.groups_disappeared or c.years_appeared or c.years_disappeared:
         for what, groups in (("Nieuwe groepen", c.groups_appeared), ("Verdwenen groepen", c.groups_disappeared)):
@@ -110,7 +155,7 @@ def _comparison_md(c: Comparison) -> list[str]:
 
 def _current_md(root: Path) -> list[str]:
     """Which data the site being read was built from (``book/rapport/build-info.json``)."""
-    info_file = root / "book" / "rapport" / "build-info.json"
+    info_file = Layout(root).build_info
     if not info_file.exists():
         return []
     info = json.loads(info_file.read_text(encoding="utf-8"))
@@ -203,13 +248,13 @@ def write_page(root: Path = paths.ROOT) -> Path:
     """
     from oml.site.messages import BuildError
 
-    out = root / PAGE
+    out = Layout(root).versions_page
     try:
         text = page_markdown(root)
     except (OSError, ValueError, KeyError, TypeError) as err:
         # A damaged edition record must stop the build with its name, not a traceback.
         raise BuildError(f"the page 'Versies' cannot be written: {type(err).__name__}: {err} "
-                         f"(check the files under {root / EDITIONS})") from None
+                         f"(check the files under {Layout(root).editions})") from None
     out.parent.mkdir(parents=True, exist_ok=True)
     if not out.exists() or out.read_text(encoding="utf-8") != text:
         out.write_text(text, encoding="utf-8")

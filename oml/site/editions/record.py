@@ -10,7 +10,9 @@ from pathlib import Path
 import oml
 from oml import paths
 from oml.data.files import file_sha256
-from oml.site.editions.common import EDITIONS, FRAGMENTS, NAME_RULE, RECORD, ReleaseError
+from oml.data.facts import DataFacts
+from oml.paths import Layout
+from oml.site.editions.common import NAME_RULE, ReleaseError
 from oml.site.editions.compare import load_editions
 
 #: Columns of the findings record (a subset of every ``*-toetsen.csv``).
@@ -67,7 +69,7 @@ def current_numbers(root: Path = paths.ROOT) -> dict[str, tuple]:
     ``numbers.json`` merges; they exist before Sphinx runs.
     """
     out = {}
-    for fragment in sorted((root / FRAGMENTS).glob("*.numbers.json")):
+    for fragment in sorted(Layout(root).fragments.glob("*.numbers.json")):
         for entry in json.loads(fragment.read_text(encoding="utf-8")):
             out[entry["key"]] = (entry["value"], entry["text"])
     return out
@@ -79,7 +81,7 @@ def current_findings(root: Path = paths.ROOT) -> list[dict]:
     A CSV without a ``figure`` column belongs to the page its file name starts with.
     """
     rows = {}
-    for csv in sorted((root / FRAGMENTS).glob("*-toetsen.csv")):
+    for csv in sorted(Layout(root).fragments.glob("*-toetsen.csv")):
         import pandas as pd
 
         frame = pd.read_csv(csv, dtype={"group_a": str, "group_b": str}, keep_default_na=False, na_values=[""])
@@ -102,17 +104,24 @@ def finding_id(r: dict) -> tuple:
 
 
 def page_titles(root: Path) -> dict[str, str]:
+    """Every page's title as the current build shows it (the data's years filled in, from ``build-info.json``)."""
     from oml.site.messages import BuildError
-    from oml.site.runs import load_runs
+    from oml.site.runs import data_title, load_runs
 
+    layout = Layout(root)
     try:
-        return {run.page: run.title for run in load_runs(root / "notebooks" / "runs.toml")}
+        info = json.loads(layout.build_info.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        info = {}
+    try:
+        return {run.page: data_title(run.title, info.get("first_year"), info.get("last_year"))
+                for run in load_runs(layout.runs_config)}
     except (BuildError, OSError):
         return {}
 
 
-def write_build_record(build_dir: Path, info: dict, data: str | None = None, root: Path = paths.ROOT) -> Path:
-    """Record what the site in ``build_dir/html`` was built from: ``build_dir/build-record.json``.
+def write_build_record(layout: Layout, facts: DataFacts, data: str | None = None) -> Path:
+    """Record what the site in ``layout.html`` was built from: ``layout.record`` (``_build/build-record.json``).
 
     Called at the end of a successful ``oml build``. ``oml release`` compares this record with
     the working tree and the data at release time, and takes the edition's numbers and
@@ -120,43 +129,42 @@ def write_build_record(build_dir: Path, info: dict, data: str | None = None, roo
 
     Parameters
     ----------
-    build_dir : Path
-        The build folder (``_build``); its ``html/numbers.json`` must exist.
-    info : dict
-        The build's data info (``data_name``, ``data_sha256``, ``rows``, ``synthetic``).
+    layout : Layout
+        The project; its built site's ``numbers.json`` must exist.
+    facts : DataFacts
+        The facts of the build's data.
     data : str, optional
         The ``--data`` argument as given (None: the default synthetic data).
 
     Examples
     --------
     >>> import tempfile
-    >>> d = Path(tempfile.mkdtemp()); (d / "html").mkdir(); _ = (d / "html" / "numbers.json").write_text("{}")
-    >>> rec = json.loads(write_build_record(d, {"data_name": "x.csv", "data_sha256": "ab", "rows": 3,
-    ...                                         "synthetic": True}, "x.csv", root=d).read_text())
-    >>> rec["data"]["name"], rec["commit"], rec["numbers_sha256"] == file_sha256(d / "html" / "numbers.json")
+    >>> lay = Layout(Path(tempfile.mkdtemp())); lay.html.mkdir(parents=True); _ = (lay.html / "numbers.json").write_text("{}")
+    >>> facts = DataFacts("x.csv", "ab", 3, True, 2023, 2025)
+    >>> rec = json.loads(write_build_record(lay, facts, "x.csv").read_text())
+    >>> rec["data"]["name"], rec["commit"], rec["numbers_sha256"] == file_sha256(lay.html / "numbers.json")
     ('x.csv', None, True)
     """
     from oml.site.runner import code_fingerprint
 
-    build_dir = Path(build_dir)
+    root = layout.root
     in_git = _in_git(root)
     record = {
         "commit": _git(root, "rev-parse", "HEAD").strip() if in_git and _has_head(root) else None,
         "clean": (not dirty_paths(root)) if in_git else None,
         "source": source_fingerprint(root),
-        "code": code_fingerprint(root) if (root / "oml").is_dir() else None,
+        "code": code_fingerprint(layout) if layout.package.is_dir() else None,
         "oml_version": oml.__version__,
-        "data": {"name": info["data_name"], "sha256": info["data_sha256"], "rows": info["rows"],
-                 "synthetic": bool(info["synthetic"]), "path": None if data is None else str(Path(data).resolve()),
+        "data": {"name": facts.name, "sha256": facts.sha256, "rows": facts.rows,
+                 "synthetic": facts.synthetic, "path": None if data is None else str(Path(data).resolve()),
                  "file": None if data is None else _relative(Path(data), root), "default": data is None},
-        "numbers_sha256": file_sha256(build_dir / "html" / "numbers.json"),
+        "numbers_sha256": file_sha256(layout.numbers_manifest),
         "findings": current_findings(root),
         "pages": page_titles(root),
         "built": _now(),
     }
-    out = build_dir / RECORD
-    out.write_text(json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False), encoding="utf-8")
-    return out
+    layout.record.write_text(json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+    return layout.record
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -193,8 +201,8 @@ def check_current(root: Path = paths.ROOT) -> dict:
         shown = ", ".join(dirty[:8]) + (f" and {len(dirty) - 8} more" if len(dirty) > 8 else "")
         raise ReleaseError(f"the working tree is not clean ({len(dirty)} changed or untracked file(s): {shown}); "
                            "commit or remove them, rebuild, then release")
-    build_dir = root / "_build"
-    record_file = build_dir / RECORD
+    layout = Layout(root)
+    record_file = layout.record
     if not record_file.exists():
         raise ReleaseError(f"no build record ({record_file}): build the site with `oml build` first")
     try:
@@ -212,7 +220,7 @@ def check_current(root: Path = paths.ROOT) -> dict:
         if file_sha256(path) != record["data"]["sha256"]:
             raise ReleaseError(f"the built site is not current: the data file {path} changed since the build "
                                "(sha256 differs); run `oml build` again, then release")
-    numbers = build_dir / "html" / "numbers.json"
+    numbers = layout.numbers_manifest
     if not numbers.exists() or file_sha256(numbers) != record["numbers_sha256"]:
         raise ReleaseError(f"the built site is not current: {numbers} is not the one the build record describes; "
                            "run `oml build` again, then release")
@@ -250,7 +258,7 @@ def release(name: str, note: str | None = None, correction: str | None = None, s
         raise ReleaseError("give either --note (a new edition) or --correction (a re-publication), not both")
     if correction is not None and not correction.strip():
         raise ReleaseError("--correction needs a text saying what was corrected")
-    folder = root / EDITIONS / name
+    folder = Layout(root).editions / name
     meta_file = folder / "edition.json"
     if correction is None and meta_file.exists():
         raise ReleaseError(f"edition '{name}' already exists ({meta_file}); record a corrected re-publication "
@@ -259,7 +267,7 @@ def release(name: str, note: str | None = None, correction: str | None = None, s
         known = ", ".join(e.name for e in load_editions(root)) or "none"
         raise ReleaseError(f"there is no edition '{name}' to correct (editions: {known})")
     record = check_current(root)
-    manifest = json.loads((root / "_build" / "html" / "numbers.json").read_text(encoding="utf-8"))
+    manifest = json.loads(Layout(root).numbers_manifest.read_text(encoding="utf-8"))
     meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.exists() else {"name": name, "publications": []}
     number = len(meta["publications"]) + 1
     data = {k: record["data"].get(k) for k in ("name", "file", "sha256", "rows", "synthetic", "default")}
@@ -283,7 +291,7 @@ def release(name: str, note: str | None = None, correction: str | None = None, s
     _write_lines(pub / "findings.json", record["findings"])
     meta_file.write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     if commit:
-        rel = f"{EDITIONS}/{name}"
+        rel = folder.relative_to(root).as_posix()
         what = f"Edition {name}" + (f": correction {number - 1}" if correction is not None else "")
         text = correction if correction is not None else note
         try:
