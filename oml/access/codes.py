@@ -229,8 +229,12 @@ def read_salts(path: Path) -> dict[Key, bytes]:
     return {(r["kind"], r["id"]): salts[i] for i, r in enumerate(rows, 1)}
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write atomically (a crash never leaves half a codes file), readable by the owner only."""
+def write_private(path: Path, text: str) -> None:
+    """Write one of the private files (codes, salts, key cache): atomically, readable by the owner only.
+
+    A crash never leaves half a file: the text goes to a temporary file next to ``path`` (mode
+    ``0600``) that then replaces it. An unchanged file is not rewritten, so it keeps its timestamp.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return  # unchanged: keep the file (and its timestamp) as it is
@@ -256,13 +260,13 @@ def _csv_text(columns: list[str], rows: list[list[str]]) -> str:
 def write_codes(path: Path, codes: dict[Key, str]) -> None:
     """Write a codes file, sorted by kind and id, codes in grouped form (stable diffs, easy to mail-merge)."""
     rows = [[kind, id_, display(code)] for (kind, id_), code in sorted(codes.items())]
-    _write_private(Path(path), _csv_text(COLUMNS, rows))
+    write_private(Path(path), _csv_text(COLUMNS, rows))
 
 
 def write_salts(path: Path, salts: dict[Key, bytes]) -> None:
     """Write a salt file, sorted by kind and id."""
     rows = [[kind, id_, salt.hex()] for (kind, id_), salt in sorted(salts.items())]
-    _write_private(Path(path), _csv_text(SALT_COLUMNS, rows))
+    write_private(Path(path), _csv_text(SALT_COLUMNS, rows))
 
 
 def resolve_rotation(requests, known: set[Key]) -> set[Key]:

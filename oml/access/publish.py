@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from oml.access import codes as codes_mod
-from oml.access.codes import KINDS, AccessError, CodeBookUpdate, Key, _write_private, ensure_codes, save_codes
+from oml.access.codes import KINDS, AccessError, CodeBookUpdate, Key, ensure_codes, save_codes, write_private
 from oml.access.crypto import (ITERATIONS, LOCATOR_HEX, LOCATOR_PREFIX, MAGIC, MIN_ITERATIONS, VERSION, derive_key,
                                encrypt, locator)
 
@@ -179,8 +179,8 @@ def _lower_priority() -> None:
 class PendingKeys:
     """Keys being derived in background threads; :meth:`result` waits for them and writes the key cache.
 
-    Made by :func:`derive_keys` (which waits at once) and by :func:`start_keys` (``background=True``: low-priority
-    threads that run while the reports are made).
+    Made by :func:`start_keys` with ``background=True``: low-priority threads that run while the reports
+    are made.
     """
 
     def __init__(self, requests: dict[Key, tuple[str, bytes]], iterations: int, cache_path: Path | None,
@@ -223,7 +223,7 @@ class PendingKeys:
             if self.cache_path:
                 text = json.dumps({"version": 1, "keys": {self.prints[e]: self.keys[e].hex() for e in sorted(self.keys)}},
                                   indent=0, sort_keys=True)
-                _write_private(self.cache_path, text + "\n")
+                write_private(self.cache_path, text + "\n")
             self._done = (self.keys, len(self.todo), seconds)
         return self._done
 
@@ -231,23 +231,6 @@ class PendingKeys:
         """Stop deriving (the build failed); nothing is written."""
         if self._pool is not None and self._done is None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def derive_keys(requests: dict[Key, tuple[str, bytes]], iterations: int, cache_path: Path | None,
-                jobs: int | None = None) -> tuple[dict[Key, bytes], int, float]:
-    """Keys for ``{entry: (code, salt)}``, from the cache where possible, the rest derived in parallel.
-
-    Returns the keys, how many were derived and the seconds that took. The cache is rewritten with exactly
-    the keys of this build, so a rotated code's old key does not linger.
-
-    Examples
-    --------
-    >>> from oml.access.codes import new_code
-    >>> keys, derived, _ = derive_keys({("school", "S1"): (new_code(), b"salt" * 4)}, 600_000, None)
-    >>> derived, len(keys[("school", "S1")])
-    (1, 32)
-    """
-    return PendingKeys(requests, iterations, cache_path, jobs).result()
 
 
 @dataclass
@@ -451,26 +434,3 @@ def publish_site_demo(documents: dict[Key, str], html_dir: Path, *, synthetic: b
             raise
     return publish_reports(documents, keys.codes_path, Path(html_dir) / paths.SITE_REPORTS, synthetic=True, keys=keys)
 
-
-def clear_site_reports(html_dir: Path) -> bool:
-    """Remove the demo reports folder from a site being built (a build on real data); True if there was one.
-
-    A site built from real data never carries feedback reports, not even the demo's from an earlier build.
-
-    Example
-    -------
-    >>> import tempfile, pathlib
-    >>> html = pathlib.Path(tempfile.mkdtemp())
-    >>> (html / "terugkoppeling").mkdir()
-    >>> clear_site_reports(html), clear_site_reports(html)
-    (True, False)
-    """
-    import shutil
-
-    from oml import paths
-
-    folder = Path(html_dir) / paths.SITE_REPORTS
-    if folder.exists():
-        shutil.rmtree(folder)
-        return True
-    return False

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from oml.data import SYNTHETIC_PREFIX
+
 #: Tag mixed into the dataset seed: an independent stream, whatever the generator draws.
 STREAM_TAG = 0xB0A2D
 #: Board size mix: share of schools in one-school boards, schools per large board, size of the others.
@@ -118,8 +120,6 @@ def assign_boards(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), STREAM_TAG]))
     schools = sorted(frame["school_id"].astype(str).unique())
     sizes = board_sizes(len(schools), rng)
-    from oml.data.synth import SYNTHETIC_PREFIX
-
     prefix = SYNTHETIC_PREFIX if all(s.startswith(SYNTHETIC_PREFIX) for s in schools) else ""
     board_of = {}
     start = 0

@@ -19,6 +19,7 @@ from oml.data.contract import (
     validate,
 )
 from oml.data.files import file_sha256  # noqa: F401 - part of this module's API (one definition)
+from oml.data.mapfile import Mapping
 
 SUPPORTED = (".csv", ".parquet", ".dta", ".sav")
 
@@ -89,8 +90,6 @@ def read_raw(path: str | Path, mapping=None) -> pd.DataFrame:
         For a missing, empty, unreadable or unsupported file; :class:`oml.data.mapping.MappingError`
         for a mapping that does not fit.
     """
-    from oml.data.mapping import Mapping
-
     if mapping is not None and not isinstance(mapping, Mapping):
         mapping = Mapping.read(mapping)
     frame, labels = _read(Path(path))

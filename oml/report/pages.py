@@ -11,26 +11,10 @@ import pandas as pd
 
 from oml.data import contract, scales
 from oml.report import plotting, text
-from oml.report.publish import SUPPRESSION_LEGEND, figure_block, provenance, table_block
+from oml.report.publish import figure_block, provenance, suppression_legend, table_block
 from oml.report.text import nl_number
 
 PCT = "\u00a0%"
-
-
-def _fmt(ctx):
-    """Formatter for the text module that records every number it formats."""
-    counter = iter(range(10_000))
-
-    def fmt(key, value, decimals=0):
-        return ctx.pub.number(f"{key}-{next(counter)}", value, decimals)
-
-    return fmt
-
-
-def _legend(ctx, frame: pd.DataFrame) -> str:
-    if "suppressed" in frame and frame["suppressed"].any():
-        return "\n\n" + SUPPRESSION_LEGEND.format(min_cell=nl_number(ctx.min_cell))
-    return ""
 
 
 # ----------------------------------------------------------------------------- scope, summary
@@ -38,8 +22,8 @@ def _years(ctx) -> list[int]:
     return sorted(int(y) for y in ctx.frame["year"].unique())
 
 
-def _span(ctx) -> str:
-    """The years of the data as shown: "2023–2025"."""
+def year_span(ctx) -> str:
+    """The years of the page's data as captions and sentences show them: "2023–2025" (one year: "2025")."""
     years = _years(ctx)
     return f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
 
@@ -55,7 +39,7 @@ def glue_years(ctx) -> None:
     years = _years(ctx)
     ctx.pub.record("first_year", years[0], str(years[0]))
     ctx.pub.record("last_year", years[-1], str(years[-1]))
-    ctx.pub.text("years", _span(ctx))
+    ctx.pub.text("years", year_span(ctx))
 
 
 def glue_scope(ctx) -> None:
@@ -97,11 +81,11 @@ def table1_block(ctx, table: pd.DataFrame) -> str:
             label = f"**{r.label}**" if variable == "totaal" else r.label
             rows.append([label, nl_number(r.n), "" if variable == "totaal" else nl_number(r.percent, 2)])
     cells = pd.DataFrame(rows)
-    caption = f"Leerlingen in de gegevens naar geslacht, opleiding ouders en regio ({_span(ctx)}), aantallen en percentages."
+    caption = f"Leerlingen in de gegevens naar geslacht, opleiding ouders en regio ({year_span(ctx)}), aantallen en percentages."
     return (
         "{numref}`tab-algemeen-beeld` laat zien welke groepen leerlingen in de gegevens zitten, en dus in dit rapport.\n\n"
         + table_block(cells, "tab-algemeen-beeld", caption, ["Groep", "Aantal leerlingen", "Percentage"])
-        + _legend(ctx, table)
+        + suppression_legend(table, ctx.min_cell)
         + "\n" + provenance(ctx.notebook, ["oml.stats.tables.table1"], csv)
     )
 
@@ -136,14 +120,14 @@ def answers_figure(ctx, distribution: pd.DataFrame) -> str:
     pooled = dist[(dist["period"] == "totaal") & dist["percent"].notna()]
     agree = pooled[pooled["answer"] >= 4].groupby("item", sort=False)["percent"].sum()
     alt = (f"Gestapelde staven, één per stelling ({nl_number(len(agree))} stellingen), met het percentage leerlingen per "
-           f"antwoord van {_scale()}, {_span(ctx)} samen. Het aandeel dat het "
+           f"antwoord van {_scale()}, {year_span(ctx)} samen. Het aandeel dat het "
            f"(helemaal) eens is (4 of 5) loopt van {nl_number(agree.min(), 0)}{PCT} ('{contract.item_wording(agree.idxmin())}') "
            f"tot {nl_number(agree.max(), 0)}{PCT} ('{contract.item_wording(agree.idxmax())}').")
-    caption = f"Antwoorden van leerlingen op de stellingen over hun relatie met de leraar, {_span(ctx)} (percentages)."
+    caption = f"Antwoorden van leerlingen op de stellingen over hun relatie met de leraar, {year_span(ctx)} (percentages)."
     if any(contract.is_illustrative(i) for i in agree.index):
         caption += (" † Formulering ter illustratie: de factsheet beschrijft alleen de stellingen over praten over "
                     "problemen en je op je gemak voelen.")
-    return (figure_block(f"files/{path.name}", "fig-algemeen-beeld", caption, alt) + _legend(ctx, dist) + "\n"
+    return (figure_block(f"files/{path.name}", "fig-algemeen-beeld", caption, alt) + suppression_legend(dist, ctx.min_cell) + "\n"
             + provenance(ctx.notebook, ["oml.stats.distribution.answer_distribution", "oml.report.plotting.answer_bars"], csv))
 
 
@@ -160,7 +144,7 @@ def glue_alpha(ctx, alpha: dict) -> None:
 # ----------------------------------------------------------------------------- Figures 2-5
 def breakdown_text(ctx, result) -> str:
     """The paragraph above a diamond figure, from the findings and comparisons."""
-    return text.chapter_paragraph(result.findings, result.comparisons, f"{{numref}}`fig-{ctx.pub.page}`", ctx.level, _fmt(ctx))
+    return text.chapter_paragraph(result.findings, result.comparisons, f"{{numref}}`fig-{ctx.pub.page}`", ctx.level, ctx.pub.formatter())
 
 
 def breakdown_figure(ctx, result) -> str:
@@ -179,7 +163,7 @@ def breakdown_figure(ctx, result) -> str:
     prov = provenance(ctx.notebook, ["oml.stats.results.breakdown", "oml.stats.models.adjusted_means", "oml.stats.comparisons.compare",
                                      "oml.report.plotting.diamond_plot"], csv)
     prov = prov.replace("\n:::\n", f" Alle vergelijkingen: {{download}}`CSV <{tests}>`.\n:::\n")
-    return block + _legend(ctx, result.table) + "\n\n" + guide + "\n" + prov
+    return block + suppression_legend(result.table, ctx.min_cell) + "\n\n" + guide + "\n" + prov
 
 
 # ----------------------------------------------------------------------------- methods
@@ -309,7 +293,7 @@ def quality_block(ctx, quality: pd.DataFrame) -> str:
              nl_number(r.all_items_answered), nl_number(r.missing_answers)] for r in quality.itertuples(index=False)]
     return (table_block(pd.DataFrame(rows), "tab-datakwaliteit", "Datakwaliteit per jaar.",
                         ["Jaar", "Rijen ingelezen", "Met index", "Zonder index (te weinig antwoorden)", "Alle stellingen beantwoord", "Lege antwoorden"])
-            + _legend(ctx, quality) + "\n" + provenance(ctx.notebook, ["oml.stats.index.quality_summary"], csv))
+            + suppression_legend(quality, ctx.min_cell) + "\n" + provenance(ctx.notebook, ["oml.stats.index.quality_summary"], csv))
 
 
 def synthetic_block(ctx) -> str:

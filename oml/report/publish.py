@@ -6,6 +6,7 @@ shown, page — for the site-wide ``numbers.json``.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -61,6 +62,30 @@ class Publisher:
         self.text(key, text)
         return text
 
+    def formatter(self):
+        """A ``fmt(key, value, decimals=0)`` for the sentences of :mod:`oml.report.text`.
+
+        Each number goes through :meth:`number` (formatted, recorded, glued) under
+        ``<key>-<n>``, with ``n`` counting the numbers this formatter has formatted (from 0),
+        so that a key used twice in one text stays two entries.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> pub = Publisher("demo", out_dir=tempfile.mkdtemp(), glue=False)
+        >>> fmt = pub.formatter()
+        >>> fmt("mean", 0.123, 2), fmt("mean", 4)
+        ('0,12', '4')
+        >>> [e["key"] for e in pub.entries]
+        ['demo/mean-0', 'demo/mean-1']
+        """
+        counter = itertools.count()
+
+        def fmt(key, value, decimals=0):
+            return self.number(f"{key}-{next(counter)}", value, decimals)
+
+        return fmt
+
     def text(self, key: str, text: str) -> None:
         """Glue a piece of text (a rendered sentence, a year span) for ``{glue:md}``."""
         if self.glue:
@@ -93,6 +118,21 @@ class Publisher:
         Returns nothing, so that it can end a notebook cell without producing output.
         """
         self.manifest_path.write_text(json.dumps(self.entries, ensure_ascii=False, indent=1, allow_nan=False), encoding="utf-8")
+
+
+def suppression_legend(frame: pd.DataFrame, min_cell: int) -> str:
+    """The legend under a figure or table that hides cells (its ``suppressed`` column); empty when it hides none.
+
+    Examples
+    --------
+    >>> suppression_legend(pd.DataFrame({"suppressed": [False, True]}), 10)
+    '\\n\\n• = niet getoond: gebaseerd op minder dan 10 leerlingen.'
+    >>> suppression_legend(pd.DataFrame({"suppressed": [False]}), 10)
+    ''
+    """
+    if "suppressed" in frame and frame["suppressed"].any():
+        return "\n\n" + SUPPRESSION_LEGEND.format(min_cell=nl_number(min_cell))
+    return ""
 
 
 def provenance(notebook: str, functions: list[str], csv: str | None = None) -> str:

@@ -11,8 +11,8 @@ import pandas as pd
 
 from oml.data import contract
 from oml.report import plotting, text
-from oml.report.pages import PCT, _fmt, _legend, _span
-from oml.report.publish import figure_block, provenance, table_block
+from oml.report.pages import PCT, year_span
+from oml.report.publish import figure_block, provenance, suppression_legend, table_block
 from oml.report.text import nl_list, nl_number
 from oml.stats.models import TIDY
 from oml.stats.regions import LIMBURG, REST, RegionResult
@@ -25,7 +25,7 @@ def summary(ctx, rr: RegionResult) -> str:
     """The findings of the region as a list of sentences, with the region-vs-rest difference and its interval."""
     sentences = text.region_sentences(rr.findings)
     between = rr.comparisons[rr.comparisons["family"] == "between"]
-    fmt = _fmt(ctx)
+    fmt = ctx.pub.formatter()
     lines = [f"- {s}" for s in sentences]
     if len(between):
         row = between.iloc[0]
@@ -41,7 +41,7 @@ def summary(ctx, rr: RegionResult) -> str:
 def _alt(rr: RegionResult, ctx) -> str:
     shown = rr.table.dropna(subset=["estimate"])
     region = shown[shown["group"] == rr.region]
-    return (f"Diamantfiguur met per jaar ({_span(ctx)}) de gecorrigeerde afwijking van het gemiddelde voor {rr.region} "
+    return (f"Diamantfiguur met per jaar ({year_span(ctx)}) de gecorrigeerde afwijking van het gemiddelde voor {rr.region} "
             f"en voor heel Limburg, met betrouwbaarheidsintervallen. {rr.region} ligt tussen "
             f"{nl_number(region['estimate'].min(), 2)} en {nl_number(region['estimate'].max(), 2)}, Limburg tussen "
             f"{nl_number(shown[shown['group'] == LIMBURG]['estimate'].min(), 2)} en "
@@ -69,7 +69,7 @@ def figure(ctx, rr: RegionResult) -> str:
              f"{REST} (zie Methoden), niet met Limburg als geheel, waar de regio zelf deel van uitmaakt.")
     prov = provenance(ctx.notebook, [*_PROVENANCE, "oml.report.plotting.diamond_plot"], csv)
     prov = prov.replace("\n:::\n", f" Alle vergelijkingen: {{download}}`CSV <{tests}>`.\n:::\n")
-    return (figure_block(f"files/{path.name}", f"fig-{ctx.pub.page}", caption, _alt(rr, ctx)) + _legend(ctx, rr.table)
+    return (figure_block(f"files/{path.name}", f"fig-{ctx.pub.page}", caption, _alt(rr, ctx)) + suppression_legend(rr.table, ctx.min_cell)
             + "\n\n" + guide + "\n" + prov)
 
 
@@ -84,11 +84,11 @@ def answers(ctx, rr: RegionResult) -> str:
         "regio": [nl_number(v, 0) + PCT if pd.notna(v) else text.SUPPRESSED for v in wide[rr.region]],
         "limburg": [nl_number(v, 0) + PCT if pd.notna(v) else text.SUPPRESSED for v in wide[LIMBURG]],
     })
-    caption = f"Aandeel leerlingen dat het (helemaal) eens is met elke stelling, {rr.region} en Limburg, {_span(ctx)}."
+    caption = f"Aandeel leerlingen dat het (helemaal) eens is met elke stelling, {rr.region} en Limburg, {year_span(ctx)}."
     note = ("\n\n† Formulering ter illustratie: de factsheet beschrijft alleen de stellingen over praten over problemen "
             "en je op je gemak voelen." if any(contract.is_illustrative(i) for i in wide.index) else "")
     return (table_block(rows, f"tab-{ctx.pub.page}-stellingen", caption, ["Stelling", rr.region, LIMBURG]) + note
-            + _legend(ctx, t) + "\n" + provenance(ctx.notebook, ["oml.stats.regions.agreement_table"], csv))
+            + suppression_legend(t, ctx.min_cell) + "\n" + provenance(ctx.notebook, ["oml.stats.regions.agreement_table"], csv))
 
 
 def within(ctx, rr: RegionResult, by: str) -> str:
@@ -117,11 +117,11 @@ def within(ctx, rr: RegionResult, by: str) -> str:
     prov = prov.replace("\n:::\n", f" Alle vergelijkingen: {{download}}`CSV <{tests}>`.\n:::\n")
     return (paragraph + "\n\n" + figure_block(f"files/{path.name}", f"fig-{name}", caption,
                                                text.diamond_alt(result.table, result.findings))
-            + _legend(ctx, result.table) + "\n" + prov)
+            + suppression_legend(result.table, ctx.min_cell) + "\n" + prov)
 
 
 def _fmt_prefixed(ctx, prefix: str):
-    fmt = _fmt(ctx)
+    fmt = ctx.pub.formatter()
     return lambda key, value, decimals=0: fmt(f"{prefix}-{key}", value, decimals)
 
 

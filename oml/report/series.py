@@ -11,8 +11,9 @@ import pandas as pd
 
 from oml.data import contract, scales
 from oml.report import plotting, text
-from oml.report.publish import SUPPRESSION_LEGEND, figure_block, provenance, table_block
+from oml.report.publish import figure_block, provenance, suppression_legend, table_block
 from oml.report.text import nl_list, nl_number
+from oml.stats.findings import HIGHER, LOWER, STABLE, direction
 
 PCT = "\u00a0%"
 
@@ -97,18 +98,9 @@ def intro_text(ctx, s) -> str:
     )
 
 
-def _fmt(ctx):
-    counter = iter(range(10_000))
-
-    def fmt(key, value, decimals=0):
-        return ctx.pub.number(f"{key}-{next(counter)}", value, decimals)
-
-    return fmt
-
-
 def index_text(ctx, s) -> str:
     """Per period: the change from first to last year and the significant year-to-year changes, from the tests."""
-    fmt = _fmt(ctx)
+    fmt = ctx.pub.formatter()
     pct = nl_number(ctx.level * 100)
     lines = []
     for p in s.periods:
@@ -124,7 +116,7 @@ def index_text(ctx, s) -> str:
         if len(cons) and not len(sig):
             sentences.append("Geen van de veranderingen van jaar op jaar is significant.")
         for row in sig.itertuples(index=False):
-            word = "stijging" if row.estimate > 0 else "daling"
+            word = {HIGHER: "stijging", LOWER: "daling"}[direction(float(row.estimate), bool(row.significant))]
             sentences.append(f"Van {row.year_a} op {row.year_b} is er een significante {word} van {fmt('step', abs(row.estimate), 2)} "
                              f"standaarddeviatie ({pct}%-betrouwbaarheidsinterval {fmt('step_ci_low', row.ci_low, 2)} tot "
                              f"{fmt('step_ci_high', row.ci_high, 2)}).")
@@ -155,8 +147,8 @@ def index_figure(ctx, s) -> str:
            f"van de eigen periode, met betrouwbaarheidsinterval. "
            + " ".join(f"Een stippellijn vóór {b} markeert de nieuwe antwoordschaal." for b in s.breaks)
            + f" De geschatte afwijkingen liggen tussen {nl_number(shown['estimate'].min(), 2)} en {nl_number(shown['estimate'].max(), 2)}.")
-    changed = [(p, t) for p in s.periods for t in p.result.findings.trends if t.direction != "stable"]
-    words = {"higher": "positiever geworden", "lower": "minder positief geworden"}
+    changed = [(p, t) for p in s.periods for t in p.result.findings.trends if t.direction != STABLE]
+    words = {HIGHER: "positiever geworden", LOWER: "minder positief geworden"}
     alt += (" Significante verandering binnen een periode: " + "; ".join(f"{t.first_year}–{t.last_year} {words[t.direction]}" for _, t in changed) + "."
             if changed else " Geen significante verandering tussen eerste en laatste jaar binnen een periode.")
     guide = (f"**Leeswijzer.** De nullijn is per periode het gemiddelde over alle scholen en jaren van díe periode; elke diamant laat zien "
@@ -165,7 +157,7 @@ def index_figure(ctx, s) -> str:
              "periode (formele toets met Holm-correctie). Diamanten aan weerszijden van de stippellijn horen bij verschillende "
              f"antwoordschalen: vergelijk ze niet met elkaar. De gemiddelden zijn gecontroleerd voor "
              f"{nl_list([contract.VARIABLE_LABELS[c] for c in s.periods[0].result.means.controls])}.")
-    legend = "\n\n" + SUPPRESSION_LEGEND.format(min_cell=nl_number(ctx.min_cell)) if s.table["suppressed"].any() else ""
+    legend = suppression_legend(s.table, ctx.min_cell)
     prov = provenance(ctx.notebook, ["oml.stats.series.series", "oml.stats.results.breakdown", "oml.stats.comparisons.compare",
                                      "oml.report.plotting.diamond_plot"], csv)
     prov = prov.replace("\n:::\n", f" Alle vergelijkingen: {{download}}`CSV <{tests}>`.\n:::\n")
@@ -193,7 +185,7 @@ def agreement_figure(ctx, s, table: pd.DataFrame) -> str:
         if len(part):
             alt += (f"In {p.first_year}–{p.last_year} ligt het percentage tussen {nl_number(part['percent'].min())}{PCT} en "
                     f"{nl_number(part['percent'].max())}{PCT}. ")
-    legend = "\n\n" + SUPPRESSION_LEGEND.format(min_cell=nl_number(ctx.min_cell)) if table["suppressed"].any() else ""
+    legend = suppression_legend(table, ctx.min_cell)
     intro = ("{numref}`fig-langere-reeks-stellingen` laat per stelling zien welk deel van de leerlingen het ermee eens is. Wat 'eens' "
              "is, hangt af van de schaal: met vier antwoorden zijn dat de bovenste twee, met vijf ook, maar dan ligt er een middencategorie "
              "onder. Een sprong bij de stippellijn kan daarom net zo goed aan de schaal liggen als aan de leerlingen.\n\n")

@@ -30,6 +30,7 @@ from oml.data.contract import VARIABLE_LABELS, is_illustrative, item_wording
 from oml.report import plotting, text
 from oml.report.publish import Publisher
 from oml.report.text import SUPPRESSED, nl_list, nl_number
+from oml.stats.findings import HIGHER, LOWER, STABLE, Direction, direction
 from oml.stats import units as stats
 from oml.stats.units import LIMBURG, PERIOD, REGION, UNIT
 
@@ -87,11 +88,12 @@ def _md_bold(s: str) -> str:
 
 
 # ----------------------------------------------------------------------------- sentences
-_DIRECTION = {"higher": "significant hoger dan", "lower": "significant lager dan", "stable": "niet significant verschillend van"}
+_DIRECTION = {HIGHER: "significant hoger dan", LOWER: "significant lager dan", STABLE: "niet significant verschillend van"}
 
 
-def _direction(row) -> str:
-    return "stable" if not row.significant else ("higher" if row.estimate > 0 else "lower")
+def _direction(row) -> Direction:
+    """The direction of a tested comparison (a row of ``UnitMeans.comparisons``)."""
+    return direction(float(row.estimate), bool(row.significant))
 
 
 def _reference_phrase(ref: str, region: str | None) -> str:
@@ -139,7 +141,7 @@ def trend_sentence(um: stats.UnitMeans, subject: str) -> str | None:
     if row.empty:
         return None
     r = row.iloc[0]
-    word = {"stable": "niet significant veranderd", "higher": "significant gestegen", "lower": "significant gedaald"}[_direction(r)]
+    word = {STABLE: "niet significant veranderd", HIGHER: "significant gestegen", LOWER: "significant gedaald"}[_direction(r)]
     return f"Tussen {r.year_b} en {r.year_a} is de index van {subject} {word}."
 
 
@@ -163,7 +165,7 @@ def pooled_sentence(um: stats.UnitMeans, subject: str) -> str | None:
 
 def funnel_sentence(pos: stats.FunnelPosition, subject: str) -> str:
     """Where the unit lies in the funnel, in words."""
-    word = "hoger" if pos.direction == "higher" else "lager"
+    word = "hoger" if pos.direction == HIGHER else "lager"
     inner, outer = (nl_number(r.level * 100, 1 if (r.level * 100) % 1 else 0) for r in pos.limits.itertuples())
     if pos.position == "inside":
         return (f"In de trechterfiguur ligt {subject} binnen de {inner}%-grenzen: gegeven het aantal leerlingen past de "

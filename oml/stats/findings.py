@@ -8,7 +8,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-STABLE, HIGHER, LOWER = "stable", "higher", "lower"
+from oml.stats.direction import Direction, direction
+
+#: The three directions by their short names; str-valued (``STABLE == "stable"``). The rule that picks
+#: one is :func:`direction` (defined in the light :mod:`oml.stats.direction`, which the site imports too).
+STABLE, HIGHER, LOWER = Direction.STABLE, Direction.HIGHER, Direction.LOWER
 
 
 @dataclass(frozen=True)
@@ -18,7 +22,7 @@ class Trend:
     group: str
     first_year: int
     last_year: int
-    direction: str  # STABLE, HIGHER or LOWER (significant after Holm)
+    direction: Direction  # STABLE unless significant after Holm, then HIGHER or LOWER
     estimate: float
     p_holm: float
 
@@ -80,8 +84,8 @@ def findings(comparisons: pd.DataFrame, by: str | None, groups: list[str], years
         years = pd.concat([comparisons["year_a"], comparisons["year_b"]]).tolist()
     out = Findings(by=by, first_year=int(min(years)), last_year=int(max(years)), groups=list(groups))
     for row in fl.itertuples(index=False):
-        direction = STABLE if not row.significant else (HIGHER if row.estimate > 0 else LOWER)
-        out.trends.append(Trend(row.group_a, int(row.year_a), int(row.year_b), direction, float(row.estimate), float(row.p_holm)))
+        out.trends.append(Trend(row.group_a, int(row.year_a), int(row.year_b), direction(float(row.estimate), bool(row.significant)),
+                                float(row.estimate), float(row.p_holm)))
     if out.has_trend:
         tested = set(fl["group_a"])
         out.untested_trend = [g for g in groups if g not in tested]
@@ -91,6 +95,7 @@ def findings(comparisons: pd.DataFrame, by: str | None, groups: list[str], years
         out.untested_between = [g for g in groups if g not in compared]
     between = all_between[all_between["significant"]]
     for row in between.itertuples(index=False):
-        hi, lo = (row.group_a, row.group_b) if row.estimate < 0 else (row.group_b, row.group_a)
+        # The estimate is b minus a: b is the higher group when it points HIGHER.
+        hi, lo = (row.group_b, row.group_a) if direction(float(row.estimate)) == HIGHER else (row.group_a, row.group_b)
         out.differences.append(Difference(int(row.year_a), hi, lo, abs(float(row.estimate)), float(row.p_holm)))
     return out

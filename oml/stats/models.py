@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 from scipy.stats import norm
 
 CONTROLS = ("sex", "age", "parent_education", "region")
@@ -93,19 +92,6 @@ class AdjustedMeans:
     @property
     def controls(self) -> list[str]:
         return controls_for(self.by) if self.control_vars is None else list(self.control_vars)
-
-
-def fit(frame: pd.DataFrame, by: str | None = None):
-    """The figure's model through the statsmodels formula interface (patsy), CR1 by school.
-
-    :func:`adjusted_means` does not use this: it builds the same design in NumPy, which is
-    an order of magnitude faster at national scale. The tests use this fit as the
-    independent reference. Returns ``(results, data)``.
-    """
-    data = model_frame(frame, by)
-    groups = pd.factorize(data["school_id"])[0]
-    results = smf.ols(formula_for(by), data=data).fit(cov_type="cluster", cov_kwds={"groups": groups})
-    return results, data
 
 
 def _dummies(values: pd.Categorical) -> np.ndarray:

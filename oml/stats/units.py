@@ -45,6 +45,7 @@ from scipy.stats import norm
 
 from oml.data.contract import item_columns
 from oml.stats.comparisons import holm
+from oml.stats.direction import Direction, direction
 from oml.stats.disclosure import MIN_CELL, secondary_mask
 from oml.stats.models import ols_cluster
 
@@ -452,7 +453,7 @@ class FunnelPosition:
     sd: float
     limits: pd.DataFrame  # funnel_limits at the unit's own n
     position: str  # "inside", "between" (outside 95 %, inside 99.8 %) or "outside"
-    direction: str  # "higher" or "lower" (sign of estimate - target)
+    direction: Direction  # HIGHER or LOWER: the sign of estimate - target
 
 
 def funnel_position(um: UnitMeans, levels=FUNNEL_LEVELS) -> FunnelPosition | None:
@@ -470,7 +471,7 @@ def funnel_position(um: UnitMeans, levels=FUNNEL_LEVELS) -> FunnelPosition | Non
     outside = [(est < r.low or est > r.high) for r in limits.itertuples()]
     position = "outside" if all(outside) else ("between" if any(outside) else "inside")
     return FunnelPosition(n, est, float(ref.estimate), um.residual_sd, limits, position,
-                          "higher" if est > float(ref.estimate) else "lower")
+                          direction(est - float(ref.estimate)))
 
 
 # ----------------------------------------------------------------------------- answers
@@ -525,24 +526,6 @@ def answer_shares(frame: pd.DataFrame, min_cell: int = MIN_CELL) -> pd.DataFrame
         "percent": np.where(hidden, np.nan, percent),
         "suppressed": hidden,
     })
-
-
-def report_units(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every report to make: one per school, and one per board when the data have ``board_id``.
-
-    Returns ``kind, unit`` (schools first, each in id order). A school below the threshold gets
-    a report too: it says so and shows only its region and Limburg.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"school_id": ["s2", "s1", "s2"], "board_id": ["B", "B", "B"]})
-    >>> report_units(df).values.tolist()
-    [['school', 's1'], ['school', 's2'], ['board', 'B']]
-    """
-    rows = [("school", s) for s in sorted(frame["school_id"].astype(str).unique())]
-    if "board_id" in frame:
-        rows += [("board", b) for b in sorted(frame["board_id"].dropna().astype(str).unique())]
-    return pd.DataFrame(rows, columns=["kind", "unit"])
 
 
 def board_schools(frame: pd.DataFrame, board: str, min_cell: int = MIN_CELL) -> pd.DataFrame:
