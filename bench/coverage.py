@@ -20,7 +20,7 @@ so these contrasts have truth 0:
 * two regions with the same configured region effect (Noord- vs Midden-Limburg);
 * two parental-education groups in the last year (the two smallest groups).
 
-Run ``python bench/coverage.py`` to write ``bench/results/coverage.csv``.
+Run ``python bench/coverage.py`` to write ``bench/coverage.csv`` (committed: the methods chapter reads it; ``--out`` writes elsewhere).
 """
 from __future__ import annotations
 

@@ -10,6 +10,6 @@ with its access code; ``index.html`` is where a reader types the code.
 * :mod:`oml.access.publish` — from ``{(kind, id): html}`` to the published folder (codes, salts, key cache,
   encryption in parallel, index page).
 
-The format is documented in README.md ("Feedback reports: access and encryption") so that an independent
+The format is documented in docs/reports.md ("The format, for an independent decryptor") so that an independent
 tool can decrypt a report.
 """

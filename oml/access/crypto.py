@@ -1,6 +1,6 @@
 """The encrypted report format: key derivation, AES-256-GCM, padding and the file locator.
 
-A report (a UTF-8 HTML document) becomes one binary *blob*; README.md documents it byte by byte:
+A report (a UTF-8 HTML document) becomes one binary *blob*; docs/reports.md documents it byte by byte:
 
 ========  =====  ==========================================================================
 offset    bytes  field

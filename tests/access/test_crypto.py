@@ -1,8 +1,8 @@
-"""The encrypted report format, checked against an independent reading of README's description.
+"""The encrypted report format, checked against an independent reading of its description in docs/reports.md.
 
-``_independent_decrypt`` follows README.md ("Feedback reports: access and encryption") step by step with
+``_independent_decrypt`` follows docs/reports.md ("The format, for an independent decryptor") step by step with
 other primitives than oml.access.crypto (hashlib's PBKDF2 and SHA-256, a regular expression for the
-payload, manual byte slicing): if the README and the code disagree, this test fails.
+payload, manual byte slicing): if the description and the code disagree, this test fails.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ SALT = bytes(range(16))
 
 
 def _independent_decrypt(folder, code: str) -> str:
-    """Decrypt the report a code opens, from README alone."""
+    """Decrypt the report a code opens, from docs/reports.md alone."""
     canonical = re.sub(r"[\s\-_.]", "", code.upper())
     name = hashlib.sha256(b"OML-terugkoppeling/bestand/v1\n" + canonical.encode("ascii")).hexdigest()[:32] + ".html"
     page = (folder / name).read_text(encoding="utf-8")
@@ -101,21 +101,3 @@ def test_locator_depends_on_the_code_only():
     assert locator(CODE) == hashlib.sha256(b"OML-terugkoppeling/bestand/v1\n" + normalise(CODE).encode()).hexdigest()[:32]
     assert locator(CODE) != locator("K7QM-2XPD-9HTR-WA4E-NB6D")
     assert SAMPLES  # the sample reports exist for the other tests
-
-
-def test_the_readme_snippet_decrypts_a_published_report(tmp_path):
-    """The Python example in README.md, run as printed (only the folder name is filled in)."""
-    from pathlib import Path
-
-    from oml.access.codes import display
-
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    snippet = re.search(r"```python\n(import base64, hashlib, re\n.*?)```", readme, re.S)
-    assert snippet, "README.md lost its decryption example"
-    docs = documents()
-    publish_reports(docs, tmp_path / "CODES.csv", tmp_path / "DIR")
-    code = sorted(read_codes(tmp_path / "CODES.csv").items())[0]
-    source = snippet.group(1).replace('f"DIR/{name}"', f'f"{tmp_path}/DIR/{{name}}"')
-    namespace = {"typed": display(code[1]).lower().replace("-", " ")}
-    exec(compile(source, "README.md", "exec"), namespace)
-    assert namespace["html"] == docs[code[0]]

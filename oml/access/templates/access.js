@@ -1,5 +1,5 @@
 /* Opens an OML feedback report with its access code, entirely in the browser (Web Crypto API).
- * The format is documented in README.md ("Feedback reports: access and encryption") and in
+ * The format is documented in docs/reports.md ("The format, for an independent decryptor") and in
  * oml/access/crypto.py. Nothing is stored: no cookies, no localStorage, the code never leaves the page.
  * The form's data-mode says where the encrypted report is: "index" (find the file named after the
  * code and fetch it) or "embedded" (this page carries it in <script id="oml-report">). */
