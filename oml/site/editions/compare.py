@@ -215,12 +215,16 @@ def _groups(s: Snapshot) -> tuple[set[tuple[str, str]], set[int]]:
 
 
 #: Published values are the same number when they agree to this relative tolerance: floating-point results
-#: differ in their last digits between CPUs and BLAS builds, so bits are never compared across machines.
+#: differ in their last digits between CPUs and BLAS builds (at most about 1e-10 relative, measured across
+#: OpenBLAS kernels), so bits are never compared across machines.
 REL_TOL = 1e-9
+#: ... or, for a value that is mathematically zero (a mean of centred values, ~1e-16 with a different
+#: sign on each kernel), to this absolute tolerance: far below anything a page can show.
+ABS_TOL = 1e-12
 
 
-def same_number(old: tuple, new: tuple, rel_tol: float = REL_TOL) -> bool:
-    """Whether two published numbers, ``(value, text)`` each, are the same: equal text and value within ``rel_tol``.
+def same_number(old: tuple, new: tuple, rel_tol: float = REL_TOL, abs_tol: float = ABS_TOL) -> bool:
+    """Whether two published numbers, ``(value, text)`` each, are the same: equal text, value within the tolerances.
 
     Examples
     --------
@@ -230,6 +234,8 @@ def same_number(old: tuple, new: tuple, rel_tol: float = REL_TOL) -> bool:
     (False, False)
     >>> same_number((None, "•"), (None, "•")), same_number((float("nan"), "–"), (float("nan"), "–"))
     (True, True)
+    >>> same_number((1.1e-16, "0,00"), (-2.2e-16, "0,00"))  # zero, as two CPUs compute it
+    True
     """
     (a, text_a), (b, text_b) = old, new
     if text_a != text_b:
@@ -238,7 +244,7 @@ def same_number(old: tuple, new: tuple, rel_tol: float = REL_TOL) -> bool:
     if isinstance(a, numeric) and isinstance(b, numeric) and not isinstance(a, bool) and not isinstance(b, bool):
         if math.isnan(a) or math.isnan(b):
             return math.isnan(a) and math.isnan(b)
-        return math.isclose(a, b, rel_tol=rel_tol, abs_tol=0.0)
+        return math.isclose(a, b, rel_tol=rel_tol, abs_tol=abs_tol)
     return a == b
 
 
