@@ -1,4 +1,5 @@
-"""Shared fixtures: the default synthetic data, and full site builds in throw-away copies of the repo.
+"""Shared fixtures: the synthetic data the test files share (read only), and full site builds in throw-away
+copies of the repo.
 
 A site build runs the real ``oml build`` CLI in a copy of the project (``OML_ROOT`` points
 the build there), so the suite never touches the developer's own ``_build/``.
@@ -40,19 +41,66 @@ def tree_digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def _read_only(name: str, data):
+    """Yield a session's shared ``data``; when the session ends, fail if a test changed it in place.
+
+    The data fixtures are shared by every test of a worker, so a test that changes the data changes a
+    ``.copy()``: otherwise the tests after it would see other data, depending on the order they run in.
+    """
+    import numpy as np
+    import pandas as pd
+
+    def fingerprint(f):
+        return list(f.columns), [repr(t) for t in f.dtypes], pd.util.hash_pandas_object(f).to_numpy().copy(), dict(f.attrs)
+
+    before = fingerprint(data)
+    yield data
+    after = fingerprint(data)
+    same = before[:2] == after[:2] and np.array_equal(before[2], after[2]) and before[3] == after[3]
+    assert same, f"a test changed the shared fixture {name!r} in place: a test that changes the data must change a .copy()"
+
+
+# The generated data every test file shares (session scope, read only). A file keeps its own fixture only where its
+# data really differ (other size, seed or changes), and says why.
 @pytest.fixture(scope="session")
 def default_frame():
+    """The default synthetic data of the factsheet period: config N and seed, 2023–2025, ``generate(history=False)``."""
     from oml.data.synth import generate
 
-    return generate(history=False)
+    yield from _read_only("default_frame", generate(history=False))
 
 
 @pytest.fixture(scope="session")
 def frame(default_frame):
-    """The default synthetic data with the standardised index (tests may override per module)."""
+    """The default synthetic data with the standardised index: ``add_index(default_frame)``."""
     from oml.stats.index import add_index
 
-    return add_index(default_frame)
+    yield from _read_only("frame", add_index(default_frame))
+
+
+@pytest.fixture(scope="session")
+def long_data():
+    """The long default synthetic data: the factsheet period and the earlier years 2017–2022, ``generate()``."""
+    from oml.data.synth import generate
+
+    yield from _read_only("long_data", generate())
+
+
+@pytest.fixture(scope="session")
+def long_frame(long_data):
+    """The long default data with the index, standardised within each answer-scale period: ``add_index(long_data)``."""
+    from oml.stats.index import add_index
+
+    yield from _read_only("long_frame", add_index(long_data))
+
+
+@pytest.fixture(scope="session")
+def small_frame():
+    """A small synthetic dataset with the index (3,000 pupils, seed 11, about 40 schools), for the feedback reports."""
+    from oml.data.synth import generate
+    from oml.stats.index import add_index
+
+    yield from _read_only("small_frame", add_index(generate(n=3000, seed=11, history=False)))
 
 
 @pytest.fixture(scope="session")

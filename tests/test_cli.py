@@ -36,7 +36,7 @@ def _assert_clean_failure(result: subprocess.CompletedProcess, code: int = EXIT_
 
 # --------------------------------------------------------------------------- synth + validate
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-def test_synth_then_validate(tmp_path, suffix):
+def test_synth_then_validate(tmp_path, suffix, long_data):
     name = f"x{suffix}"
     made = oml("synth", "--out", name, cwd=tmp_path)
     assert made.returncode == 0, made.stderr
@@ -50,7 +50,7 @@ def test_synth_then_validate(tmp_path, suffix):
     assert "valid" in summary
     assert "synthetic" in summary
     # The default N of the factsheet period plus the earlier years of the config.
-    assert f"{len(generate()):,} pupils" in summary
+    assert f"{len(long_data):,} pupils" in summary
     for year in [*CFG["years"], *CFG["history"]["years"]]:
         assert str(year) in summary
     assert "Traceback" not in checked.stderr

@@ -10,17 +10,12 @@ from oml.data.contract import OPTIONAL, REQUIRED, validate
 from oml.data.synth import generate
 
 
-@pytest.fixture(scope="module")
-def data(default_frame) -> pd.DataFrame:
-    return default_frame
-
-
-def test_boards_leave_every_other_column_unchanged(data):
+def test_boards_leave_every_other_column_unchanged(default_frame):
     # The boards use their own random stream, drawn after the pupils: dropping them gives back
     # exactly what the generator produced before boards existed (same draws, same order).
     from oml.data import synth
 
-    without = data.drop(columns=list(OPTIONAL))
+    without = default_frame.drop(columns=list(OPTIONAL))
     assert list(without.columns[: len(REQUIRED)]) == list(REQUIRED)
     original = synth.assign_boards
     try:
@@ -31,19 +26,19 @@ def test_boards_leave_every_other_column_unchanged(data):
     pd.testing.assert_frame_equal(without, plain)
 
 
-def test_one_board_and_name_per_school_and_plainly_synthetic_names(data):
-    per_school = data.groupby("school_id")[["board_id", "school_name"]].nunique()
+def test_one_board_and_name_per_school_and_plainly_synthetic_names(default_frame):
+    per_school = default_frame.groupby("school_id")[["board_id", "school_name"]].nunique()
     assert (per_school == 1).all().all()
-    assert (data.groupby("board_id")["board_name"].nunique() == 1).all()
-    schools = data.drop_duplicates("school_id")
+    assert (default_frame.groupby("board_id")["board_name"].nunique() == 1).all()
+    schools = default_frame.drop_duplicates("school_id")
     assert schools["school_name"].is_unique
     assert schools["school_name"].str.startswith("Synthetisch").all()
-    assert data.drop_duplicates("board_id")["board_name"].str.startswith("Synthetisch bestuur").all()
-    assert data["board_id"].str.startswith("SYN-B").all()
+    assert default_frame.drop_duplicates("board_id")["board_name"].str.startswith("Synthetisch bestuur").all()
+    assert default_frame["board_id"].str.startswith("SYN-B").all()
 
 
-def test_plausible_mix_of_board_sizes(data):
-    sizes = data.drop_duplicates("school_id").groupby("board_id").size()
+def test_plausible_mix_of_board_sizes(default_frame):
+    sizes = default_frame.drop_duplicates("school_id").groupby("board_id").size()
     assert (sizes == 1).sum() >= 10  # many one-school boards
     large = sizes[sizes >= LARGE_SIZES[0]]
     assert 3 <= len(large) <= 8 and large.max() <= LARGE_SIZES[1]
@@ -56,9 +51,9 @@ def test_board_sizes_add_up(n):
     assert sum(sizes) == n and min(sizes) >= 1
 
 
-def test_synthetic_data_with_boards_pass_the_contract(data):
-    raw = data.astype(object).where(data.notna(), None)
-    assert validate(raw).columns.tolist() == data.columns.tolist()
+def test_synthetic_data_with_boards_pass_the_contract(default_frame):
+    raw = default_frame.astype(object).where(default_frame.notna(), None)
+    assert validate(raw).columns.tolist() == default_frame.columns.tolist()
 
 
 def test_small_dataset_gets_boards_too():

@@ -23,13 +23,6 @@ from oml.data.contract import (
     item_columns,
     validate,
 )
-from oml.data.synth import generate
-
-
-@pytest.fixture(scope="module")
-def synthetic() -> pd.DataFrame:
-    """The default synthetic dataset (what the report runs on), generated once."""
-    return generate(history=False)
 
 
 def _raw(n: int = 4) -> pd.DataFrame:
@@ -80,16 +73,16 @@ def test_small_valid_frame_is_accepted_unchanged_in_content():
     assert typed["region"].astype(str).tolist() == raw["region"].tolist()
 
 
-def test_validate_accepts_default_synthetic_data(synthetic):
-    typed = validate(synthetic, "synthetic")
+def test_validate_accepts_default_synthetic_data(default_frame):
+    typed = validate(default_frame, "synthetic")
     # The generator already produces the canonical form, so validation must not change anything.
-    pd.testing.assert_frame_equal(typed, synthetic)
+    pd.testing.assert_frame_equal(typed, default_frame)
 
 
-def test_synthetic_data_as_text_gives_the_same_typed_frame(synthetic):
+def test_synthetic_data_as_text_gives_the_same_typed_frame(default_frame):
     # As read from a CSV: every cell text (missing answers stay missing).
-    as_text = synthetic.astype("string")
-    pd.testing.assert_frame_equal(validate(as_text), synthetic)
+    as_text = default_frame.astype("string")
+    pd.testing.assert_frame_equal(validate(as_text), default_frame)
 
 
 def test_returns_canonical_dtypes_and_column_order():
@@ -267,9 +260,9 @@ def test_many_bad_rows_give_full_count_and_first_rows():
     assert err.value.problems[0].rows == list(range(1, n + 1))
 
 
-def test_bad_cell_deep_in_synthetic_data_is_found(synthetic):
-    bad_row = len(synthetic) // 2 + 1  # 1-based
-    raw = synthetic.astype("string")
+def test_bad_cell_deep_in_synthetic_data_is_found(default_frame):
+    bad_row = len(default_frame) // 2 + 1  # 1-based
+    raw = default_frame.astype("string")
     raw.loc[bad_row - 1, "item_gemak"] = "7"
     with pytest.raises(DataValidationError, match=_line("item_gemak", r"must lie between 1 and 5", [bad_row])):
         validate(raw)

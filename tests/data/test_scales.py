@@ -80,9 +80,9 @@ def test_broken_scale_config_names_the_period(config, message):
         scales._parse(config, "scales.toml")
 
 
-def test_current_period_of_the_default_data_is_the_factsheet_data_exactly():
+def test_current_period_of_the_default_data_is_the_factsheet_data_exactly(long_data, default_frame):
     # The factsheet's rows of the long default data are the dataset without history, value for value.
-    pd.testing.assert_frame_equal(scales.current_period(generate()), generate(history=False))
+    pd.testing.assert_frame_equal(scales.current_period(long_data), default_frame)
 
 
 def test_current_period_without_rows_of_the_latest_scale_is_a_clear_error():

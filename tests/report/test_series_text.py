@@ -16,8 +16,8 @@ from oml.stats.series import series
 
 
 @pytest.fixture(scope="module")
-def long_series():
-    return series(add_index(generate()))
+def long_series(long_frame):
+    return series(long_frame)
 
 
 def _ctx(tmp_path, frame=None) -> Context:

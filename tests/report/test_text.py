@@ -4,13 +4,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from oml.stats.findings import HIGHER, LOWER, STABLE, Difference, Findings, Trend
-from oml.stats.index import add_index
 from oml.stats.results import breakdown
-from oml.data.synth import generate
 from oml.report.text import SUPPRESSED, nl_list, nl_number, nl_percent, summary_sentences
 
 
@@ -99,9 +96,7 @@ def test_partly_changed_regions():
 
 
 # --------------------------------------------------------------------------- sentences from data with a planted change
-@pytest.fixture(scope="module")
-def frame() -> pd.DataFrame:
-    return add_index(generate(history=False))
+# `frame` (the default synthetic data with the index) comes from conftest.py.
 
 
 def test_planted_change_reaches_the_text(frame):

@@ -8,19 +8,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from oml.data.synth import generate
 from oml.report import unit_report as fr
 from oml.report.plotting import set_theme
 from oml.stats import units as fs
-from oml.stats.index import add_index
 
 MIN_CELL = 10
 
 
-@pytest.fixture(scope="module")
-def small() -> pd.DataFrame:
+@pytest.fixture(scope="module", autouse=True)
+def theme():
     set_theme()
-    return add_index(generate(n=3000, seed=11, history=False))
+
+
+# `small_frame` (a small synthetic dataset with the index, about 40 schools) comes from conftest.py.
 
 
 def _school(frame: pd.DataFrame, rank: int = 0) -> str:
@@ -36,10 +36,10 @@ def _visible_text(document: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def school_report(small, tmp_path_factory):
-    unit = _school(small)
+def school_report(small_frame, tmp_path_factory):
+    unit = _school(small_frame)
     out = tmp_path_factory.mktemp("report")
-    html = fr.report_html(small, "school", unit, min_cell=MIN_CELL, synthetic=True, out_dir=out)
+    html = fr.report_html(small_frame, "school", unit, min_cell=MIN_CELL, synthetic=True, out_dir=out)
     manifest = json.loads((out / "files" / f"{unit}.feedback.json").read_text(encoding="utf-8"))
     return unit, html, manifest
 
@@ -56,14 +56,14 @@ def test_document_is_self_contained_dutch_and_printable(school_report):
     assert "Volgende stap" in html and "NRO" in html
 
 
-def test_no_other_school_appears(small, school_report):
+def test_no_other_school_appears(small_frame, school_report):
     unit, html, manifest = school_report
-    others = small[small["school_id"] != unit]
+    others = small_frame[small_frame["school_id"] != unit]
     for school in others["school_id"].unique():
         assert school not in html
     for name in others["school_name"].unique():
         assert name not in html
-    assert fr.display_name(small, "school", unit) in html
+    assert fr.display_name(small_frame, "school", unit) in html
     # Every recorded number is the unit's own, its region's or Limburg's.
     groups = {e["key"].split("/")[2] for e in manifest if e["key"].split("/")[1] == "index"}
     assert groups <= {"unit", "region", "limburg"}
@@ -71,7 +71,7 @@ def test_no_other_school_appears(small, school_report):
     # dot; the diamond figure has the unit, region and Limburg per year plus three legend keys.
     diamond, funnel = re.findall(r"<svg.*?</svg>", html, flags=re.S)
     assert len(re.findall(r"<use ", funnel)) == 2
-    assert len(re.findall(r"<use ", diamond)) == 3 * small["year"].nunique() + 3
+    assert len(re.findall(r"<use ", diamond)) == 3 * small_frame["year"].nunique() + 3
 
 
 def test_every_number_in_the_text_is_a_recorded_number(school_report):
@@ -81,11 +81,11 @@ def test_every_number_in_the_text_is_a_recorded_number(school_report):
     assert shown and shown <= recorded
 
 
-def test_other_schools_means_are_not_recorded(small, school_report):
+def test_other_schools_means_are_not_recorded(small_frame, school_report):
     unit, _, manifest = school_report
     values = [e["value"] for e in manifest if isinstance(e["value"], float)]
-    other = _school(small, 1)
-    theirs = fs.adjusted_unit_means(small, "school", other).period("unit").estimate
+    other = _school(small_frame, 1)
+    theirs = fs.adjusted_unit_means(small_frame, "school", other).period("unit").estimate
     assert not any(np.isclose(v, theirs, rtol=0, atol=1e-12) for v in values)
 
 
@@ -101,9 +101,9 @@ def test_manifest_is_private(school_report, tmp_path):
 # --------------------------------------------------------------------------- sentences follow the tests
 @pytest.mark.parametrize("shift, word", [(1.0, "significant hoger dan"), (-1.0, "significant lager dan"),
                                          (0.0, None)])
-def test_period_sentence_follows_the_test(small, shift, word):
-    unit = _school(small, 2)
-    data = small.copy()
+def test_period_sentence_follows_the_test(small_frame, shift, word):
+    unit = _school(small_frame, 2)
+    data = small_frame.copy()
     data.loc[data["school_id"] == unit, "index"] += shift
     um = fs.adjusted_unit_means(data, "school", unit)
     row = um.comparisons[(um.comparisons["family"] == "period") & (um.comparisons["group_b"] == "limburg")].iloc[0]
@@ -114,9 +114,9 @@ def test_period_sentence_follows_the_test(small, shift, word):
     assert fr.nl_number(row.estimate, 2) in sentence
 
 
-def test_yearly_and_trend_sentences_follow_the_tests(small):
-    unit = _school(small, 2)
-    data = small.copy()
+def test_yearly_and_trend_sentences_follow_the_tests(small_frame):
+    unit = _school(small_frame, 2)
+    data = small_frame.copy()
     later = (data["school_id"] == unit) & (data["year"] == 2025)
     data.loc[later, "index"] += 1.5  # a planted jump in the last year only
     um = fs.adjusted_unit_means(data, "school", unit)
@@ -139,9 +139,9 @@ def _shrink(frame, school, year, keep):
     return frame.drop(rows[keep:])
 
 
-def test_pooled_year_is_announced_and_not_shown(small):
-    unit = _school(small)
-    data = _shrink(small, unit, 2024, 4)
+def test_pooled_year_is_announced_and_not_shown(small_frame):
+    unit = _school(small_frame)
+    data = _shrink(small_frame, unit, 2024, 4)
     html = fr.report_html(data, "school", unit, min_cell=MIN_CELL)
     text = " ".join(_visible_text(html).split())
     assert "In 2024 was het aantal leerlingen van uw school kleiner dan 10" in text
@@ -152,9 +152,9 @@ def test_pooled_year_is_announced_and_not_shown(small):
     assert fr.nl_number(um.period("unit").n) in text
 
 
-def test_school_below_threshold_report_says_so_and_shows_only_references(small):
-    unit = _school(small)
-    data = small
+def test_school_below_threshold_report_says_so_and_shows_only_references(small_frame):
+    unit = _school(small_frame)
+    data = small_frame
     for year in (2023, 2024, 2025):
         data = _shrink(data, unit, year, 3)
     html = fr.report_html(data, "school", unit, min_cell=MIN_CELL)
@@ -167,24 +167,24 @@ def test_school_below_threshold_report_says_so_and_shows_only_references(small):
 
 
 # --------------------------------------------------------------------------- board report
-def test_board_report_has_the_board_and_a_part_per_school(small):
-    sizes = small.drop_duplicates("school_id").groupby("board_id").size()
+def test_board_report_has_the_board_and_a_part_per_school(small_frame):
+    sizes = small_frame.drop_duplicates("school_id").groupby("board_id").size()
     board = sizes.idxmax()
-    html = fr.report_html(small, "board", board, min_cell=MIN_CELL, synthetic=True)
+    html = fr.report_html(small_frame, "board", board, min_cell=MIN_CELL, synthetic=True)
     text = " ".join(_visible_text(html).split())
-    mine = small[small["board_id"] == board]
-    assert fr.display_name(small, "board", board) in text
+    mine = small_frame[small_frame["board_id"] == board]
+    assert fr.display_name(small_frame, "board", board) in text
     for name in mine["school_name"].unique():
         assert f"<h2>{fr._e(name)}</h2>" in html
-    for name in small.loc[small["board_id"] != board, "school_name"].unique():
+    for name in small_frame.loc[small_frame["board_id"] != board, "school_name"].unique():
         assert name not in html
     assert "Uw bestuur" in text and "Deze school" in text
     assert "Noord-Limburg" not in text or mine["region"].astype(str).eq("Noord-Limburg").any()
 
 
-def test_names_fall_back_to_ids(small):
-    unit = _school(small)
-    data = small.drop(columns=["school_name", "board_name"])
+def test_names_fall_back_to_ids(small_frame):
+    unit = _school(small_frame)
+    data = small_frame.drop(columns=["school_name", "board_name"])
     assert fr.display_name(data, "school", unit) == unit
     html = fr.report_html(data, "school", unit)
     assert f"Sociale relaties met leraren: {unit}" in html

@@ -6,9 +6,7 @@ import pandas as pd
 import pytest
 
 from oml.stats.disclosure import MIN_CELL, primary, secondary, suppress
-from oml.stats.index import add_index
 from oml.stats.results import breakdown
-from oml.data.synth import generate
 from oml.report.text import summary_sentences
 
 
@@ -71,9 +69,9 @@ TINY = 4
 
 
 @pytest.fixture(scope="module")
-def tiny() -> tuple[pd.DataFrame, int, int]:
+def tiny(frame) -> tuple[pd.DataFrame, int, int]:
     """Default data where only TINY 'wo' pupils with an index remain in the last year."""
-    frame = add_index(generate(history=False))
+    frame = frame.copy()  # changed below: the shared session data stay as they are
     first, last = int(frame["year"].min()), int(frame["year"].max())
     wo_last = frame.index[(frame["parent_education"] == "wo") & (frame["year"] == last) & frame["index"].notna()]
     frame.loc[wo_last[TINY:], "parent_education"] = "hbo"

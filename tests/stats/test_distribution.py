@@ -7,17 +7,12 @@ import pytest
 
 from oml.data.contract import ANSWER_RANGE, item_columns
 from oml.stats.distribution import POOLED, agreement, answer_distribution
-from oml.data.synth import generate, load_config
+from oml.data.synth import load_config
 
 
 @pytest.fixture(scope="module")
-def data() -> pd.DataFrame:
-    return generate(history=False)
-
-
-@pytest.fixture(scope="module")
-def dist(data) -> pd.DataFrame:
-    return answer_distribution(data)
+def dist(default_frame) -> pd.DataFrame:
+    return answer_distribution(default_frame)
 
 
 def _long(data: pd.DataFrame) -> pd.DataFrame:
@@ -32,17 +27,17 @@ def test_percentages_sum_to_100(dist):
     np.testing.assert_allclose(sums.to_numpy(), 100.0, atol=1e-9)
 
 
-def test_n_is_answered_count(data, dist):
-    years = data["year"].astype("int64")
+def test_n_is_answered_count(default_frame, dist):
+    years = default_frame["year"].astype("int64")
     for (period, item), part in dist.groupby(["period", "item"]):
-        sel = np.ones(len(data), bool) if period == POOLED else (years == period).to_numpy()
+        sel = np.ones(len(default_frame), bool) if period == POOLED else (years == period).to_numpy()
         # Reference: count of non-blank answers in the period
-        assert (part["n"] == data.loc[sel, item].notna().sum()).all()
+        assert (part["n"] == default_frame.loc[sel, item].notna().sum()).all()
         assert part["count"].sum() == part["n"].iloc[0]
 
 
-def test_pooled_equals_crosstab(data, dist):
-    long = _long(data)
+def test_pooled_equals_crosstab(default_frame, dist):
+    long = _long(default_frame)
     lo, hi = ANSWER_RANGE
     # Reference: pandas crosstab of item x answer, row-normalised, all years together
     ref = pd.crosstab(long["item"], long["answer"], normalize="index").reindex(columns=range(lo, hi + 1), fill_value=0) * 100
@@ -54,10 +49,10 @@ def test_pooled_equals_crosstab(data, dist):
     np.testing.assert_array_equal(got_counts.loc[counts.index, counts.columns].to_numpy(), counts.to_numpy())
 
 
-def test_per_year_rows_equal_crosstab(data, dist):
-    long = _long(data)
+def test_per_year_rows_equal_crosstab(default_frame, dist):
+    long = _long(default_frame)
     lo, hi = ANSWER_RANGE
-    items = item_columns(data.columns)
+    items = item_columns(default_frame.columns)
     years = sorted(long["year"].unique())
     assert list(dict.fromkeys(dist["period"])) == [POOLED, *years]
     assert len(dist) == (1 + len(years)) * len(items) * (hi - lo + 1)
@@ -78,10 +73,10 @@ def test_unused_answer_has_zero_row():
 
 
 @pytest.mark.parametrize("item", ["item_praten", "item_gemak"])
-def test_agreement_within_config_target(data, item):
+def test_agreement_within_config_target(default_frame, item):
     targets = load_config()["targets"]
-    got = agreement(data, item)
+    got = agreement(default_frame, item)
     # Reference: direct share of 4-or-5 among answered
-    answered = data[item].dropna().astype("int64")
+    answered = default_frame[item].dropna().astype("int64")
     assert got == pytest.approx((answered >= 4).mean(), abs=1e-15)
     assert abs(got - targets["agree"][item]) <= targets["agree_tolerance"]

@@ -13,16 +13,12 @@ import pandas as pd
 import pytest
 
 from oml.stats.findings import HIGHER, LOWER, STABLE, Findings, findings
-from oml.stats.index import add_index
 from oml.stats.models import BREAKDOWNS
 from oml.stats.results import breakdown
-from oml.data.synth import generate
 from oml.report.text import summary_sentences
 
 
-@pytest.fixture(scope="module")
-def frame() -> pd.DataFrame:
-    return add_index(generate(history=False))
+# `frame` (the default synthetic data with the index) comes from conftest.py.
 
 
 @pytest.fixture(scope="module")

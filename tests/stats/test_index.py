@@ -11,12 +11,6 @@ import pytest
 
 from oml.data.contract import item_columns
 from oml.stats.index import add_index, quality_summary, raw_index, standardise
-from oml.data.synth import generate
-
-
-@pytest.fixture(scope="module")
-def data() -> pd.DataFrame:
-    return generate(history=False)
 
 
 def _answers(data: pd.DataFrame) -> np.ndarray:
@@ -42,8 +36,8 @@ def test_half_answered_boundary_with_six_items():
     np.testing.assert_allclose(got.to_numpy(dtype="float64"), expected, rtol=0, atol=1e-15)
 
 
-def test_raw_index_matches_numpy_rule_on_synthetic_data(data):
-    x = _answers(data)
+def test_raw_index_matches_numpy_rule_on_synthetic_data(default_frame):
+    x = _answers(default_frame)
     k = x.shape[1]
     answered = (~np.isnan(x)).sum(axis=1)
     # Reference: numpy row means over answered items, kept where 2 * answered >= k (integer rule, no float share)
@@ -51,7 +45,7 @@ def test_raw_index_matches_numpy_rule_on_synthetic_data(data):
         sums = np.nansum(x, axis=1)
         means = np.where(answered > 0, sums / np.maximum(answered, 1), np.nan)
     expected = np.where(2 * answered >= k, means, np.nan)
-    got = raw_index(data).to_numpy(dtype="float64")
+    got = raw_index(default_frame).to_numpy(dtype="float64")
     np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12, equal_nan=True)
     # The default data contain pupils on both sides of the rule, so the test can fail either way.
@@ -65,15 +59,15 @@ def test_min_share_is_a_parameter():
 
 
 # --------------------------------------------------------------------------- standardisation
-def test_standardised_index_has_mean_zero_sd_one(data):
-    z = add_index(data)["index"].dropna().to_numpy()
+def test_standardised_index_has_mean_zero_sd_one(default_frame):
+    z = add_index(default_frame)["index"].dropna().to_numpy()
     assert abs(z.mean()) < 1e-12
     assert abs(z.std(ddof=1) - 1.0) < 1e-12
 
 
-def test_standardised_index_equals_numpy_z_score(data):
-    out = add_index(data)
-    raw = raw_index(data).to_numpy(dtype="float64")
+def test_standardised_index_equals_numpy_z_score(default_frame):
+    out = add_index(default_frame)
+    raw = raw_index(default_frame).to_numpy(dtype="float64")
     kept = raw[~np.isnan(raw)]
     # Reference: numpy z-score over all pupils with an index (ddof = 1), all years pooled
     expected = (raw - kept.mean()) / kept.std(ddof=1)
@@ -103,12 +97,12 @@ def test_standardise_keeps_missing():
 
 
 # --------------------------------------------------------------------------- quality summary
-def test_quality_summary_matches_direct_counts(data):
-    q = quality_summary(data).set_index("year")
-    x = _answers(data)
+def test_quality_summary_matches_direct_counts(default_frame):
+    q = quality_summary(default_frame).set_index("year")
+    x = _answers(default_frame)
     k = x.shape[1]
     answered = (~np.isnan(x)).sum(axis=1)
-    years = data["year"].to_numpy(dtype="int64")
+    years = default_frame["year"].to_numpy(dtype="int64")
     assert list(q.index) == [*sorted(set(years.tolist())), "totaal"]
     for year in sorted(set(years.tolist())):
         sel = years == year
@@ -122,15 +116,15 @@ def test_quality_summary_matches_direct_counts(data):
     assert q.loc["totaal", "without_index"] > 0
 
 
-def test_quality_summary_total_is_sum_of_years(data):
-    q = quality_summary(data).set_index("year")
+def test_quality_summary_total_is_sum_of_years(default_frame):
+    q = quality_summary(default_frame).set_index("year")
     years = q.drop(index="totaal")
     for column in ["rows", "with_index", "without_index", "all_items_answered", "missing_answers"]:
         assert q.loc["totaal", column] == years[column].sum()
-    assert q.loc["totaal", "rows"] == len(data)
+    assert q.loc["totaal", "rows"] == len(default_frame)
     assert (q["rows"] == q["with_index"] + q["without_index"]).all()
 
 
-def test_quality_summary_agrees_with_add_index(data):
-    q = quality_summary(data).set_index("year")
-    assert q.loc["totaal", "with_index"] == add_index(data)["index"].notna().sum()
+def test_quality_summary_agrees_with_add_index(default_frame):
+    q = quality_summary(default_frame).set_index("year")
+    assert q.loc["totaal", "with_index"] == add_index(default_frame)["index"].notna().sum()

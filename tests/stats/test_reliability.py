@@ -9,18 +9,13 @@ from scipy.stats import f as f_dist
 
 from oml.data.contract import item_columns
 from oml.stats.reliability import cronbach_alpha, item_statistics
-from oml.data.synth import generate, load_config
+from oml.data.synth import load_config
 
 
 @pytest.fixture(scope="module")
-def data() -> pd.DataFrame:
-    return generate(history=False)
-
-
-@pytest.fixture(scope="module")
-def complete(data) -> pd.DataFrame:
+def complete(default_frame) -> pd.DataFrame:
     """Listwise complete cases as float (pingouin needs numeric columns and counts n before its own listwise step)."""
-    return data[item_columns(data.columns)].dropna().astype("float64")
+    return default_frame[item_columns(default_frame.columns)].dropna().astype("float64")
 
 
 # A small hand-made set: 8 pupils x 4 items, with one blank answer (row 3) to exercise listwise deletion.
@@ -45,8 +40,8 @@ def _feldt(alpha: float, n: int, k: int, level: float) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("which", ["synthetic", "hand"])
-def test_alpha_equals_pingouin(which, data, complete):
-    frame, ref_data = (data, complete) if which == "synthetic" else (HAND, HAND.dropna().astype("float64"))
+def test_alpha_equals_pingouin(which, default_frame, complete):
+    frame, ref_data = (default_frame, complete) if which == "synthetic" else (HAND, HAND.dropna().astype("float64"))
     got = cronbach_alpha(frame)
     # Reference: pingouin.cronbach_alpha on the complete cases (listwise)
     ref_alpha, ref_ci = pingouin.cronbach_alpha(data=ref_data)
@@ -70,8 +65,8 @@ def test_hand_set_alpha_by_formula():
 
 @pytest.mark.parametrize("level", [0.95, 0.99, 0.90])
 @pytest.mark.parametrize("which", ["synthetic", "hand"])
-def test_feldt_interval_equals_scipy_formula(which, level, data):
-    frame = data if which == "synthetic" else HAND
+def test_feldt_interval_equals_scipy_formula(which, level, default_frame):
+    frame = default_frame if which == "synthetic" else HAND
     got = cronbach_alpha(frame, level=level)
     low, high = _feldt(got["alpha"], got["n"], got["k"], level)
     # Reference: Feldt (1965) interval computed here with scipy.stats.f.ppf
@@ -81,28 +76,28 @@ def test_feldt_interval_equals_scipy_formula(which, level, data):
     assert got["level"] == level
 
 
-def test_feldt_interval_level_matches_pingouin_ci_argument(complete, data):
-    got = cronbach_alpha(data, level=0.99)
+def test_feldt_interval_level_matches_pingouin_ci_argument(complete, default_frame):
+    got = cronbach_alpha(default_frame, level=0.99)
     # Reference: pingouin's own Feldt interval at ci=0.99 (rounded to 3 decimals)
     _, ref_ci = pingouin.cronbach_alpha(data=complete, ci=0.99)
     assert got["ci_low"] == pytest.approx(ref_ci[0], abs=1e-3)
     assert got["ci_high"] == pytest.approx(ref_ci[1], abs=1e-3)
 
 
-def test_level_99_wider_than_95(data):
-    a95, a99 = cronbach_alpha(data, 0.95), cronbach_alpha(data, 0.99)
+def test_level_99_wider_than_95(default_frame):
+    a95, a99 = cronbach_alpha(default_frame, 0.95), cronbach_alpha(default_frame, 0.99)
     assert a99["ci_low"] < a95["ci_low"] and a99["ci_high"] > a95["ci_high"]
     assert a99["alpha"] == a95["alpha"]
 
 
-def test_synthetic_alpha_hits_config_target(data):
+def test_synthetic_alpha_hits_config_target(default_frame):
     targets = load_config()["targets"]
-    assert abs(cronbach_alpha(data)["alpha"] - targets["alpha"]) <= targets["alpha_tolerance"]
+    assert abs(cronbach_alpha(default_frame)["alpha"] - targets["alpha"]) <= targets["alpha_tolerance"]
 
 
 @pytest.mark.parametrize("which", ["synthetic", "hand"])
-def test_item_statistics_against_pandas_and_pingouin(which, data):
-    frame = data if which == "synthetic" else HAND
+def test_item_statistics_against_pandas_and_pingouin(which, default_frame):
+    frame = default_frame if which == "synthetic" else HAND
     items = item_columns(frame.columns)
     comp = frame[items].dropna().astype("float64")
     stats = item_statistics(frame).set_index("item")

@@ -13,15 +13,13 @@ import pytest
 from oml.data import scales
 from oml.data.contract import REVERSE_ATTR, item_columns
 from oml.data.synth import generate
-from oml.stats.index import add_index, raw_index, scored_items
+from oml.stats.index import raw_index, scored_items
 from oml.stats.reliability import alpha_by_period, cronbach_alpha
 from oml.stats.results import breakdown
 from oml.stats.series import agreement_by_year, series
 
 
-@pytest.fixture(scope="module")
-def long_frame() -> pd.DataFrame:
-    return add_index(generate())
+# `long_frame` (the long default data with the index) and `frame` (the factsheet period's) come from conftest.py.
 
 
 @pytest.fixture(scope="module")
@@ -40,15 +38,14 @@ def test_index_is_standardised_within_each_period(long_frame):
         assert part["index"].std(ddof=1) == pytest.approx(1, abs=1e-12)
 
 
-def test_index_of_the_factsheet_rows_does_not_depend_on_the_earlier_years(long_frame):
+def test_index_of_the_factsheet_rows_does_not_depend_on_the_earlier_years(long_frame, frame):
     # Standardising within the period: the 2023-2025 index equals the one computed without history.
     current = scales.current_period(long_frame)
-    alone = add_index(generate(history=False))
-    pd.testing.assert_series_equal(current["index"], alone["index"], check_exact=True)
+    pd.testing.assert_series_equal(current["index"], frame["index"], check_exact=True)
 
 
-def test_latest_period_equals_figure_2_exactly(result):
-    figure_2 = breakdown(add_index(generate(history=False)), None)
+def test_latest_period_equals_figure_2_exactly(result, frame):
+    figure_2 = breakdown(frame, None)
     latest = result.periods[-1].result
     pd.testing.assert_frame_equal(latest.table, figure_2.table)
     pd.testing.assert_frame_equal(latest.comparisons, figure_2.comparisons)

@@ -28,8 +28,8 @@ PUBLISHED = {
 
 
 @pytest.fixture(scope="module")
-def default_table() -> pd.DataFrame:
-    return table1(generate(history=False))
+def default_table(default_frame) -> pd.DataFrame:
+    return table1(default_frame)
 
 
 def test_table1_equals_published_counts(default_table):

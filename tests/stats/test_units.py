@@ -11,17 +11,12 @@ import statsmodels.api as sm
 from scipy.stats import norm
 from statsmodels.stats.multitest import multipletests
 
-from oml.data.synth import generate
 from oml.stats import units as fb
-from oml.stats.index import add_index
 
 MIN_CELL = 10
 
 
-@pytest.fixture(scope="module")
-def small() -> pd.DataFrame:
-    """A small synthetic dataset (about 40 schools) with the index."""
-    return add_index(generate(n=3000, seed=11, history=False))
+# `small_frame` (a small synthetic dataset with the index, about 40 schools) comes from conftest.py.
 
 
 def _school(frame: pd.DataFrame, rank: int = 0) -> str:
@@ -67,10 +62,10 @@ def _reference(frame: pd.DataFrame, kind: str, unit: str, level: float = 0.95) -
 
 
 @pytest.mark.parametrize("kind", ["school", "board"])
-def test_adjusted_means_match_statsmodels_counterfactual_margins(small, kind):
-    unit = _school(small) if kind == "school" else small["board_id"].value_counts().index[0]
-    um = fb.adjusted_unit_means(small, kind, unit, min_cell=MIN_CELL)
-    ref = _reference(small, kind, unit)
+def test_adjusted_means_match_statsmodels_counterfactual_margins(small_frame, kind):
+    unit = _school(small_frame) if kind == "school" else small_frame["board_id"].value_counts().index[0]
+    um = fb.adjusted_unit_means(small_frame, kind, unit, min_cell=MIN_CELL)
+    ref = _reference(small_frame, kind, unit)
     for r in um.table.itertuples(index=False):
         if r.suppressed:
             continue
@@ -81,10 +76,10 @@ def test_adjusted_means_match_statsmodels_counterfactual_margins(small, kind):
         assert r.se == pytest.approx(se, rel=1e-8)
 
 
-def test_comparisons_match_statsmodels_and_holm(small):
-    unit = _school(small, 1)
-    um = fb.adjusted_unit_means(small, "school", unit, min_cell=MIN_CELL)
-    ref = _reference(small, "school", unit)
+def test_comparisons_match_statsmodels_and_holm(small_frame):
+    unit = _school(small_frame, 1)
+    um = fb.adjusted_unit_means(small_frame, "school", unit, min_cell=MIN_CELL)
+    ref = _reference(small_frame, "school", unit)
     c = um.comparisons
     for (_family, _), part in c.groupby(["family", "group_b"]):
         p_ref = []
@@ -104,20 +99,20 @@ def test_comparisons_match_statsmodels_and_holm(small):
     assert (period["significant"] == ((period["ci_low"] > 0) | (period["ci_high"] < 0))).all()
 
 
-def test_unit_standard_error_reflects_its_pupils_not_one_cluster(small):
+def test_unit_standard_error_reflects_its_pupils_not_one_cluster(small_frame):
     # With the unit as ONE cluster its cell residuals sum to zero and its se would collapse; per-pupil
     # clusters give about sd / sqrt(n), as for a simple mean.
-    unit = _school(small)
-    um = fb.adjusted_unit_means(small, "school", unit)
+    unit = _school(small_frame)
+    um = fb.adjusted_unit_means(small_frame, "school", unit)
     own = um.period("unit")
     assert own.se == pytest.approx(um.residual_sd / np.sqrt(own.n), rel=0.35)
 
 
-def test_planted_school_effect_is_found(small):
-    unit = _school(small, 2)
-    shifted = small.copy()
+def test_planted_school_effect_is_found(small_frame):
+    unit = _school(small_frame, 2)
+    shifted = small_frame.copy()
     shifted.loc[shifted["school_id"] == unit, "index"] += 1.0
-    base = fb.adjusted_unit_means(small, "school", unit).period("unit").estimate
+    base = fb.adjusted_unit_means(small_frame, "school", unit).period("unit").estimate
     um = fb.adjusted_unit_means(shifted, "school", unit)
     assert um.period("unit").estimate - base == pytest.approx(1.0, abs=1e-9)
     period = um.comparisons[um.comparisons["family"] == "period"]
@@ -136,9 +131,9 @@ def test_funnel_limits_against_the_normal_formula():
     assert statistics.NormalDist().inv_cdf(0.999) == pytest.approx(3.0902, abs=1e-4)
 
 
-def test_funnel_position_uses_own_n_and_limburg_mean(small):
-    unit = _school(small)
-    um = fb.adjusted_unit_means(small, "school", unit)
+def test_funnel_position_uses_own_n_and_limburg_mean(small_frame):
+    unit = _school(small_frame)
+    um = fb.adjusted_unit_means(small_frame, "school", unit)
     pos = fb.funnel_position(um)
     assert pos.n == um.period("unit").n and pos.target == um.period("limburg").estimate
     inner = pos.limits[pos.limits["level"] == 0.95].iloc[0]
@@ -146,7 +141,7 @@ def test_funnel_position_uses_own_n_and_limburg_mean(small):
     inside_inner = inner.low <= pos.estimate <= inner.high
     inside_outer = outer.low <= pos.estimate <= outer.high
     assert pos.position == ("inside" if inside_inner else "between" if inside_outer else "outside")
-    shifted = small.copy()
+    shifted = small_frame.copy()
     shifted.loc[shifted["school_id"] == unit, "index"] -= 2.0
     assert fb.funnel_position(fb.adjusted_unit_means(shifted, "school", unit)).position == "outside"
 
@@ -163,9 +158,9 @@ def _published_n_ok(um) -> bool:
     return bool((n >= MIN_CELL).all())
 
 
-def test_small_year_is_pooled_and_protected(small):
-    unit = _school(small)
-    data = _shrink(small, unit, 2024, 4)
+def test_small_year_is_pooled_and_protected(small_frame):
+    unit = _school(small_frame)
+    data = _shrink(small_frame, unit, 2024, 4)
     um = fb.adjusted_unit_means(data, "school", unit, min_cell=MIN_CELL)
     assert um.pooled_years == [2024]
     # One hidden year of 4 pupils could be recovered from the period: a second year is hidden too.
@@ -182,9 +177,9 @@ def test_small_year_is_pooled_and_protected(small):
     assert _published_n_ok(um)
 
 
-def test_school_below_threshold_shows_nothing_of_its_own(small):
-    unit = _school(small)
-    data = small
+def test_school_below_threshold_shows_nothing_of_its_own(small_frame):
+    unit = _school(small_frame)
+    data = small_frame
     for year in (2023, 2024, 2025):
         data = _shrink(data, unit, year, 3)
     um = fb.adjusted_unit_means(data, "school", unit, min_cell=MIN_CELL)
@@ -197,12 +192,12 @@ def test_school_below_threshold_shows_nothing_of_its_own(small):
     assert refs["estimate"].notna().all()  # region and Limburg are still shown
 
 
-def test_region_with_too_few_other_schools_is_hidden(small):
-    unit = _school(small)
-    region = fb.unit_region(small, small["school_id"] == unit)
-    others = sorted(set(small.loc[small["region"] == region, "school_id"]) - {unit})
-    moved = small.copy()
-    elsewhere = next(r for r in small["region"].cat.categories if r != region)
+def test_region_with_too_few_other_schools_is_hidden(small_frame):
+    unit = _school(small_frame)
+    region = fb.unit_region(small_frame, small_frame["school_id"] == unit)
+    others = sorted(set(small_frame.loc[small_frame["region"] == region, "school_id"]) - {unit})
+    moved = small_frame.copy()
+    elsewhere = next(r for r in small_frame["region"].cat.categories if r != region)
     # Leave two other schools in the region: the region minus this school would be those two.
     moved.loc[moved["school_id"].isin(others[2:]), "region"] = elsewhere
     um = fb.adjusted_unit_means(moved, "school", unit, min_cell=MIN_CELL)
@@ -211,9 +206,9 @@ def test_region_with_too_few_other_schools_is_hidden(small):
     assert not um.table.loc[um.table["group"] == "limburg", "suppressed"].any()
 
 
-def test_answer_shares_hide_small_and_recoverable_counts(small):
-    unit = _school(small)
-    shares = fb.answer_shares(small[small["school_id"] == unit], MIN_CELL)
+def test_answer_shares_hide_small_and_recoverable_counts(small_frame):
+    unit = _school(small_frame)
+    shares = fb.answer_shares(small_frame[small_frame["school_id"] == unit], MIN_CELL)
     for _, part in shares.groupby("item"):
         shown = part[~part["suppressed"]]
         assert (shown["count"] >= MIN_CELL).all() or (shown["count"] == 0).any()
@@ -221,37 +216,38 @@ def test_answer_shares_hide_small_and_recoverable_counts(small):
         if len(hidden) and part["n"].notna().all():
             # Not recoverable from n: never exactly one hidden category, and the hidden ones together >= min_cell.
             assert len(hidden) >= 2
-            raw = small.loc[small["school_id"] == unit, part["item"].iat[0]].dropna().astype(int)
+            raw = small_frame.loc[small_frame["school_id"] == unit, part["item"].iat[0]].dropna().astype(int)
             counts = {c: raw.isin(a).sum() for c, a in fb.CATEGORY_ANSWERS.items()}
             assert sum(counts[c] for c in hidden["category"]) >= MIN_CELL
-    tiny = small[small["school_id"] == unit].head(6)
+    tiny = small_frame[small_frame["school_id"] == unit].head(6)
     assert fb.answer_shares(tiny, MIN_CELL)["suppressed"].all()
 
 
-def test_board_schools_flags_threshold(small):
-    board = small["board_id"].value_counts().index[0]
-    data = _shrink(_shrink(_shrink(small, _school_of_board(small, board), 2023, 2), _school_of_board(small, board), 2024, 2),
-                   _school_of_board(small, board), 2025, 2)
+def test_board_schools_flags_threshold(small_frame):
+    board = small_frame["board_id"].value_counts().index[0]
+    data = _shrink(_shrink(_shrink(small_frame, _school_of_board(small_frame, board), 2023, 2),
+                           _school_of_board(small_frame, board), 2024, 2),
+                   _school_of_board(small_frame, board), 2025, 2)
     flags = fb.board_schools(data, board, MIN_CELL).set_index("school_id")["meets_threshold"]
-    assert not flags[_school_of_board(small, board)]
-    assert flags.drop(_school_of_board(small, board)).all()
+    assert not flags[_school_of_board(small_frame, board)]
+    assert flags.drop(_school_of_board(small_frame, board)).all()
 
 
 def _school_of_board(frame, board):
     return sorted(frame.loc[frame["board_id"] == board, "school_id"].unique())[0]
 
 
-def test_unknown_unit_and_missing_board_column_are_clear_errors(small):
+def test_unknown_unit_and_missing_board_column_are_clear_errors(small_frame):
     with pytest.raises(ValueError, match=r"column 'school_id': no pupils with the value 'NOPE'"):
-        fb.adjusted_unit_means(small, "school", "NOPE")
+        fb.adjusted_unit_means(small_frame, "school", "NOPE")
     with pytest.raises(ValueError, match=r"needs the column 'board_id'"):
-        fb.adjusted_unit_means(small.drop(columns="board_id"), "board", "X")
+        fb.adjusted_unit_means(small_frame.drop(columns="board_id"), "board", "X")
     with pytest.raises(ValueError, match=r"kind must be one of"):
-        fb.unit_mask(small, "klas", "X")
+        fb.unit_mask(small_frame, "klas", "X")
 
 
-def test_prepared_arrays_follow_an_in_place_change(small):
-    data = small.copy()
+def test_prepared_arrays_follow_an_in_place_change(small_frame):
+    data = small_frame.copy()
     unit = _school(data)
     before = fb.adjusted_unit_means(data, "school", unit).period("unit").estimate
     data.loc[data["school_id"] == unit, "index"] += 0.5  # same object, changed in place
