@@ -19,7 +19,7 @@ column             rule
 Optional columns (:data:`OPTIONAL`), used only by the private feedback reports:
 
 ================== ============================================================================
-``board_id``       text, present; one board (bestuur) per school
+``board_id``       text, present; one board (bestuur) per school and year (a school may change board)
 ``school_name``    text; one name per school (blank for all its rows: the report names the id)
 ``board_name``     text, needs ``board_id``; one name per board
 ================== ============================================================================
@@ -38,16 +38,33 @@ import pandas as pd
 import pandera.pandas as pa
 
 from oml.data import scales as _scales
+from oml.data.codebook import CODEBOOK, ITEM_PREFIX, item_columns
+from oml.data.delivery import DELIVERY_ATTR
 
 SEXES = ("jongen", "meisje")
 PARENT_EDUCATIONS = ("mbo of lager", "hbo", "wo", "onbekend")
-REGIONS = (
-    "Noord-Limburg",
-    "Midden-Limburg",
-    "Sittard-Geleen",
-    "Maastricht-Heuvelland",
-    "Parkstad Limburg",
-)
+
+
+def load_regions() -> tuple[tuple[str, ...], dict[str, str]]:
+    """The regions (in the order the site shows them) and their other spellings, from ``oml/config/regions.toml``.
+
+    Examples
+    --------
+    >>> regions, aliases = load_regions()
+    >>> regions[0], aliases["parkstad"]
+    ('Noord-Limburg', 'Parkstad Limburg')
+    """
+    import tomllib
+    from importlib import resources
+
+    cfg = tomllib.loads(resources.files("oml").joinpath("config", "regions.toml").read_text(encoding="utf-8"))
+    names = tuple(str(r["name"]) for r in cfg["region"])
+    aliases = {str(a).casefold(): str(r["name"]) for r in cfg["region"] for a in r.get("aliases", [])}
+    return names, aliases
+
+
+#: The regions, in the order every table and figure shows them (configuration, not code: oml/config/regions.toml).
+REGIONS, REGION_ALIASES = load_regions()
 CATEGORIES: dict[str, tuple[str, ...]] = {
     "sex": SEXES,
     "parent_education": PARENT_EDUCATIONS,
@@ -57,7 +74,6 @@ YEAR_RANGE = (2009, 2100)
 AGE_RANGE = (10.0, 15.0)
 #: Answer range of the current scale period (the factsheet's); earlier years: :mod:`oml.data.scales`.
 ANSWER_RANGE = (_scales.current().lowest, _scales.current().highest)
-ITEM_PREFIX = "item_"
 MIN_ITEMS = 2
 ID_COLUMNS = ("pupil_id", "school_id")
 REQUIRED = ("pupil_id", "school_id", "year", "sex", "age", "parent_education", "region")
@@ -84,47 +100,7 @@ VARIABLE_LABELS: dict[str, str] = {
     "year": "jaar",
 }
 
-#: Dutch answer labels of the current (5-point) scale, from ``oml/config/scales.toml``.
-ANSWER_LABELS = {a: _scales.current().answer_label(a) for a in _scales.current().answers}
-
-
-@dataclass(frozen=True)
-class Item:
-    """One statement of the scale: its column, Dutch wording and where the wording comes from."""
-
-    column: str
-    wording: str
-    real: bool
-    #: Reverse-worded: agreeing means a worse relation; the index reverse-codes it (see :func:`reversed_items`).
-    reverse: bool = False
-
-    @property
-    def source(self) -> str:
-        """Where the wording comes from: the factsheet's description of the statement, or illustrative."""
-        return "factsheet (omschrijving)" if self.real else "illustratief"
-
-
-#: The codebook. The factsheet describes two statements (in its own words); their wording here
-#: follows that description. It does not publish the others, so their wording is illustrative.
-CODEBOOK: tuple[Item, ...] = (
-    Item("item_praten", "Ik kan met de juf/meester over problemen praten.", True),
-    Item("item_gemak", "Ik voel me op mijn gemak bij de juf/meester.", True),
-    Item("item_eerlijk", "De juf/meester behandelt mij eerlijk.", False),
-    Item("item_helpen", "De juf/meester helpt mij als ik dat nodig heb.", False),
-    Item("item_interesse", "De juf/meester is geïnteresseerd in wat ik doe.", False),
-    Item("item_vertrouwen", "Ik vertrouw de juf/meester.", False),
-)
-
-
-def item_columns(columns) -> list[str]:
-    """The ``item_*`` columns of a table, in their order.
-
-    Examples
-    --------
-    >>> item_columns(["pupil_id", "item_a", "year", "item_b"])
-    ['item_a', 'item_b']
-    """
-    return [c for c in columns if str(c).startswith(ITEM_PREFIX)]
+#: The statements' codebook (:data:`CODEBOOK`), their wording and answer labels: :mod:`oml.data.codebook`.
 
 
 #: ``DataFrame.attrs`` key listing reverse-worded item columns of a dataset (set by a mapping file,
@@ -148,33 +124,6 @@ def reversed_items(frame: pd.DataFrame) -> list[str]:
     return [c for c in item_columns(frame.columns) if c in flagged]
 
 
-def is_illustrative(column: str) -> bool:
-    """True for statements whose wording is not taken from the factsheet (unknown items included).
-
-    Examples
-    --------
-    >>> is_illustrative("item_gemak"), is_illustrative("item_eerlijk")
-    (False, True)
-    """
-    return not any(item.column == column and item.real for item in CODEBOOK)
-
-
-def item_wording(column: str) -> str:
-    """Dutch wording of an item; unknown items (a real extract may have others) show their name.
-
-    Examples
-    --------
-    >>> item_wording("item_gemak")
-    'Ik voel me op mijn gemak bij de juf/meester.'
-    >>> item_wording("item_x")
-    'item_x'
-    """
-    for item in CODEBOOK:
-        if item.column == column:
-            return item.wording
-    return column
-
-
 # --------------------------------------------------------------------------- problems
 MAX_ROWS_SHOWN = 5
 
@@ -187,27 +136,45 @@ class Problem:
     rule: str
     rows: list[int] = field(default_factory=list)
 
-    def line(self) -> str:
+    def line(self, located: list[tuple[str, int]] | None = None) -> str:
+        """The problem as one line of a report; ``located`` names the file and row of each data row.
+
+        Examples
+        --------
+        >>> Problem("sex", "must not be empty", [2, 3, 5]).line([("a.sav", 1), ("a.sav", 2), ("b.sav", 1), ("b.sav", 2), ("b.sav", 3)])
+        "- column 'sex': must not be empty: 3 rows (a.sav row 2; b.sav rows 1, 3)"
+        """
         where = self.column.strip("()") if self.column.startswith("(") else f"column '{self.column}'"
         if not self.rows:
             return f"- {where}: {self.rule}"
-        shown = ", ".join(str(r) for r in self.rows[:MAX_ROWS_SHOWN])
-        more = ", …" if len(self.rows) > MAX_ROWS_SHOWN else ""
         n = len(self.rows)
-        return f"- {where}: {self.rule}: {n} row{'s' if n != 1 else ''} (rows {shown}{more})"
+        more = ", …" if n > MAX_ROWS_SHOWN else ""
+        if located is None:
+            shown = ", ".join(str(r) for r in self.rows[:MAX_ROWS_SHOWN])
+            return f"- {where}: {self.rule}: {n} row{'s' if n != 1 else ''} (rows {shown}{more})"
+        by_file: dict[str, list[int]] = {}
+        for r in self.rows[:MAX_ROWS_SHOWN]:
+            name, row = located[r - 1]
+            by_file.setdefault(name, []).append(row)
+        shown = "; ".join(f"{name} row{'s' if len(rows) != 1 else ''} {', '.join(map(str, rows))}" for name, rows in by_file.items())
+        return f"- {where}: {self.rule}: {n} row{'s' if n != 1 else ''} ({shown}{more})"
 
 
 class DataValidationError(ValueError):
     """Raised for input that breaks the contract; the message is the full report."""
 
-    def __init__(self, source: str, problems: list[Problem]):
+    def __init__(self, source: str, problems: list[Problem], where: list[tuple[str, int]] | None = None):
         self.source = source
         self.problems = problems
+        #: (file, row in that file) of every data row, when the data came from several files.
+        self.where = where
         super().__init__(self.report())
 
     def report(self) -> str:
         head = f"{self.source}: the data do not meet the OML data contract ({len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}); nothing was loaded. Rows are counted from 1 = the first data row."
-        return "\n".join([head, *(p.line() for p in self.problems)])
+        if self.where is not None:
+            head += " Each row is named by its file and its row in that file."
+        return "\n".join([head, *(p.line(self.where) for p in self.problems)])
 
 
 def _rows(mask: pd.Series) -> list[int]:
@@ -240,9 +207,10 @@ def _parse_number(raw: pd.Series, column: str, whole: bool, problems: list[Probl
     return parsed
 
 
-def _parse_category(raw: pd.Series, column: str, allowed: tuple[str, ...], problems: list[Problem]) -> pd.Series:
-    """Map text to the canonical category (case and surrounding spaces ignored)."""
-    lookup = {a.casefold(): a for a in allowed}
+def _parse_category(raw: pd.Series, column: str, allowed: tuple[str, ...], problems: list[Problem],
+                    aliases: dict[str, str] | None = None) -> pd.Series:
+    """Map text to the canonical category (case and surrounding spaces ignored; ``aliases``: other spellings)."""
+    lookup = {a.casefold(): a for a in allowed} | (aliases or {})
     text = raw.astype("string").str.strip()
     canonical = text.str.casefold().map(lookup)
     unknown = text.notna() & (text != "") & canonical.isna()
@@ -391,7 +359,7 @@ def validate(raw: pd.DataFrame, source: str = "data") -> pd.DataFrame:
     typed["sex"] = _parse_category(raw["sex"], "sex", SEXES, problems)
     typed["age"] = _parse_number(raw["age"], "age", False, problems)
     typed["parent_education"] = _parse_category(raw["parent_education"], "parent_education", PARENT_EDUCATIONS, problems)
-    typed["region"] = _parse_category(raw["region"], "region", REGIONS, problems)
+    typed["region"] = _parse_category(raw["region"], "region", REGIONS, problems, REGION_ALIASES)
     for c in items:
         typed[c] = _parse_number(raw[c], c, True, problems).astype("Int64")
     for c in optional:
@@ -424,6 +392,8 @@ def validate(raw: pd.DataFrame, source: str = "data") -> pd.DataFrame:
         raise DataValidationError(source, problems)
     out = typed[[*REQUIRED, *optional, *items]]
     out.attrs = {REVERSE_ATTR: reverse} if reverse else {}
+    if DELIVERY_ATTR in raw.attrs:  # what came with the data (oml.data.delivery) stays with it
+        out.attrs[DELIVERY_ATTR] = raw.attrs[DELIVERY_ATTR]
     return out
 
 
@@ -457,7 +427,10 @@ def _one_value_per(typed: pd.DataFrame, key: str, column: str, what: str, blank_
 
 
 def _hierarchy_problems(typed: pd.DataFrame) -> list[Problem]:
-    """One board and one name per school, one name per board."""
-    checks = [("school_id", "board_id", "school", False), ("school_id", "school_name", "school", True),
+    """One board per school and year (a school may change board: a merger), one name per school, one per board."""
+    keyed = typed
+    if "board_id" in typed and "school_id" in typed:
+        keyed = typed.assign(**{"school_id and year": typed["school_id"] + " " + typed["year"].astype("string")})
+    checks = [("school_id and year", "board_id", "school and year", False), ("school_id", "school_name", "school", True),
               ("board_id", "board_name", "board", True)]
-    return [p for p in (_one_value_per(typed, *check) for check in checks) if p is not None]
+    return [p for p in (_one_value_per(keyed, *check) for check in checks) if p is not None]

@@ -34,6 +34,8 @@ class DataFacts:
     last_year: int
     #: For every column a run fans out over: its values and their numbers of pupils (None: the data lack it).
     groups: dict[str, dict[str, int] | None] = field(default_factory=dict)
+    #: A delivery's files, mapping and exclusions (:meth:`oml.data.delivery.Delivery.provenance`); None for one plain file.
+    delivery: dict | None = None
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -6,6 +6,7 @@ raise :class:`oml.data.contract.DataValidationError` — never a partial dataset
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +15,12 @@ import pandas as pd
 from oml.data.contract import (
     CATEGORIES,
     DataValidationError,
+    REGION_ALIASES,
     Problem,
     item_columns,
     validate,
 )
 from oml.data.files import file_sha256  # noqa: F401 - part of this module's API (one definition)
-from oml.data.mapfile import Mapping
 
 SUPPORTED = (".csv", ".parquet", ".dta", ".sav")
 
@@ -30,7 +31,7 @@ LABEL_SYNONYMS: dict[str, dict[str, str]] = {
     "parent_education": {"mbo of lager": "mbo of lager", "mbo/lager": "mbo of lager", "laag": "mbo of lager",
                          "hbo": "hbo", "wo": "wo", "universiteit": "wo", "onbekend": "onbekend",
                          "unknown": "onbekend", "missing": "onbekend"},
-    "region": {r.casefold(): r for r in CATEGORIES["region"]} | {"parkstad": "Parkstad Limburg"},
+    "region": {r.casefold(): r for r in CATEGORIES["region"]} | REGION_ALIASES,
 }
 
 
@@ -38,12 +39,12 @@ def _fail(path: Path, rule: str) -> DataValidationError:
     return DataValidationError(str(path), [Problem("(file)", rule)])
 
 
-def _map_labels(frame: pd.DataFrame, labels: dict[str, dict], source: str) -> pd.DataFrame:
+def map_labels(frame: pd.DataFrame, labels: dict[str, dict], problems: list[Problem]) -> pd.DataFrame:
     """Replace coded values by their labels, then labels by canonical categories.
 
-    A label that names no canonical category is an error naming the column, label and rows.
+    A label that names no canonical category is a problem (added to ``problems``) naming the
+    column, label and rows.
     """
-    problems: list[Problem] = []
     out = frame.copy()
     for column, allowed in CATEGORIES.items():
         if column not in out.columns:
@@ -68,49 +69,99 @@ def _map_labels(frame: pd.DataFrame, labels: dict[str, dict], source: str) -> pd
             rows = [int(i) + 1 for i in np.flatnonzero(unknown.to_numpy(dtype=bool))]
             problems.append(Problem(column, f"value label(s) {', '.join(repr(f) for f in found)} match no category of {', '.join(repr(a) for a in allowed)}", rows))
         out[column] = canonical.where(~unknown, text)
-    if problems:
-        raise DataValidationError(source, problems)
     return out
 
 
-def read_raw(path: str | Path, mapping=None) -> pd.DataFrame:
+def whole_ids(frame: pd.DataFrame) -> None:
+    """Numeric ids come back from Stata/SPSS as floats: write 17 as "17", not "17.0" (in place).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"board_id": [17.0, None]}); whole_ids(f); f["board_id"].tolist()
+    ['17', None]
+    """
+    for col in ("pupil_id", "school_id", "board_id"):
+        if col in frame and pd.api.types.is_float_dtype(frame[col]):
+            whole = frame[col].notna() & (frame[col] % 1 == 0)
+            frame[col] = frame[col].astype(object).where(~whole, frame[col][whole].astype("int64").astype(str))
+            frame[col] = frame[col].where(frame[col].notna(), None)
+
+
+def read_raw(path: str | Path) -> pd.DataFrame:
     """Read a data file as a raw table, mapping Stata/SPSS value labels to canonical categories.
 
-    Parameters
-    ----------
-    path : path
-        The data file.
-    mapping : path or :class:`oml.data.mapping.Mapping`, optional
-        A mapping file for an extract in its own names and codes: applied (rename, recode,
-        reverse-worded items) before the value labels.
+    A delivery in its own names and codes (a mapping file, several files) is read by
+    :func:`oml.data.extract.load_extract` instead.
 
     Raises
     ------
     DataValidationError
-        For a missing, empty, unreadable or unsupported file; :class:`oml.data.mapping.MappingError`
-        for a mapping that does not fit.
+        For a missing, empty, unreadable or unsupported file, or value labels that name no category.
     """
-    if mapping is not None and not isinstance(mapping, Mapping):
-        mapping = Mapping.read(mapping)
-    frame, labels = _read(Path(path))
-    if mapping is not None:
-        frame, mapped = mapping.apply(frame, labels or {})
-        labels = None if labels is None else mapped
+    raw = read_file(path)
+    frame, labels = raw.frame, raw.value_labels
+    if raw.declared_missing:
+        # A file read without a mapping: its declared missing codes are blanks, as SPSS shows them.
+        for column, codes in raw.declared_missing.items():
+            if column in frame:
+                frame[column] = frame[column].where(~frame[column].isin(list(codes)))
     if labels is None:  # text formats: the contract types every cell
         return frame
-    for col in ("pupil_id", "school_id", "board_id"):
-        # Numeric ids come back as floats; show 17 as "17", not "17.0".
-        if col in frame and pd.api.types.is_float_dtype(frame[col]):
-            whole = frame[col].notna() & (frame[col] % 1 == 0)
-            frame[col] = frame[col].astype(object).where(~whole, frame[col][whole].astype("int64").astype(str))
+    whole_ids(frame)
     attrs = frame.attrs
-    frame = _map_labels(frame, labels, str(path))
+    problems: list[Problem] = []
+    frame = map_labels(frame, labels, problems)
+    if problems:
+        raise DataValidationError(str(path), problems)
     frame.attrs = attrs
     return frame
 
 
-def _read(path: Path) -> tuple[pd.DataFrame, dict]:
-    """The file's table as stored (codes, not labels) and its Stata/SPSS value labels per column (None: a text format)."""
+@dataclass
+class RawFile:
+    """One file as stored: codes (not labels), with what Stata/SPSS say about its columns."""
+
+    frame: pd.DataFrame
+    #: Column -> code -> value label (None: a text format, which has none).
+    value_labels: dict | None
+    #: Column -> variable label (SPSS/Stata: a statement's wording).
+    variable_labels: dict[str, str] = field(default_factory=dict)
+    #: Column -> codes the file declares missing (SPSS user-missing values and ranges; Stata .a–.z).
+    declared_missing: dict[str, set[float]] = field(default_factory=dict)
+
+
+def _declared(meta) -> dict[str, set[float]]:
+    """SPSS user-missing values (single codes and small whole ranges) per column."""
+    out: dict[str, set[float]] = {}
+    for column, ranges in (getattr(meta, "missing_ranges", None) or {}).items():
+        codes = set()
+        for r in ranges:
+            lo, hi = r.get("lo"), r.get("hi")
+            if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and hi - lo <= 1000:
+                codes |= {float(c) for c in np.arange(np.ceil(lo), np.floor(hi) + 1)} if lo != hi else {float(lo)}
+        if codes:
+            out[str(column)] = codes
+    return out
+
+
+def read_file(path: str | Path) -> RawFile:
+    """Read one data file as stored: codes kept (SPSS user-missing codes too), labels beside them.
+
+    Raises
+    ------
+    DataValidationError
+        For a missing, empty, unreadable or unsupported file.
+    """
+    path = Path(path)
+    frame, labels, meta = _read(path)
+    if meta is None:
+        return RawFile(frame, labels)
+    variable = {str(k): " ".join(str(v).split()) for k, v in (meta.column_names_to_labels or {}).items() if v}
+    return RawFile(frame, labels, variable, _declared(meta))
+
+
+def _read(path: Path) -> tuple[pd.DataFrame, dict | None, object]:
+    """The file's table as stored (codes, not labels), its value labels per column (None: a text format), its metadata."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise _fail(path, f"unsupported file type '{path.suffix or '(none)'}'; use one of {', '.join(SUPPORTED)}")
@@ -131,15 +182,18 @@ def _read(path: Path) -> tuple[pd.DataFrame, dict]:
                 if exc.start < len(head) - 4:
                     raise ValueError("not UTF-8 text") from None
             # Every cell as text: the contract does the typing, so a bad cell is reported, not guessed.
-            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8"), None
+            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8"), None, None
         if suffix == ".parquet":
-            return pd.read_parquet(path), None
+            return pd.read_parquet(path), None, None
         import pyreadstat
 
-        reader = pyreadstat.read_dta if suffix == ".dta" else pyreadstat.read_sav
-        frame, meta = reader(str(path), apply_value_formats=False)
+        if suffix == ".dta":
+            frame, meta = pyreadstat.read_dta(str(path), apply_value_formats=False)
+        else:
+            # Declared missing codes stay codes: the mapping decides what each one is (oml.data.extract).
+            frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, user_missing=True)
         labels = {col: meta.variable_value_labels[col] for col in meta.variable_value_labels}
-        return frame, labels
+        return frame, labels, meta
     except DataValidationError:
         raise
     except pd.errors.EmptyDataError:
@@ -149,11 +203,10 @@ def _read(path: Path) -> tuple[pd.DataFrame, dict]:
         raise _fail(path, f"cannot be read as {kind}: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}") from None
 
 
-def load(path: str | Path, mapping=None) -> pd.DataFrame:
-    """Read and validate a data file: the complete typed dataset or a :class:`DataValidationError`.
+def load(path: str | Path) -> pd.DataFrame:
+    """Read and validate one data file in the contract's names: the complete typed dataset or a :class:`DataValidationError`.
 
-    ``mapping`` (a mapping file path, see :mod:`oml.data.mapping`) reads an extract in its own
-    column names and codes; its reverse-worded items are listed in ``frame.attrs``.
+    A delivery in its own names and codes, or in several files, is read by :func:`oml.data.extract.load_extract`.
 
     Examples
     --------
@@ -164,7 +217,7 @@ def load(path: str | Path, mapping=None) -> pd.DataFrame:
     >>> load(p).shape[0]
     50
     """
-    return validate(read_raw(path, mapping), str(path))
+    return validate(read_raw(path), str(path))
 
 
 def save(frame: pd.DataFrame, path: str | Path) -> None:

@@ -1,6 +1,6 @@
 """Mapping files: read the real OML extract as it comes, in its own column names and codes.
 
-A mapping is a small TOML file (example: ``examples/oml-extract-mapping.toml``) with three parts:
+A mapping is a small TOML file (example: ``examples/oml-extract-mapping.toml``). Its parts:
 
 ``[columns]``
     ``extract_name = "contract_name"``: renames the extract's columns to the contract's
@@ -14,6 +14,23 @@ A mapping is a small TOML file (example: ``examples/oml-extract-mapping.toml``) 
     ``[columns]`` to an ``item_*`` column (or already named ``item_…``);
     ``reverse = [...]``: the reverse-worded ones among them — the index reverse-codes
     them on the answer scale of their own year (:func:`oml.stats.index.scored_items`).
+
+``[missing.<contract column>]`` (or ``[missing.items]``: every statement)
+    ``code = "kind"``: codes that mean a missing answer, and which kind ("weet niet", "geen
+    antwoord", …). Codes a file declares missing (SPSS user-missing) are missing too, named by
+    their value label. A code the mapping recodes stays a code (``-1 = "onbekend"``).
+``[wording]``
+    ``statement = "wording"``: a statement's wording when the extract has no variable label.
+``[answers."first-last"]``
+    ``code = "label"``: the answer labels of those years when the extract has no value labels.
+``[derive]``
+    ``year_from_school_year = "schooljaar"``: the survey year from a school year ("2022-2023" -> 2023).
+``[[exclude]]``
+    ``rule = "duplicate_rows"`` or ``rule = "empty"`` with ``columns = [...]``, and a ``reason``:
+    rows left out on purpose; their number is printed and published with the reason.
+
+Several files (one per year, say) are read through one mapping and stacked by column name
+(:mod:`oml.data.extract`).
 
 A mistake in the mapping — an unknown column, a code without a value, an item not on the
 scale, a duplicate target — is a :class:`MappingError` that names the entry; nothing is loaded.
@@ -31,29 +48,7 @@ Examples
 """
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 
-from oml.data.files import file_sha256
-from oml.data.io import load, save
 from oml.data.mapfile import Mapping, MappingError
 
-__all__ = ["Mapping", "MappingError", "convert"]
-
-
-def convert(data: str | Path, mapping: str | Path, out_dir: str | Path) -> Path:
-    """Load an extract through its mapping, validate it and write it as canonical Parquet for the build.
-
-    The file name carries the hashes of extract and mapping, so an unchanged pair is converted
-    once; the reverse-worded items travel in the Parquet metadata (``DataFrame.attrs``).
-    Raises :class:`MappingError` or :class:`oml.data.contract.DataValidationError`.
-    """
-    key = hashlib.sha256((file_sha256(data) + file_sha256(mapping)).encode()).hexdigest()[:16] if Path(mapping).is_file() and Path(data).is_file() else None
-    out = Path(out_dir) / f"oml-mapped-{key}.parquet"
-    if key and out.exists():
-        return out
-    frame = load(data, mapping=mapping)
-    for stale in Path(out_dir).glob("oml-mapped-*.parquet"):
-        stale.unlink()
-    save(frame, out)
-    return out
+__all__ = ["Mapping", "MappingError"]

@@ -7,10 +7,12 @@ data, so a researcher can re-run any chapter without the build.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
+from oml.data import codebook
 from oml.data.scales import current_period
 from oml.stats.index import add_index
 from oml.report.publish import Publisher
@@ -27,6 +29,19 @@ class Context:
     level: float
     min_cell: int
     synthetic: bool
+    #: Every year of the data (all answer-scale periods, no index columns), for what concerns the whole
+    #: series (which years asked fewer statements); None: only ``frame`` is known.
+    all_years: pd.DataFrame | None = None
+
+    @property
+    def every_year(self) -> pd.DataFrame:
+        """:attr:`all_years` when known, else the page's own ``frame``."""
+        return self.all_years if self.all_years is not None else self.frame
+
+    @cached_property
+    def words(self) -> codebook.Words:
+        """The statements' wording and answer labels this page may print: the data's delivery first (:mod:`oml.data.codebook`)."""
+        return codebook.words(self.frame, self.synthetic)
 
 
 def parse_by(by: str | None) -> str | None:
@@ -46,9 +61,20 @@ _PRELOADED: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
 
 
 def _resolve(data: str | Path) -> str:
+    """An absolute data path: relative paths lie in the project; a bare file name may be the engine's data file.
+
+    The build names a data file outside the project by its name only (its folder may be private); the
+    engine sets ``OML_DATA`` to the file itself.
+    """
+    import os
+
     from oml.paths import ROOT
 
     path = Path(data)
+    given = os.environ.get("OML_DATA")
+    if not path.is_absolute() and len(path.parts) == 1 and given and Path(given).name == path.name \
+            and not (ROOT / path).exists():
+        return str(Path(given).resolve())
     return str((path if path.is_absolute() else ROOT / path).resolve())
 
 
@@ -93,10 +119,13 @@ def setup(data: str | None, page: str, level: float = 0.95, min_cell: int = 10, 
     set_theme()
     # One copy of the data in memory: the frame with its index columns serves both roles
     # (functions that do not use the index ignore those columns).
+    # The frames keep the data's attrs (pandas carries them through copy and selection): the delivery
+    # (oml.data.delivery) with the extract's own words travels with every page's data.
     if data is not None and _resolve(data) in _PRELOADED:
-        data_ = preloaded_current(data)
+        everything, data_ = _PRELOADED[_resolve(data)]
     else:
-        data_ = current_period(add_index(load_frame(data)))  # pages show the latest answer scale only (oml/config/scales.toml)
+        everything = load_frame(data)
+        data_ = current_period(add_index(everything))  # pages show the latest answer scale only (oml/config/scales.toml)
     return Context(
         frame=data_,
         data=data_,
@@ -105,6 +134,7 @@ def setup(data: str | None, page: str, level: float = 0.95, min_cell: int = 10, 
         level=float(level),
         min_cell=int(min_cell),
         synthetic=is_synthetic(data_),
+        all_years=everything,
     )
 
 

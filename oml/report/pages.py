@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from oml.data import contract, scales
+from oml.data import codebook, contract, scales
 from oml.report import plotting, text
-from oml.report.publish import figure_block, provenance, suppression_legend, table_block
-from oml.report.text import nl_number
+from oml.report.publish import NOT_ASKED_LEGEND, figure_block, provenance, suppression_legend, table_block
+from oml.report.text import NOT_ASKED, nl_number
 
 PCT = "\u00a0%"
 
@@ -28,10 +28,33 @@ def year_span(ctx) -> str:
     return f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
 
 
-def _scale() -> str:
-    """The answer scale as the text names it, from the contract."""
-    lo, hi = contract.ANSWER_RANGE
-    return f"{lo} (helemaal niet) tot en met {hi} (helemaal wel)"
+def _scale(ctx) -> str:
+    """The answer scale of the page's period as the text names it: "1 (helemaal niet) tot en met 5 (helemaal wel)".
+
+    The end labels are the data's own (the delivery's value labels) where it has them, else
+    those of ``oml/config/scales.toml`` (:meth:`oml.data.codebook.Words.period_labels`).
+    """
+    scale = scales.current()
+    labels = ctx.words.period_labels(scale, _years(ctx))
+
+    def end(a: int) -> str:
+        return f"{a}" if labels[a] == str(a) else f"{a} ({labels[a]})"
+
+    return f"{end(scale.lowest)} tot en met {end(scale.highest)}"
+
+
+def min_share_words() -> str:
+    """The index's minimum answered share in words ("de helft")."""
+    from oml.stats.index import MIN_ANSWERED_SHARE
+
+    return "de helft" if MIN_ANSWERED_SHARE == 0.5 else nl_number(MIN_ANSWERED_SHARE * 100) + PCT
+
+
+def _shown_years(missing: dict[str, list[int]], years) -> dict[str, list[int]]:
+    """:func:`oml.data.codebook.not_asked` restricted to ``years`` (statements with none left dropped)."""
+    keep = {int(y) for y in years}
+    out = {item: [y for y in ys if y in keep] for item, ys in missing.items()}
+    return {item: ys for item, ys in out.items() if ys}
 
 
 def glue_years(ctx) -> None:
@@ -93,10 +116,8 @@ def table1_block(ctx, table: pd.DataFrame) -> str:
 # ----------------------------------------------------------------------------- Figure 1
 def glue_scale(ctx) -> None:
     """Glue the answer scale and the index rule as the text names them (from the contract and index modules)."""
-    from oml.stats.index import MIN_ANSWERED_SHARE
-
-    ctx.pub.text("scale", _scale())
-    ctx.pub.text("min_share", "de helft" if MIN_ANSWERED_SHARE == 0.5 else nl_number(MIN_ANSWERED_SHARE * 100) + PCT)
+    ctx.pub.text("scale", _scale(ctx))
+    ctx.pub.text("min_share", min_share_words())
 
 
 def glue_agreement(ctx, agreement) -> None:
@@ -115,16 +136,27 @@ def answers_figure(ctx, distribution: pd.DataFrame) -> str:
     published = dist[["period", "item", "answer", "n", "percent"]]
     csv = ctx.pub.csv("figuur-1", published)
     ctx.pub.table("figuur-1", published, ["period", "item", "answer"], {"percent": 0, "n": 0})
-    ax = plotting.answer_bars(dist)
+    words = ctx.words
+    drawn = list(dict.fromkeys(dist.loc[dist["period"] == "totaal", "item"]))
+    scale = scales.current()
+    legend = {a: codebook.answer_legend(a, t) for a, t in words.period_labels(scale, _years(ctx)).items()}
+    ax = plotting.answer_bars(dist, labels={i: words.label(i, "\u00a0†") for i in drawn}, legend=legend)
     path = plotting.save(ax.figure, ctx.pub.files / f"{ctx.pub.page}-figuur-1.svg")
     pooled = dist[(dist["period"] == "totaal") & dist["percent"].notna()]
     agree = pooled[pooled["answer"] >= 4].groupby("item", sort=False)["percent"].sum()
     alt = (f"Gestapelde staven, één per stelling ({nl_number(len(agree))} stellingen), met het percentage leerlingen per "
-           f"antwoord van {_scale()}, {year_span(ctx)} samen. Het aandeel dat het "
-           f"(helemaal) eens is (4 of 5) loopt van {nl_number(agree.min(), 0)}{PCT} ('{contract.item_wording(agree.idxmin())}') "
-           f"tot {nl_number(agree.max(), 0)}{PCT} ('{contract.item_wording(agree.idxmax())}').")
+           f"antwoord van {_scale(ctx)}, {year_span(ctx)} samen. Het aandeel dat het "
+           f"(helemaal) eens is (4 of 5) loopt van {nl_number(agree.min(), 0)}{PCT} ('{words.wording(agree.idxmin())}') "
+           f"tot {nl_number(agree.max(), 0)}{PCT} ('{words.wording(agree.idxmax())}').")
     caption = f"Antwoorden van leerlingen op de stellingen over hun relatie met de leraar, {year_span(ctx)} (percentages)."
-    if any(contract.is_illustrative(i) for i in agree.index):
+    missing = _shown_years(codebook.not_asked(ctx.frame), _years(ctx))
+    if missing:
+        years = set(_years(ctx))
+        partly = {i: ys for i, ys in missing.items() if set(ys) != years}
+        never = {i: ys for i, ys in missing.items() if set(ys) == years}
+        caption += " " + text.not_asked_sentence(partly, words.wording, "; de balk rust op de andere jaren") if partly else ""
+        caption += " " + text.not_asked_sentence(never, words.wording, " en staat daarom niet in de figuur") if never else ""
+    if any(words.illustrative(i) for i in agree.index):
         caption += (" † Formulering ter illustratie: de factsheet beschrijft alleen de stellingen over praten over "
                     "problemen en je op je gemak voelen.")
     return (figure_block(f"files/{path.name}", "fig-algemeen-beeld", caption, alt) + suppression_legend(dist, ctx.min_cell) + "\n"
@@ -139,6 +171,19 @@ def glue_alpha(ctx, alpha: dict) -> None:
     ctx.pub.text("alpha_ci", f"{nl_number(alpha['level'] * 100)}%-betrouwbaarheidsinterval {lo} tot {hi}")
     ctx.pub.number("alpha_n", alpha["n"])
     ctx.pub.text("alpha_judgement", text.alpha_judgement(alpha["alpha"]))
+    ctx.pub.text("alpha_items", alpha_items(ctx, alpha.get("left_out", [])))
+
+
+def alpha_items(ctx, left_out: list[str]) -> str:
+    """Which statements alpha's pupils answered: "alle stellingen", or those asked in every year and which are left out.
+
+    Alpha uses the statements asked in every year (:func:`oml.stats.reliability.cronbach_alpha`).
+    """
+    if not left_out:
+        return "alle stellingen"
+    words = [text.quoted(ctx.words.wording(c)) for c in left_out]
+    return (f"alle stellingen die in elk jaar zijn gevraagd ({text.nl_list(words)} "
+            f"{'is' if len(words) == 1 else 'zijn'} niet elk jaar gevraagd en {'telt' if len(words) == 1 else 'tellen'} niet mee)")
 
 
 # ----------------------------------------------------------------------------- Figures 2-5
@@ -168,9 +213,38 @@ def breakdown_figure(ctx, result) -> str:
 
 # ----------------------------------------------------------------------------- methods
 def glue_methods(ctx) -> None:
-    """Glue the rule parameters the methods text names."""
+    """Glue the rule parameters the methods text names, and where the statements' wording comes from."""
     glue_scale(ctx)
     ctx.pub.number("min_cell", ctx.min_cell)
+    ctx.pub.text("codebook_intro", codebook_intro(ctx))
+
+
+def codebook_intro(ctx) -> str:
+    """Where the statements' wording comes from, in words: the data themselves, the factsheet, or illustrative."""
+    words = ctx.words
+    items = contract.item_columns(ctx.frame.columns)
+    sources = {c: words.source(c) for c in items}
+    delivered, factsheet, illustrative = ([c for c in items if sources[c] == k] for k in
+                                          (codebook.SOURCE_DELIVERY, codebook.SOURCE_FACTSHEET, codebook.SOURCE_ILLUSTRATIVE))
+    if illustrative and not delivered:
+        if not factsheet:
+            return "De formuleringen van de stellingen zijn ter illustratie (de factsheet publiceert ze niet)."
+        one = len(factsheet) == 1
+        return (f"Alleen de {'stelling' if one else text.nl_count_word(len(factsheet)) + ' stellingen'} die in de factsheet "
+                f"{'wordt' if one else 'worden'} genoemd, {'heeft' if one else 'hebben'} hier {'haar' if one else 'hun'} echte "
+                "OML-formulering; de overige formuleringen zijn ter illustratie (de factsheet publiceert ze niet).")
+    out = []
+    if delivered:
+        who = ("alle stellingen" if len(delivered) == len(items) else
+               f"{text.nl_count_word(len(delivered))} stelling{'en' if len(delivered) > 1 else ''}")
+        out.append(f"De formulering van {who} komt uit de gegevens zelf: het variabelelabel in het extract of de mapping.")
+    if factsheet:
+        one = len(factsheet) == 1
+        out.append(f"De formulering van {'de stelling' if one else 'de ' + text.nl_count_word(len(factsheet)) + ' stellingen'} "
+                   f"die de factsheet noemt, volgt de omschrijving in de factsheet.")
+    if illustrative:
+        out.append("De overige formuleringen zijn ter illustratie (de factsheet publiceert ze niet).")
+    return " ".join(out)
 
 
 def contract_block(ctx) -> str:
@@ -192,24 +266,52 @@ def contract_block(ctx) -> str:
 
 
 def codebook_block(ctx) -> str:
-    """The statements with their wording and its source."""
+    """The statements with their wording (the data's own where delivered, :mod:`oml.data.codebook`) and its source.
+
+    When a statement was not asked in some year of the data, a column names those years.
+    """
+    words = ctx.words
     items = contract.item_columns(ctx.frame.columns)
     reverse = set(contract.reversed_items(ctx.frame))
-    rows = [[f"`{c}`", contract.item_wording(c), next((i.source for i in contract.CODEBOOK if i.column == c), "onbekend"),
-             "ja" if c in reverse else "nee"] for c in items]
+    rows = [[f"`{c}`", words.wording(c), words.source(c), "ja" if c in reverse else "nee"] for c in items]
+    header = ["Kolom", "Stelling", "Formulering", "Omgepoold"]
+    missing = codebook.not_asked(ctx.every_year)
+    if missing:
+        header.append("Niet gevraagd in")
+        for row, c in zip(rows, items):
+            row.append(text.nl_list([str(y) for y in missing.get(c, [])]) or "")
     return table_block(pd.DataFrame(rows), "tab-codeboek", "Codeboek van de stellingen (omgepoold: negatief geformuleerd, voor de index omgekeerd gescoord).",
-                       ["Kolom", "Stelling", "Formulering", "Omgepoold"])
+                       header)
 
 
 def items_block(ctx, stats: pd.DataFrame) -> str:
-    """Item–rest correlations and alpha-if-deleted."""
+    """Item–rest correlations and alpha-if-deleted; first, when some year asked fewer statements, what that does.
+
+    Which years' index rests on fewer statements is said for every year of the data; the
+    statements not asked in every year of the page's period have no statistics here (alpha
+    leaves them out, :mod:`oml.stats.reliability`) and show :data:`oml.report.text.NOT_ASKED`.
+    """
+    words = ctx.words
     csv = ctx.pub.csv("items", stats)
     ctx.pub.table("items", stats, ["item"], {"mean": 2, "sd": 2, "item_rest_r": 2, "alpha_if_deleted": 2})
-    rows = [[contract.item_wording(r.item), nl_number(r.mean, 2), nl_number(r.sd, 2), nl_number(r.item_rest_r, 2),
+    rows = [[words.wording(r.item), nl_number(r.mean, 2), nl_number(r.sd, 2), nl_number(r.item_rest_r, 2),
              nl_number(r.alpha_if_deleted, 2)] for r in stats.itertuples(index=False)]
-    return (table_block(pd.DataFrame(rows), "tab-items", "Stellingen van de index: gemiddelde, standaarddeviatie, item-restcorrelatie en alfa zonder de stelling.",
-                        ["Stelling", "Gemiddelde", "sd", "Item-rest r", "Alfa zonder stelling"])
-            + "\n" + provenance(ctx.notebook, ["oml.stats.reliability.item_statistics"], csv))
+    items = contract.item_columns(ctx.frame.columns)
+    left_out = [c for c in items if c not in set(stats["item"])]
+    rows += [[words.wording(c), *[NOT_ASKED] * 4] for c in left_out]
+    everything = ctx.every_year
+    note = text.fewer_statements_sentence(codebook.not_asked(everything), contract.item_columns(everything.columns),
+                                          words.wording, min_share_words())
+    if left_out:
+        one = len(left_out) == 1
+        note += (f" Cronbachs alfa over {year_span(ctx)} en de tabel hieronder gebruiken alleen de stellingen die in elk van die "
+                 f"jaren zijn gevraagd, zodat de leerlingen van elk jaar meetellen: "
+                 f"{text.nl_list([text.quoted(words.wording(c)) for c in left_out])} {'telt' if one else 'tellen'} daar niet mee.")
+    legend = (f"\n\n{NOT_ASKED} = niet berekend: de stelling is niet in elk jaar van {year_span(ctx)} gevraagd." if left_out else "")
+    return ((note.strip() + "\n\n" if note else "")
+            + table_block(pd.DataFrame(rows), "tab-items", "Stellingen van de index: gemiddelde, standaarddeviatie, item-restcorrelatie en alfa zonder de stelling.",
+                          ["Stelling", "Gemiddelde", "sd", "Item-rest r", "Alfa zonder stelling"])
+            + legend + "\n" + provenance(ctx.notebook, ["oml.stats.reliability.item_statistics"], csv))
 
 
 def models_block(ctx, results: dict) -> str:
@@ -291,9 +393,49 @@ def quality_block(ctx, quality: pd.DataFrame) -> str:
     ctx.pub.table("datakwaliteit", quality, ["year"], {"rows": 0, "with_index": 0, "without_index": 0, "all_items_answered": 0, "missing_answers": 0})
     rows = [[str(r.year).capitalize(), nl_number(r.rows), nl_number(r.with_index), nl_number(r.without_index),
              nl_number(r.all_items_answered), nl_number(r.missing_answers)] for r in quality.itertuples(index=False)]
+    hidden_years = {int(r.year) for r in quality.itertuples(index=False) if r.suppressed and str(r.year) != "totaal"}
     return (table_block(pd.DataFrame(rows), "tab-datakwaliteit", "Datakwaliteit per jaar.",
                         ["Jaar", "Rijen ingelezen", "Met index", "Zonder index (te weinig antwoorden)", "Alle stellingen beantwoord", "Lege antwoorden"])
-            + suppression_legend(quality, ctx.min_cell) + "\n" + provenance(ctx.notebook, ["oml.stats.index.quality_summary"], csv))
+            + suppression_legend(quality, ctx.min_cell) + "\n" + provenance(ctx.notebook, ["oml.stats.index.quality_summary"], csv)
+            + missing_block(ctx, hidden_years))
+
+
+def missing_block(ctx, hidden_years=frozenset()) -> str:
+    """*Datakwaliteit*: each kind of missing answer counted separately, per statement and year; "" without a delivery.
+
+    Shown when the data came with a delivery (:mod:`oml.data.delivery`) or a statement was not
+    asked in some year; the synthetic data have neither, so their page is unchanged. Disclosure
+    control: a count of 1 to ``min_cell - 1`` pupils is hidden, and within a statement and year
+    (whose counts add up to the year's pupils) a second one when the hidden ones could be
+    recovered; a year the data-quality table hides (``hidden_years``) is hidden here too. A
+    statement not asked in a year shows :data:`oml.report.text.NOT_ASKED` in every column.
+    """
+    from oml.stats.index import missing_by_kind, suppress_missing
+
+    if ctx.words.delivery is None and not codebook.not_asked(ctx.frame):
+        return ""
+    words = ctx.words
+    published = suppress_missing(missing_by_kind(ctx.frame), ctx.min_cell, hidden_years)
+    kinds = list(dict.fromkeys(published["kind"]))
+    csv = ctx.pub.csv("ontbrekend", published)
+    ctx.pub.table("ontbrekend", published[published["asked"]], ["item", "year", "kind"], {"n": 0})
+    rows = []
+    for item, part in published.groupby("item", sort=False):
+        rows.append([f"**{words.wording(item)}**", *[""] * len(kinds)])
+        for year, cells in part.groupby("year", sort=True):
+            asked = bool(cells["asked"].iat[0])
+            values = cells.set_index("kind")["n"]
+            rows.append([str(year), *[nl_number(values[k]) if asked else NOT_ASKED for k in kinds]])
+    header = ["Stelling en jaar", *[k[0].upper() + k[1:] for k in kinds]]
+    named = text.nl_list([text.quoted(k) for k in kinds[1:]])
+    intro = (f"{{numref}}`tab-ontbrekend` telt per stelling en jaar de leerlingen die antwoord gaven en, apart per soort, de "
+             f"ontbrekende antwoorden: {named}."
+             + (" De soorten zijn die van de aangeleverde gegevens (de ontbrekende-waardecodes van het extract of de mapping)."
+                if words.delivery is not None and words.delivery.missing else ""))
+    legend = suppression_legend(published, ctx.min_cell) + (f"\n\n{NOT_ASKED_LEGEND}" if not published["asked"].all() else "")
+    return ("\n\n" + intro + "\n\n"
+            + table_block(pd.DataFrame(rows), "tab-ontbrekend", f"Antwoorden en ontbrekende antwoorden per stelling en jaar ({year_span(ctx)}).", header)
+            + legend + "\n" + provenance(ctx.notebook, ["oml.stats.index.missing_by_kind", "oml.stats.index.suppress_missing"], csv))
 
 
 def synthetic_block(ctx) -> str:
@@ -313,7 +455,7 @@ def synthetic_block(ctx) -> str:
     for item, target in t["agree"].items():
         share = agreement(ctx.frame, item)
         tidy.append({"target": f"agree_{item}", "goal": target, "tolerance": t["agree_tolerance"], "value": share})
-        rows.append([f"Eens (4 of 5): {contract.item_wording(item)}", f"{nl_number(target * 100)}{PCT} ± {nl_number(t['agree_tolerance'] * 100)}",
+        rows.append([f"Eens (4 of 5): {ctx.words.wording(item)}", f"{nl_number(target * 100)}{PCT} ± {nl_number(t['agree_tolerance'] * 100)}",
                      ctx.pub.number(f"synth_agree_{item}", share * 100, 1, PCT)])
     csv = ctx.pub.csv("ijking", pd.DataFrame(tidy))
     note = ("De gegevens van deze bouw zijn **synthetisch**." if ctx.synthetic else

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from oml.data.contract import ANSWER_LABELS, is_illustrative, item_wording
+from oml.data import codebook, scales
 from oml.report.text import group_label, nl_number
 
 #: Okabe–Ito: distinguishable with the common colour-vision deficiencies.
@@ -135,12 +135,22 @@ def diamond_plot(table: pd.DataFrame, comparisons: pd.DataFrame | None = None, a
     return ax
 
 
-def answer_bars(distribution: pd.DataFrame, ax=None):
+def _default_words() -> codebook.Words:
+    """The project's codebook and scale config: what a figure shows when no table's words are passed (synthetic)."""
+    return codebook.Words(None, synthetic=True)
+
+
+def answer_bars(distribution: pd.DataFrame, ax=None, labels: dict[str, str] | None = None,
+                legend: dict[int, str] | None = None):
     """Stacked bars: percentage of each answer per statement (pooled years), the statement above its bar.
 
     ``distribution`` is :func:`oml.stats.distribution.answer_distribution` output; the
     ``"totaal"`` period is drawn. Suppressed (empty) statements are left out. The figure is
     narrow and tall (:data:`ANSWER_FIG_WIDTH`), so that it stays legible on a phone.
+
+    ``labels`` (statement -> text above its bar) and ``legend`` (answer -> legend text) come from
+    the data's words (:class:`oml.data.codebook.Words`); without them, the project's codebook and
+    the current scale's labels of ``oml/config/scales.toml``.
 
     Examples
     --------
@@ -154,8 +164,13 @@ def answer_bars(distribution: pd.DataFrame, ax=None):
     pooled = distribution[distribution["period"] == "totaal"]
     wide = pooled.pivot(index="item", columns="answer", values="percent").dropna()
     wide = wide.loc[[i for i in dict.fromkeys(pooled["item"]) if i in wide.index]]
+    if labels is None:
+        labels = {i: _default_words().label(i, "\u00a0†") for i in wide.index}
+    if legend is None:
+        current = scales.current()
+        legend = {a: codebook.answer_legend(a, t) for a, t in _default_words().period_labels(current, [current.first_year]).items()}
     # Statement texts wrapped to the bar's width, drawn above each bar: no label column eats the width.
-    labels = [textwrap.fill(item_wording(i) + ("\u00a0†" if is_illustrative(i) else ""), 38) for i in wide.index]
+    labels = [textwrap.fill(labels[i], 38) for i in wide.index]
     lines = [label.count("\n") + 1 for label in labels]
     if ax is None:
         height = sum(0.3 + 0.2 * n for n in lines) + 1.1
@@ -167,7 +182,7 @@ def answer_bars(distribution: pd.DataFrame, ax=None):
     left = np.zeros(len(wide))
     for answer, colour in zip(wide.columns, ANSWER_COLOURS):
         values = wide[answer].to_numpy()
-        ax.barh(y, values, left=left, color=colour, label=ANSWER_LABELS[int(answer)], height=0.5, edgecolor="white")
+        ax.barh(y, values, left=left, color=colour, label=legend[int(answer)], height=0.5, edgecolor="white")
         for yi, start, v in zip(y, left, values):
             if v >= 7:
                 # White only on the two dark ends of the scale: enough contrast everywhere.
@@ -184,11 +199,36 @@ def answer_bars(distribution: pd.DataFrame, ax=None):
     _nl_ticks(ax, "x", 0)
     ax.grid(axis="y", visible=False)
     ax.spines["left"].set_visible(False)
-    # The legend in the order of the scale, left-aligned and no wider than the bars (it sets the figure's width).
-    ax.legend(loc="upper left", bbox_to_anchor=(-0.01, -0.5 / ax.figure.get_size_inches()[1] - 0.04), ncol=3,
+    # The legend in the order of the scale, left-aligned and no wider than the bars (it sets the figure's width):
+    # three columns, fewer when the data's own answer labels are long.
+    ncol = legend_columns([legend[int(a)] for a in wide.columns])
+    ax.legend(loc="upper left", bbox_to_anchor=(-0.01, -0.5 / ax.figure.get_size_inches()[1] - 0.04), ncol=ncol,
               frameon=False, fontsize=ANSWER_FONT, handlelength=1.0, handletextpad=0.4, columnspacing=0.8,
               borderaxespad=0, borderpad=0)
     return ax
+
+
+def legend_columns(labels: list[str], most: int = 3, width: float = ANSWER_FIG_WIDTH) -> int:
+    """The most legend columns (up to ``most``) whose estimated width fits ``width`` inches at :data:`ANSWER_FONT`.
+
+    Matplotlib fills a legend column by column; a column is as wide as its longest label plus
+    the handle. Text is estimated at 0,55 em per character.
+
+    Examples
+    --------
+    >>> legend_columns(["1 helemaal niet", "2", "3", "4", "5 helemaal wel"])
+    3
+    >>> legend_columns(["1 klopt helemaal niet", "2 klopt niet", "3 neutraal", "4 klopt wel", "5 klopt helemaal"])
+    2
+    """
+    em = ANSWER_FONT / 72  # inches
+    for ncol in range(most, 1, -1):
+        rows = -(-len(labels) // ncol)
+        columns = [labels[k:k + rows] for k in range(0, len(labels), rows)]
+        text = sum(max(len(t) for t in col) for col in columns) * 0.55 * em
+        if text + len(columns) * 1.4 * em + (len(columns) - 1) * 0.8 * em <= width:
+            return ncol
+    return 1
 
 
 def save(fig, path: str | Path) -> Path:
@@ -216,10 +256,12 @@ def draw_breaks(ax, years: list[int], breaks: list[int]) -> None:
                        label=BREAK_LABEL if BREAK_LABEL not in ax.get_legend_handles_labels()[1] else None)
 
 
-def agreement_lines(table: pd.DataFrame, breaks: list[int] | None = None, ax=None):
+def agreement_lines(table: pd.DataFrame, breaks: list[int] | None = None, ax=None, labels: dict[str, str] | None = None):
     """Share agreeing per statement and year: one line per statement, interrupted at every scale break.
 
-    ``table`` is :func:`oml.stats.series.agreement_by_year` output (suppressed cells empty, not drawn).
+    ``table`` is :func:`oml.stats.series.agreement_by_year` output (suppressed cells and years a
+    statement was not asked are empty, not drawn). ``labels``: statement -> legend text (from the
+    data's words, :class:`oml.data.codebook.Words`; default the project's codebook).
 
     Examples
     --------
@@ -244,7 +286,8 @@ def agreement_lines(table: pd.DataFrame, breaks: list[int] | None = None, ax=Non
             ys = [y for y, s_ in zip(years, segment) if s_ == seg]
             ax.plot([x_of[y] for y in ys], part.loc[ys, "percent"].to_numpy(dtype=float), color=colour, marker=marker,
                     markersize=6, linewidth=1.8,
-                    label=textwrap.fill(item_wording(item) + (" †" if is_illustrative(item) else ""), 40) if seg == segment[0] else None)
+                    label=textwrap.fill(labels[item] if labels is not None else _default_words().label(item), 40)
+                    if seg == segment[0] else None)
     if breaks:
         draw_breaks(ax, years, breaks)
     ax.set_xticks(range(len(years)), [str(y) for y in years])

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from oml.report.text import SUPPRESSED, nl_number
+from oml.report.text import NOT_ASKED, SUPPRESSED, nl_number
 
 #: Folder (relative to the executed notebook) for figures, CSVs and manifest fragments.
 FILES = "files"
 SUPPRESSION_LEGEND = f"{SUPPRESSED} = niet getoond: gebaseerd op minder dan {{min_cell}} leerlingen."
+#: A statement not asked in a year has its own symbol: nothing is hidden there (never the disclosure symbol).
+NOT_ASKED_LEGEND = f"{NOT_ASKED} = niet gevraagd in dat jaar."
 
 
 def _clean(value):

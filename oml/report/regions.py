@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from oml.data import contract
+from oml.data import codebook
 from oml.report import plotting, text
 from oml.report.pages import PCT, year_span
-from oml.report.publish import figure_block, provenance, suppression_legend, table_block
+from oml.report.publish import NOT_ASKED_LEGEND, figure_block, provenance, suppression_legend, table_block
 from oml.report.text import nl_list, nl_number
 from oml.stats.models import TIDY
 from oml.stats.regions import LIMBURG, REST, RegionResult
@@ -75,20 +75,34 @@ def figure(ctx, rr: RegionResult) -> str:
 
 def answers(ctx, rr: RegionResult) -> str:
     """Table: share agreeing with each statement, the region next to Limburg."""
+    words = ctx.words
     t = rr.answers
+    years = sorted(int(y) for y in ctx.frame["year"].unique())
+    missing = {i: [y for y in ys if y in years] for i, ys in codebook.not_asked(ctx.frame).items()}
+    never = {i for i, ys in missing.items() if ys == years}  # no year of the page asked it: nothing to show, nothing hidden
+    partly = {i: ys for i, ys in missing.items() if ys and i not in never}
+    shown = t[~t["item"].isin(never)]
     csv = ctx.pub.csv("stellingen", t[["item", "group", "percent", "n"]])
-    ctx.pub.table("stellingen", t, ["item", "group"], {"percent": 0})  # the numbers of answers are in the CSV
+    ctx.pub.table("stellingen", shown, ["item", "group"], {"percent": 0})  # the numbers of answers are in the CSV
     wide = t.pivot(index="item", columns="group", values="percent").reindex(list(dict.fromkeys(t["item"])))
+
+    def cell(item, v):
+        return text.NOT_ASKED if item in never else nl_number(v, 0) + PCT if pd.notna(v) else text.SUPPRESSED
+
     rows = pd.DataFrame({
-        "stelling": [contract.item_wording(i) + (" †" if contract.is_illustrative(i) else "") for i in wide.index],
-        "regio": [nl_number(v, 0) + PCT if pd.notna(v) else text.SUPPRESSED for v in wide[rr.region]],
-        "limburg": [nl_number(v, 0) + PCT if pd.notna(v) else text.SUPPRESSED for v in wide[LIMBURG]],
+        "stelling": [words.label(i) for i in wide.index],
+        "regio": [cell(i, v) for i, v in zip(wide.index, wide[rr.region])],
+        "limburg": [cell(i, v) for i, v in zip(wide.index, wide[LIMBURG])],
     })
     caption = f"Aandeel leerlingen dat het (helemaal) eens is met elke stelling, {rr.region} en Limburg, {year_span(ctx)}."
     note = ("\n\n† Formulering ter illustratie: de factsheet beschrijft alleen de stellingen over praten over problemen "
-            "en je op je gemak voelen." if any(contract.is_illustrative(i) for i in wide.index) else "")
+            "en je op je gemak voelen." if any(words.illustrative(i) for i in wide.index) else "")
+    if partly:
+        note += "\n\n" + text.not_asked_sentence(partly, words.wording, "; het aandeel rust op de andere jaren")
+    if never:
+        note += "\n\n" + NOT_ASKED_LEGEND.replace("in dat jaar", f"in {year_span(ctx)}")
     return (table_block(rows, f"tab-{ctx.pub.page}-stellingen", caption, ["Stelling", rr.region, LIMBURG]) + note
-            + suppression_legend(t, ctx.min_cell) + "\n" + provenance(ctx.notebook, ["oml.stats.regions.agreement_table"], csv))
+            + suppression_legend(shown, ctx.min_cell) + "\n" + provenance(ctx.notebook, ["oml.stats.regions.agreement_table"], csv))
 
 
 def within(ctx, rr: RegionResult, by: str) -> str:

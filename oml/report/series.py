@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from oml.data import contract, scales
+from oml.data import codebook, contract, scales
 from oml.report import plotting, text
+from oml.report.pages import min_share_words
 from oml.report.publish import figure_block, provenance, suppression_legend, table_block
 from oml.report.text import nl_list, nl_number
 from oml.stats.findings import HIGHER, LOWER, STABLE, direction
@@ -55,15 +56,26 @@ def _scale_name(scale: scales.Scale) -> str:
     return words.get(scale.points, f"schaal met {scale.points} antwoorden")
 
 
-def _scale_words(scale: scales.Scale) -> str:
-    """'een vierpuntsschaal (1 helemaal niet tot en met 4 helemaal wel)'.
+def _scale_words(scale: scales.Scale, labels: dict[int, str] | None = None) -> str:
+    """'een vierpuntsschaal (1 helemaal niet tot en met 4 helemaal wel)', with ``labels`` (answer -> label) of the data.
+
+    Without ``labels``, those of ``oml/config/scales.toml``; the data's own come from
+    :meth:`oml.data.codebook.Words.period_labels`.
 
     Examples
     --------
     >>> _scale_words(scales.scale_for_year(2024))
     'een vijfpuntsschaal (1 helemaal niet tot en met 5 helemaal wel)'
+    >>> _scale_words(scales.scale_for_year(2019), {1: "1", 2: "2", 3: "3", 4: "4"})
+    'een vierpuntsschaal (1 tot en met 4)'
     """
-    return f"een {_scale_name(scale)} ({scale.answer_label(scale.lowest)} tot en met {scale.answer_label(scale.highest)})"
+    labels = labels or scale.labels
+    lo, hi = (codebook.answer_legend(a, labels.get(a, "")) for a in (scale.lowest, scale.highest))
+    return f"een {_scale_name(scale)} ({lo} tot en met {hi})"
+
+
+def _period_years(p) -> list[int]:
+    return list(range(p.first_year, p.last_year + 1))
 
 
 def glue_title(ctx, s) -> None:
@@ -74,12 +86,14 @@ def glue_title(ctx, s) -> None:
 def intro_text(ctx, s) -> str:
     """Opening paragraph: which scale each period used, and why the periods are kept apart."""
     parts = []
+    words = ctx.words
     for p in s.periods:
         span = _span(ctx, f"period/{p.scale.name}", p.first_year, p.last_year)
-        parts.append(f"{'in' if p.first_year == p.last_year else 'van'} {span.replace('–', ' tot en met ')} op {_scale_words(p.scale)}")
+        labels = words.period_labels(p.scale, _period_years(p))
+        parts.append(f"{'in' if p.first_year == p.last_year else 'van'} {span.replace('–', ' tot en met ')} op {_scale_words(p.scale, labels)}")
     n = ctx.pub.number("series_n_pupils", sum(p.result.means.n_model for p in s.periods))
     sentence = f"De leerlingen beantwoordden de stellingen {nl_list(parts)}."
-    illustrative = [p.scale for p in s.periods if p.scale.labels_source == "illustratief"]
+    illustrative = [p.scale for p in s.periods if words.illustrative_labels(p.scale, _period_years(p))]
     if illustrative:
         sentence += (" De benamingen van de tussenliggende antwoorden van de "
                      f"{nl_list([_scale_name(sc) for sc in illustrative])} zijn ter illustratie: "
@@ -123,6 +137,11 @@ def index_text(ctx, s) -> str:
         head = f"**{p.scale.name.capitalize()} ({p.first_year}–{p.last_year}).**" if p.first_year != p.last_year else f"**{p.scale.name.capitalize()} ({p.first_year}).**"
         lines.append(f"- {head} " + " ".join(sentences))
     out = "{numref}`fig-langere-reeks` toont per jaar de gecorrigeerde gemiddelde indexscore, per periode ten opzichte van het gemiddelde van die periode.\n\n" + "\n".join(lines)
+    everything = ctx.every_year
+    fewer = "" if everything is None else text.fewer_statements_sentence(
+        codebook.not_asked(everything), contract.item_columns(everything.columns), ctx.words.wording, min_share_words())
+    if fewer:
+        out += "\n\n" + fewer
     for a, b in zip(s.periods, s.periods[1:]):
         out += (f"\n\nTussen {a.last_year} en {b.first_year} veranderde de antwoordschaal. Die twee jaren vergelijken we niet: "
                 "een verschil zou evengoed aan de nieuwe schaal kunnen liggen als aan de leerlingen.")
@@ -165,17 +184,31 @@ def index_figure(ctx, s) -> str:
 
 
 def agreement_figure(ctx, s, table: pd.DataFrame) -> str:
-    """Share agreeing per statement and year with the break, caption, alt text, CSV, provenance."""
-    csv = ctx.pub.csv("stellingen", table)
-    ctx.pub.table("figuur/stellingen", table, ["item", "year"], {"percent": 0, "n": 0})  # drawn, not printed
-    ax = plotting.agreement_lines(table, breaks=s.breaks)
+    """Share agreeing per statement and year with the break, caption, alt text, CSV, provenance.
+
+    A statement not asked in a year (``asked`` false in :func:`oml.stats.series.agreement_by_year`)
+    has no point there: its line is interrupted, its legend entry and the caption say "niet
+    gevraagd" with the years, and its cell is neither hidden nor recorded (the CSV has ``n`` 0).
+    """
+    words = ctx.words
+    asked = table["asked"] if "asked" in table else pd.Series(True, index=table.index)
+    csv = ctx.pub.csv("stellingen", table.drop(columns=["asked"], errors="ignore"))
+    ctx.pub.table("figuur/stellingen", table[asked.to_numpy()], ["item", "year"], {"percent": 0, "n": 0})  # drawn, not printed
+    missing = {item: sorted(int(y) for y in part.loc[~asked.loc[part.index], "year"])
+               for item, part in table.groupby("item", sort=False)}
+    missing = {item: years for item, years in missing.items() if years}
+    labels = {item: words.label(item) + (f" (niet gevraagd in {nl_list([str(y) for y in missing[item]])})" if item in missing else "")
+              for item in dict.fromkeys(table["item"])}
+    ax = plotting.agreement_lines(table, breaks=s.breaks, labels=labels)
     path = plotting.save(ax.figure, ctx.pub.files / f"{ctx.pub.page}-stellingen.svg")
     rules = nl_list([f"in {p.first_year}–{p.last_year} antwoord {nl_list([str(a) for a in p.scale.answers if a >= p.scale.agree_from]).replace(' en ', ' of ')} "
                      f"van de {_scale_name(p.scale)}" for p in s.periods])
     caption = (f"Percentage leerlingen dat het (helemaal) eens is met elke stelling, per jaar ({s.first_year}–{s.last_year}). "
                f"Eens: {rules}. De lijnen zijn onderbroken bij de nieuwe antwoordschaal: de percentages links en rechts daarvan "
                "zijn niet vergelijkbaar.")
-    if any(contract.is_illustrative(i) for i in table["item"].unique()):
+    if missing:
+        caption += " " + text.not_asked_sentence(missing, words.wording, "; de lijn is daar onderbroken")
+    if any(words.illustrative(i) for i in table["item"].unique()):
         caption += " † Formulering ter illustratie."
     shown = table.dropna(subset=["percent"])
     alt = (f"Lijnfiguur met per stelling ({nl_number(table['item'].nunique())} stellingen) het percentage leerlingen dat het (helemaal) eens is, "
@@ -185,6 +218,8 @@ def agreement_figure(ctx, s, table: pd.DataFrame) -> str:
         if len(part):
             alt += (f"In {p.first_year}–{p.last_year} ligt het percentage tussen {nl_number(part['percent'].min())}{PCT} en "
                     f"{nl_number(part['percent'].max())}{PCT}. ")
+    if missing:
+        alt += text.not_asked_sentence(missing, words.wording) + " "
     legend = suppression_legend(table, ctx.min_cell)
     intro = ("{numref}`fig-langere-reeks-stellingen` laat per stelling zien welk deel van de leerlingen het ermee eens is. Wat 'eens' "
              "is, hangt af van de schaal: met vier antwoorden zijn dat de bovenste twee, met vijf ook, maar dan ligt er een middencategorie "
@@ -195,7 +230,7 @@ def agreement_figure(ctx, s, table: pd.DataFrame) -> str:
 
 def alpha_block(ctx, alphas: pd.DataFrame) -> str:
     """Cronbach's alpha per scale period, with interval, pupils and the verbal judgement."""
-    csv = ctx.pub.csv("alfa", alphas)
+    csv = ctx.pub.csv("alfa", alphas.drop(columns=["left_out"], errors="ignore"))
     rows = []
     for r in alphas.itertuples(index=False):
         key = f"alfa/{r.period}"
@@ -203,8 +238,19 @@ def alpha_block(ctx, alphas: pd.DataFrame) -> str:
                      ctx.pub.number(f"{key}/alpha", r.alpha, 3),
                      f"{ctx.pub.number(f'{key}/ci_low', r.ci_low, 3)} tot {ctx.pub.number(f'{key}/ci_high', r.ci_high, 3)}",
                      ctx.pub.number(f"{key}/n", r.n), text.alpha_word(r.alpha)])
-    intro = ("Omdat de schalen verschillen, berekenen we de betrouwbaarheid van de index (Cronbachs alfa, over de leerlingen die alle "
-             f"stellingen beantwoordden) per periode. Het oordeel volgt de gangbare vuistregel ({text.alpha_rule()}).\n\n")
+    left = [r for r in alphas.itertuples(index=False) if len(getattr(r, "left_out", ()) or ())]
+    which = "alle stellingen" if not left else "alle stellingen die in elk jaar van de periode zijn gevraagd"
+    intro = (f"Omdat de schalen verschillen, berekenen we de betrouwbaarheid van de index (Cronbachs alfa, over de leerlingen die {which} "
+             f"beantwoordden) per periode. Het oordeel volgt de gangbare vuistregel ({text.alpha_rule()}).")
+    if left:
+        words = ctx.words
+        intro += (" Een stelling die niet in elk jaar van een periode is gevraagd, telt in de alfa van die periode niet mee: anders "
+                  "zouden de leerlingen van het jaar zonder die stelling buiten de berekening vallen. Daarom geven we één alfa per "
+                  "periode over de stellingen die in elk jaar gevraagd zijn, en geen alfa per jaar over steeds andere stellingen. ")
+        intro += " ".join(f"In de {r.period} ({r.first_year}–{r.last_year}) {'telt' if len(r.left_out) == 1 else 'tellen'} "
+                          f"{nl_list([text.quoted(words.wording(c)) for c in r.left_out])} niet mee; de alfa rust daar op "
+                          f"{nl_number(r.k)} stellingen." for r in left)
+    intro += "\n\n"
     return (intro + table_block(pd.DataFrame(rows), "tab-langere-reeks-alfa", "Betrouwbaarheid van de index per antwoordschaal.",
                                 ["Periode", "Cronbachs alfa", f"{nl_number(ctx.level * 100)}%-betrouwbaarheidsinterval", "Leerlingen", "Oordeel"])
             + "\n" + provenance(ctx.notebook, ["oml.stats.reliability.alpha_by_period"], csv))
@@ -214,11 +260,13 @@ def alpha_block(ctx, alphas: pd.DataFrame) -> str:
 def scales_methods_text(ctx) -> str:
     """Methods: the scale per period (from the config) and why there is no harmonised series."""
     periods = scales.load_scales()
+    data_years = sorted(int(y) for y in ctx.every_year["year"].unique())
     parts = []
     for p in periods:
         first = _year(ctx, f"schaal/{p.name}/first_year", p.first_year)
         years = f"vanaf {first}" if p.last_year is None else f"van {first} tot en met {_year(ctx, f'schaal/{p.name}/last_year', p.last_year)}"
-        parts.append(f"{years} {_scale_words(p)}")
+        labels = ctx.words.period_labels(p, [y for y in data_years if p.covers([y])[0]])
+        parts.append(f"{years} {_scale_words(p, labels)}")
     return (
         f"Welke antwoordschaal in welk jaar gold, staat op één plek (`oml/config/scales.toml`): {nl_list(parts)}. "
         "Het datacontract controleert elk antwoord tegen de schaal van het eigen jaar. De index wordt per periode apart "

@@ -9,6 +9,7 @@ from oml.data.contract import LABELS
 from oml.stats.findings import HIGHER, LOWER, STABLE, Findings
 
 SUPPRESSED = "•"  # shown instead of a number that rests on too few pupils
+NOT_ASKED = "–"  # shown instead of a number for a statement not asked in that year: nothing hidden, nothing to show
 
 
 def nl_number(value: float, decimals: int = 0) -> str:
@@ -56,6 +57,84 @@ def nl_list(words: list[str]) -> str:
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + " en " + words[-1]
+
+
+def nl_count_word(n: int) -> str:
+    """A small count as Dutch prose writes it ("twee"); from 13 on as digits.
+
+    Examples
+    --------
+    >>> nl_count_word(2), nl_count_word(13)
+    ('twee', '13')
+    """
+    words = ("geen", "één", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", "tien", "elf", "twaalf")
+    return words[n] if 0 <= n < len(words) else nl_number(n)
+
+
+def quoted(wording: str) -> str:
+    """A statement's wording quoted in a sentence.
+
+    Examples
+    --------
+    >>> quoted("Ik vertrouw de juf/meester.")
+    '‘Ik vertrouw de juf/meester.’'
+    """
+    return f"\u2018{wording}\u2019"
+
+
+def not_asked_sentence(missing: dict[str, list[int]], wording, tail: str = "") -> str:
+    """"De stelling ‘…’ is in 2024 niet gevraagd{tail}." for the statements and years in ``missing``; "" when none.
+
+    ``wording(column)`` gives each statement's wording (:meth:`oml.data.codebook.Words.wording`).
+
+    Examples
+    --------
+    >>> not_asked_sentence({"item_a": [2024]}, {"item_a": "Ik praat."}.get, "; de balk rust op de andere jaren")
+    'De stelling ‘Ik praat.’ is in 2024 niet gevraagd; de balk rust op de andere jaren.'
+    >>> not_asked_sentence({"item_a": [2019, 2020], "item_b": [2024]}, {"item_a": "A.", "item_b": "B."}.get)
+    'De stellingen ‘A.’ (in 2019 en 2020) en ‘B.’ (in 2024) zijn niet gevraagd.'
+    >>> not_asked_sentence({}, str)
+    ''
+    """
+    parts = [(wording(item), years) for item, years in missing.items() if years]
+    if not parts:
+        return ""
+    if len(parts) == 1:
+        w, years = parts[0]
+        return f"De stelling {quoted(w)} is in {nl_list([str(y) for y in years])} niet gevraagd{tail}."
+    listed = nl_list([f"{quoted(w)} (in {nl_list([str(y) for y in years])})" for w, years in parts])
+    return f"De stellingen {listed} zijn niet gevraagd{tail}."
+
+
+def fewer_statements_sentence(missing: dict[str, list[int]], items: list[str], wording, min_share: str) -> str:
+    """Which years' index rests on fewer statements, and what that means; "" when every year asked them all.
+
+    ``missing`` is :func:`oml.data.codebook.not_asked`, ``items`` every statement of the index,
+    ``min_share`` the answered share in words ("de helft").
+
+    Examples
+    --------
+    >>> print(fewer_statements_sentence({"item_c": [2024]}, ["item_a", "item_b", "item_c"], {"item_c": "C."}.get, "de helft"))
+    Niet elk jaar zijn alle stellingen gevraagd. In 2024 rust de index op 2 van de 3 stellingen (niet gevraagd: ‘C.’). Een leerling van zo'n jaar krijgt een indexscore als hij of zij minstens de helft van de stellingen van dat jaar beantwoordde. Een verschil tussen zo'n jaar en de andere jaren kan daardoor deels komen doordat de index op minder stellingen rust.
+    """
+    by_year: dict[int, list[str]] = {}
+    for item, years in missing.items():
+        for y in years:
+            by_year.setdefault(int(y), []).append(item)
+    if not by_year:
+        return ""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for year in sorted(by_year):
+        groups.setdefault(tuple(i for i in items if i in by_year[year]), []).append(year)
+    sentences = ["Niet elk jaar zijn alle stellingen gevraagd."]
+    for absent, years in groups.items():
+        asked = len(items) - len(absent)
+        sentences.append(f"In {nl_list([str(y) for y in years])} rust de index op {nl_number(asked)} van de {nl_number(len(items))} "
+                         f"stellingen (niet gevraagd: {nl_list([quoted(wording(i)) for i in absent])}).")
+    sentences.append(f"Een leerling van zo'n jaar krijgt een indexscore als hij of zij minstens {min_share} van de stellingen "
+                     "van dat jaar beantwoordde. Een verschil tussen zo'n jaar en de andere jaren kan daardoor deels komen "
+                     "doordat de index op minder stellingen rust.")
+    return " ".join(sentences)
 
 
 #: Noun phrases for the groups ("leerlingen in Maastricht-Heuvelland").

@@ -26,10 +26,12 @@ import pandas as pd
 
 from matplotlib.ticker import MaxNLocator
 
-from oml.data.contract import VARIABLE_LABELS, is_illustrative, item_wording
+from oml.data import codebook
+from oml.data.contract import VARIABLE_LABELS
 from oml.report import plotting, text
-from oml.report.publish import Publisher
-from oml.report.text import SUPPRESSED, nl_list, nl_number
+from oml.report.pages import min_share_words
+from oml.report.publish import NOT_ASKED_LEGEND, Publisher
+from oml.report.text import NOT_ASKED, SUPPRESSED, nl_list, nl_number
 from oml.stats.findings import HIGHER, LOWER, STABLE, Direction, direction
 from oml.stats import units as stats
 from oml.stats.units import LIMBURG, PERIOD, REGION, UNIT
@@ -209,6 +211,11 @@ class FeedbackReport:
     small_schools: list[str] = field(default_factory=list)  # board report: names of the others
     school_figures: bool = False  # board report: figures in every school's part too (costs time)
     _figures: int = 0
+    #: The statements' wording and answer labels the report may print (the data's delivery first).
+    words: codebook.Words = field(default_factory=lambda: codebook.Words(None, synthetic=True))
+    #: Statement -> years of the report's span in which it was not asked (:func:`oml.data.codebook.not_asked`).
+    not_asked: dict[str, list[int]] = field(default_factory=dict)
+    years: list[int] = field(default_factory=list)  # the years of the span
 
     # --------------------------------------------------------------------- helpers
     def _fmt(self, prefix: str):
@@ -347,29 +354,48 @@ class FeedbackReport:
         rows = []
         own = {(r.item, r.category): r.percent for r in s.answers.itertuples(index=False)}
         limburg = {(r.item, r.category): r.percent for r in self.limburg_answers.itertuples(index=False)}
+        never = self._never_asked()
         for item in items:
             cells = []
-            if show_unit:
+            if item in never:  # no year of the span asked it: nothing to show, nothing hidden
+                cells = [f"<td>{NOT_ASKED}</td>"] * (len(cats) * (2 if show_unit else 1))
+            if show_unit and item not in never:
                 for c in cats:
                     value = own[(item, c)]
                     cells.append(f"<td>{fmt(f'answers/{item}/{c}', value, 0)}{PCT if pd.notna(value) else ''}</td>")
-            for c in cats:
+            for c in cats if item not in never else []:
                 value = limburg[(item, c)]
                 shown = self.pub.number(f"limburg/answers/{item}/{c}", value, 0)
                 cells.append(f"<td>{shown}{PCT if pd.notna(value) else ''}</td>")
-            mark = " †" if is_illustrative(item) else ""
-            rows.append(f'<tr><th scope="row">{_e(item_wording(item))}{mark}</th>{"".join(cells)}</tr>')
+            rows.append(f'<tr><th scope="row">{_e(self.words.label(item))}</th>{"".join(cells)}</tr>')
         legend = ""
-        if show_unit and s.answers["suppressed"].any():
+        if show_unit and s.answers.loc[~s.answers["item"].isin(never), "suppressed"].any():
             legend = (f'<p class="oml-legend">{SUPPRESSED} = niet getoond: gebaseerd op minder dan {nl_number(self.min_cell)} '
                       "leerlingen (of terug te rekenen uit de andere cijfers).</p>")
+        if never:
+            legend += f'<p class="oml-legend">{_e(NOT_ASKED_LEGEND.replace("in dat jaar", f"in {self.span}"))}</p>'
+        partly = {i: ys for i, ys in self.not_asked.items() if i not in never}
+        if partly:
+            note = text.not_asked_sentence(partly, self.words.wording, "; de percentages rusten op de andere jaren")
+            legend += f'<p class="oml-legend">{_e(note)}</p>'
         caption = f"Percentage leerlingen per antwoord op elke stelling, {self.span} samen."
-        if any(is_illustrative(i) for i in items):
+        if any(self.words.illustrative(i) for i in items):
             legend += ('<p class="oml-legend">† Formulering ter illustratie: de factsheet beschrijft alleen de stellingen '
                        "over praten over problemen en je op je gemak voelen.</p>")
         return (f"<{h}>Antwoorden per stelling</{h}>"
                 f'<table class="oml-table oml-answers"><caption>{_e(caption)}</caption><thead><tr><th scope="col">Stelling</th>{head}</tr></thead>'
                 f"<tbody>{''.join(rows)}</tbody></table>{legend}")
+
+    def _fewer_statements(self) -> str:
+        """Which years' index rests on fewer statements (a statement not asked), as a paragraph; "" when none."""
+        items = list(dict.fromkeys(self.limburg_answers["item"]))
+        sentence = text.fewer_statements_sentence(self.not_asked, items, self.words.wording, min_share_words())
+        return f"<p>{_e(sentence)}</p>" if sentence else ""
+
+    def _never_asked(self) -> set[str]:
+        """The statements no year of the report's span asked."""
+        span = set(self.years)
+        return {i for i, ys in self.not_asked.items() if set(ys) >= span}
 
     def funnel_block(self, s: Section, level: int = 2, figure: bool = True) -> str:
         """Where the school stands given its size: the funnel with its own point only."""
@@ -450,7 +476,8 @@ class FeedbackReport:
                 f"vergelijkingen. Geen cijfer rust op minder dan {nl_number(self.min_cell)} leerlingen; een te klein jaar telt "
                 "mee in de hele periode. Regio en Limburg worden alleen getoond als er genoeg andere scholen in zitten, zodat "
                 "niemand de cijfers van een andere school kan terugrekenen.</p>"
-                "<p class=\"oml-provenance\">Berekend door <code>oml.stats.units.adjusted_unit_means</code>, "
+                + self._fewer_statements()
+                + "<p class=\"oml-provenance\">Berekend door <code>oml.stats.units.adjusted_unit_means</code>, "
                 "<code>oml.stats.units.funnel_position</code> en <code>oml.stats.units.answer_shares</code>.</p></section>")
 
     def blocks(self) -> list[str]:
@@ -501,9 +528,12 @@ def build_report(frame: pd.DataFrame, kind: str, unit: str, page: str | None = N
     span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
     subject = "uw school" if kind == "school" else "uw bestuur"
     main = _section(frame, kind, unit, subject, level, min_cell)
+    # The report's words: the data's delivery; illustrations only on synthetic data (the flag, else told by the ids).
+    missing = {i: [y for y in ys if y in years] for i, ys in codebook.not_asked(frame).items()}
     report = FeedbackReport(kind, str(unit), main.name, span, float(level), int(min_cell), bool(synthetic),
                             PrivatePublisher(page or str(unit), out_dir), main, stats.answer_shares(frame, min_cell),
-                            school_figures=school_figures)
+                            school_figures=school_figures, words=codebook.words(frame, True if synthetic else None),
+                            not_asked={i: ys for i, ys in missing.items() if ys}, years=years)
     if kind == "board":
         for row in stats.board_schools(frame, unit, min_cell).itertuples(index=False):
             if row.meets_threshold:

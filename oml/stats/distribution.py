@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from oml.data.codebook import not_asked
 from oml.data.contract import ANSWER_RANGE, item_columns
 
 POOLED = "totaal"
@@ -16,27 +17,38 @@ def answer_distribution(frame: pd.DataFrame) -> pd.DataFrame:
     who answered that statement in that period) and ``percent`` (``100 * count / n``).
     Blank answers are excluded from ``n``; ``percent`` sums to 100 per (period, item).
 
+    A statement not asked in a year (:func:`oml.data.codebook.not_asked`) has no rows for that
+    year (it is not a small cell to hide, and the years still add up to the pooled count), and
+    no pooled rows when no year asked it.
+
     Examples
     --------
     >>> df = pd.DataFrame({"year": [2023, 2023, 2024], "item_a": pd.array([5, 4, None], dtype="Int64")})
     >>> d = answer_distribution(df)
     >>> d[(d.period == "totaal") & (d.answer >= 4)]["percent"].tolist()
     [50.0, 50.0]
+    >>> sorted(set(d["period"].astype(str)))  # item_a was not asked in 2024
+    ['2023', 'totaal']
     """
     items = item_columns(frame.columns)
+    missing = not_asked(frame)
+    all_years = {int(y) for y in frame["year"].unique()} if "year" in frame.columns else set()
     lo, hi = ANSWER_RANGE
     answers = list(range(lo, hi + 1))
     periods = [(POOLED, frame)] + [(int(y), g) for y, g in frame.groupby("year", sort=True)]
     rows = []
     for period, part in periods:
         for item in items:
+            skipped = set(missing.get(item, ()))
+            if (period == POOLED and skipped and skipped >= all_years) or (period != POOLED and period in skipped):
+                continue
             counts = part[item].value_counts().reindex(answers, fill_value=0)
             n = int(counts.sum())
             for answer in answers:
                 c = int(counts.loc[answer])
                 rows.append({"period": period, "item": item, "answer": answer, "count": c, "n": n,
                              "percent": 100.0 * c / n if n else float("nan")})
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=["period", "item", "answer", "count", "n", "percent"])
     out["period"] = out["period"].astype(object)
     return out
 

@@ -7,7 +7,11 @@ The statements were answered on a 4-point scale until 2022 and on a 5-point scal
   index standardised within that period, comparisons (first vs last, consecutive years)
   only between years of the same period;
 * :func:`agreement_by_year` — per statement and year the share agreeing, where "agreeing"
-  is the upper answers of that year's own scale (3–4 of 4, 4–5 of 5).
+  is the upper answers of that year's own scale (3–4 of 4, 4–5 of 5); a statement not asked
+  in a year (:func:`oml.data.codebook.not_asked`) is marked so, not hidden.
+
+Cronbach's alpha per period (:func:`oml.stats.reliability.alpha_by_period`) uses the statements
+asked in every year of the period, so that no year's pupils drop out of it.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from oml.data import scales
+from oml.data.codebook import not_asked
 from oml.data.contract import item_columns
 from oml.stats.disclosure import MIN_CELL
 from oml.stats.results import Breakdown, breakdown
@@ -100,18 +105,21 @@ def agreement_by_year(frame: pd.DataFrame, min_cell: int = MIN_CELL) -> pd.DataF
     A cell is published only when it rests on at least ``min_cell`` pupils and neither the
     agreeing nor the other pupils number between 1 and ``min_cell - 1`` (either count could
     be recovered from the share and ``n``); hidden cells have empty ``agree``, ``n`` and ``percent``.
+    A statement not asked in a year (no pupil of the year answered it) is not hidden: it has
+    ``asked`` false, ``n`` 0, empty ``agree`` and ``percent``, and ``suppressed`` false.
 
     Returns a tidy frame, one row per (item, year): ``period``, ``year``, ``item``,
     ``agree_from`` (lowest agreeing answer of that year's scale), ``agree``, ``n``,
-    ``percent`` (``100 * agree / n``) and ``suppressed``.
+    ``percent`` (``100 * agree / n``), ``suppressed`` and ``asked``.
 
     Examples
     --------
     >>> df = pd.DataFrame({"year": [2022] * 12 + [2023] * 12,
-    ...                    "item_a": [3, 4] * 6 + [4, 3] * 6})
-    >>> agreement_by_year(df)[["year", "agree", "percent", "suppressed"]].values.tolist()
-    [[2022, 12.0, 100.0, False], [2023, nan, nan, True]]
+    ...                    "item_a": [3, 4] * 6 + [4, 3] * 6, "item_b": [None] * 12 + [4] * 12})
+    >>> agreement_by_year(df)[["item", "year", "agree", "n", "suppressed", "asked"]].values.tolist()
+    [['item_a', 2022, 12.0, 12.0, False, True], ['item_a', 2023, nan, nan, True, True], ['item_b', 2022, nan, 0.0, False, False], ['item_b', 2023, 12.0, 12.0, False, True]]
     """
+    missing = not_asked(frame)
     rows = []
     for item in item_columns(frame.columns):
         for scale, part in scales.periods(frame):
@@ -122,10 +130,13 @@ def agreement_by_year(frame: pd.DataFrame, min_cell: int = MIN_CELL) -> pd.DataF
                 rows.append({"period": scale.name, "year": int(year), "item": item, "agree_from": scale.agree_from,
                              "agree": agree, "n": n})
     out = pd.DataFrame(rows, columns=["period", "year", "item", "agree_from", "agree", "n"])
+    asked = pd.Series([int(y) not in missing.get(i, ()) for i, y in zip(out["item"], out["year"])], index=out.index, dtype=bool)
     small = lambda c: (c > 0) & (c < min_cell)  # noqa: E731 - a count that could identify few pupils
-    hidden = (out["n"] < min_cell) | small(out["agree"]) | small(out["n"] - out["agree"])
+    hidden = asked & ((out["n"] < min_cell) | small(out["agree"]) | small(out["n"] - out["agree"]))
     out["percent"] = 100.0 * out["agree"] / out["n"].where(out["n"] > 0)
     for c in ("agree", "n", "percent"):
         out[c] = out[c].astype("float64").where(~hidden)
+    out["agree"] = out["agree"].where(asked)
     out["suppressed"] = hidden.to_numpy()
+    out["asked"] = asked.to_numpy()
     return out

@@ -351,10 +351,25 @@ def test_optional_columns_absent_is_fine():
     assert "board_id" not in validate(_raw()).columns
 
 
-def test_two_boards_for_one_school_names_column_rule_and_rows():
+def test_two_boards_for_one_school_in_one_year_names_column_rule_and_rows():
     raw = _set(_with_boards(), "board_id", [5], "B2")  # row 5 is school S1
-    with pytest.raises(DataValidationError, match=_line("board_id", r"must have one value per school \(differs within school_id 'S1'\)", [5])):
+    year = raw.loc[4, "year"]
+    with pytest.raises(DataValidationError, match=_line(
+            "board_id", rf"must have one value per school and year \(differs within school_id and year 'S1 {year}'\)", [5])):
         validate(raw)
+
+
+def test_a_school_may_change_board_between_years():
+    # A merger: the school belongs to another board from some year on. Boards serve the private reports per
+    # school-year; the public build is never blocked by it.
+    raw = _with_boards()
+    school = raw["school_id"] == "S1"
+    later = school & (raw.index >= 4)
+    assert later.any() and (school & ~later).any()
+    raw.loc[later, "year"] = "2025"
+    raw.loc[later, "board_id"] = "B9"
+    raw.loc[later, "board_name"] = "Bestuur na de fusie"
+    assert validate(raw).groupby("school_id", observed=True)["board_id"].nunique()["S1"] == 2
 
 
 def test_two_names_for_one_school_and_one_board():

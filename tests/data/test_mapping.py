@@ -17,6 +17,7 @@ import pytest
 
 from oml.data import scales
 from oml.data.contract import CATEGORIES, reversed_items, validate
+from oml.data.extract import load_extract
 from oml.data.io import load
 from oml.data.mapping import Mapping, MappingError
 from oml.data.synth import generate
@@ -33,6 +34,11 @@ def contract_frame(n: int = 300, seed: int = 4) -> pd.DataFrame:
     for scale, part in scales.periods(frame):
         mirror.loc[part.index] = scale.lowest + scale.highest - part["item_gemak"]
     return frame.assign(item_afstand=mirror)
+
+
+def _load(path, mapping) -> pd.DataFrame:
+    """One extract file through a mapping (oml.data.extract, as `oml validate` and `oml build` read it)."""
+    return load_extract([path], mapping)[0]
 
 
 def as_extract(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
@@ -52,7 +58,8 @@ def as_extract(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
 
 def test_example_mapping_is_valid_and_documents_every_section():
     m = Mapping.read(EXAMPLE)
-    assert set(CFG) == {"columns", "recode", "scale"}
+    assert set(CFG) == {"columns", "recode", "scale", "missing", "wording", "answers", "exclude"}
+    assert m.wording_of("item_afstand") and m.missing_codes("item_praten", is_item=True)
     assert m.reverse == ["rel_afstand"]
     assert all(m.columns[i].startswith("item_") for i in m.items)
 
@@ -68,7 +75,7 @@ def test_round_trip_through_the_example_mapping(tmp_path, suffix):
         extract.to_csv(path, index=False)
     else:
         pyreadstat.write_sav(extract, str(path), variable_value_labels=labels)
-    loaded = load(path, mapping=EXAMPLE)
+    loaded = _load(path, EXAMPLE)
     expected = validate(original)
     pd.testing.assert_frame_equal(loaded, expected)
     assert reversed_items(loaded) == ["item_afstand"]
@@ -80,7 +87,7 @@ def test_reverse_mark_survives_parquet_and_reaches_the_index(tmp_path):
 
     extract, _ = as_extract(contract_frame())
     extract.to_csv(tmp_path / "x.csv", index=False)
-    loaded = load(tmp_path / "x.csv", mapping=EXAMPLE)
+    loaded = _load(tmp_path / "x.csv", EXAMPLE)
     save(loaded, tmp_path / "x.parquet")
     again = load(tmp_path / "x.parquet")
     assert reversed_items(again) == ["item_afstand"]
@@ -93,12 +100,12 @@ def test_reverse_mark_survives_parquet_and_reaches_the_index(tmp_path):
 def test_labels_apply_when_a_column_has_no_recode(tmp_path):
     import pyreadstat
 
-    cfg = {k: dict(v) for k, v in CFG.items()}
+    cfg = {k: (dict(v) if isinstance(v, dict) else list(v)) for k, v in CFG.items()}
     cfg["recode"] = {k: v for k, v in CFG["recode"].items() if k != "sex"}
     extract, labels = as_extract(contract_frame(n=60))
     path = tmp_path / "x.sav"
     pyreadstat.write_sav(extract, str(path), variable_value_labels=labels)
-    loaded = load(path, mapping=Mapping.from_dict(cfg))
+    loaded = _load(path, Mapping.from_dict(cfg))
     assert set(loaded["sex"].astype(str)) == set(CATEGORIES["sex"])  # via the labels "Jongen"/"Meisje"
 
 
@@ -120,7 +127,8 @@ def _cfg(**changes) -> dict:
     (_cfg(scale__reverse=["rel_onbekend"]), "[scale] reverse rel_onbekend", "an item not on the scale"),
     (_cfg(columns__rel_extra="item_extra"), "[columns] rel_extra", "'item_extra' is an item not on the scale"),
     (_cfg(scale__items=[*CFG["scale"]["items"], "leeftijd"]), "[scale] items leeftijd", "needs a [columns] entry naming its 'item_…' column"),
-    (_cfg(recode__sex={"1": "jongen", "2": ""}), "[recode.sex] 2", "a code without a value"),
+    (_cfg(recode__sex={"1": "jongen", "2": ""}), "[recode.sex] 2", "declare a missing code in [missing.sex] instead"),
+    (_cfg(recode__sex={"1": "jongen", "2": 1.5}), "[recode.sex] 2", "a code without a value"),
     ({**_cfg(), "kolommen": {}}, "[kolommen]", "unknown section"),
 ])
 def test_broken_mapping_names_the_entry(cfg, entry, rule):
@@ -177,7 +185,7 @@ def test_answer_outside_its_years_scale_after_mapping_is_a_contract_error(tmp_pa
     extract.loc[row, "rel_praten"] = 5.0
     extract.to_csv(tmp_path / "x.csv", index=False)
     with pytest.raises(DataValidationError, match=re.escape(f"column 'item_praten': must lie between 1 and 4 (the 4-point scale of 2017–2022): 1 row (rows {row + 1})")):
-        load(tmp_path / "x.csv", mapping=EXAMPLE)
+        _load(tmp_path / "x.csv", EXAMPLE)
 
 
 # --------------------------------------------------------------------------- the command line
