@@ -1,4 +1,4 @@
-"""The ``oml`` command: ``validate``, ``synth``, ``build``, ``release`` and ``reports``.
+"""The ``oml`` command: ``validate``, ``synth``, ``convert``, ``build``, ``release`` and ``reports``.
 
 Every expected failure (bad data, a failed notebook, a Sphinx warning) ends with a clear
 message on stderr and a non-zero exit, never a Python traceback.
@@ -16,22 +16,59 @@ EXIT_RELEASE_REFUSED = 4
 
 def _cmd_validate(args) -> int:
     from oml.data.contract import DataValidationError
+    from oml.data.extract import load_extract, resolve_sources
     from oml.data.io import load
     from oml.data.synth import is_synthetic
 
     try:
-        frame = load(args.path, mapping=args.mapping)
+        sources = resolve_sources(args.paths)
+        if len(sources) == 1 and args.mapping is None:
+            frame, extract = load(sources[0]), None
+        else:
+            frame, extract = load_extract(sources, args.mapping)
     except DataValidationError as err:
         print(err.report(), file=sys.stderr)
         return EXIT_INVALID
     kind = "synthetic" if is_synthetic(frame) else "real"
     years = sorted(frame["year"].unique().tolist())
     items = [c for c in frame.columns if c.startswith("item_")]
+    label = sources[0] if len(sources) == 1 else f"{len(sources)} files"
     print(
-        f"{args.path}: valid ({kind} data): {len(frame):,} pupils, {frame['school_id'].nunique():,} schools, "
+        f"{label}: valid ({kind} data): {len(frame):,} pupils, {frame['school_id'].nunique():,} schools, "
         f"years {', '.join(map(str, years))}, {len(items)} statements."
     )
+    if extract is not None:
+        for line in describe_extract(extract):
+            print(line)
     return 0
+
+
+def describe_extract(extract) -> list[str]:
+    """What ``oml validate`` and ``oml build`` tell about a delivery: files, exclusions, missing answers, warnings."""
+    from oml.data.contract import REQUIRED
+    from oml.data.delivery import NOT_ASKED
+
+    d = extract.delivery
+    lines = []
+    for f in d.files:
+        held = extract.holds.get(f.name, [])
+        columns = [c for c in (*REQUIRED, "board_id") if c in held]
+        statements = [c for c in held if c.startswith("item_")]
+        lines.append(f"  {f.name}: {f.rows:,} rows; {len(columns)} contract columns, {len(statements)} statements"
+                     f" ({', '.join(s.removeprefix('item_') for s in statements)})")
+    for e in d.exclusions:
+        lines.append(f"  excluded: {e.rows:,} row(s) by rule {e.rule}: {e.reason}")
+    not_asked = sorted({(m.column, m.year) for m in d.missing if m.kind == NOT_ASKED})
+    for column, year in not_asked:
+        lines.append(f"  not asked: {column} in {year} (no answers at all that year)")
+    kinds: dict[str, int] = {}
+    for m in d.missing:
+        if m.kind != NOT_ASKED:
+            kinds[m.kind] = kinds.get(m.kind, 0) + m.n
+    if kinds:
+        lines.append("  missing answers: " + "; ".join(f"{k} {n:,}" for k, n in sorted(kinds.items())))
+    lines += [f"  warning: {w}" for w in extract.warnings]
+    return lines
 
 
 def _cmd_synth(args) -> int:
@@ -106,7 +143,8 @@ def _cmd_reports(args) -> int:
 
     try:
         # One warm engine executes the report template per school and per board (as `oml build` does).
-        documents = unit_reports.render_reports(args.data, jobs=args.jobs, before_execute=begin_keys)
+        documents = unit_reports.render_reports(args.data, jobs=args.jobs, before_execute=begin_keys,
+                                                mapping=args.mapping)
     except (BuildError, AccessError) as err:
         for p in plan:
             p.cancel()
@@ -149,7 +187,8 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     v = sub.add_parser("validate", help="check a data file against the data contract")
-    v.add_argument("path", help="data file: .csv, .parquet, .dta or .sav")
+    v.add_argument("paths", nargs="+", metavar="PATH",
+                   help="data file(s) (.csv, .parquet, .dta, .sav), folders of them or patterns; stacked by column name")
     v.add_argument("--mapping", default=None, help="mapping file (TOML) for an extract in its own names and codes")
     v.set_defaults(func=_cmd_validate)
 
@@ -163,7 +202,9 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_synth)
 
     b = sub.add_parser("build", help="execute the notebooks and build the site into _build/html")
-    b.add_argument("--data", default=None, help="data file (default: the synthetic dataset)")
+    b.add_argument("--data", action="extend", nargs="+", default=None, metavar="PATH",
+                   help="data file(s), folders of them or patterns; repeatable; stacked by column name "
+                        "(default: the synthetic dataset)")
     b.add_argument("--mapping", default=None, help="mapping file (TOML) for --data in its own names and codes")
     b.add_argument("--force", action="store_true", help="re-execute every notebook, ignoring the cache")
     b.add_argument("--jobs", type=int, default=None, help="notebooks executed in parallel (default: cores)")
@@ -183,14 +224,42 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(func=_cmd_release)
 
     r = sub.add_parser("reports", help="write the encrypted school and board feedback reports into a folder")
-    r.add_argument("--data", default=None, help="data file (default: the synthetic dataset)")
+    r.add_argument("--data", action="extend", nargs="+", default=None, metavar="PATH",
+                   help="data file(s), folders of them or patterns, as for build (default: the synthetic dataset)")
+    r.add_argument("--mapping", default=None, help="mapping file (TOML) for --data in its own names and codes")
     r.add_argument("--codes", required=True, help="private codes file kind,id,code (created or extended as needed)")
     r.add_argument("--out", required=True, help="folder for index.html and the encrypted reports (outside the site)")
     r.add_argument("--rotate", action="append", metavar="ID", default=[],
                    help="give this school or board (ID or kind:ID) a new code; repeatable")
     r.add_argument("--jobs", type=_positive_int, default=None, help="reports executed in parallel (default: cores)")
     r.set_defaults(func=_cmd_reports)
+
+    c = sub.add_parser("convert", help="write a delivery (files + mapping) as one canonical Parquet file")
+    c.add_argument("--data", action="extend", nargs="+", required=True, metavar="PATH",
+                   help="data file(s), folders of them or patterns; stacked by column name")
+    c.add_argument("--mapping", default=None, help="mapping file (TOML) for --data in its own names and codes")
+    c.add_argument("--out", required=True, help="the canonical file to write (.parquet)")
+    c.set_defaults(func=_cmd_convert)
     return p
+
+
+def _cmd_convert(args) -> int:
+    from oml.data.contract import DataValidationError
+    from oml.data.extract import convert, resolve_sources
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".parquet":
+        print(f"oml convert: --out must end in .parquet, not '{out.suffix or '(none)'}'", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        _, extract = convert(resolve_sources(args.data), args.mapping, out)
+    except DataValidationError as err:
+        print(err.report(), file=sys.stderr)
+        return EXIT_INVALID
+    print(f"{out}: {len(extract.frame):,} rows from {len(extract.delivery.files)} file(s), checked and written.")
+    for line in describe_extract(extract):
+        print(line)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

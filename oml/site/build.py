@@ -34,19 +34,19 @@ from oml import paths
 from oml.data.facts import DataFacts
 from oml.paths import Layout
 from oml.site.messages import progress
-from oml.site.runner import EngineClient, LazyEngine, mapped_extract, prepare_data, run_notebooks
+from oml.site.runner import EngineClient, LazyEngine, delivered_input, prepare_data, run_notebooks
 from oml.site.runs import data_title, expand_runs, load_config, write_listings
 from oml.site.sphinx import build_pages, publish_site, site_inputs, site_stamp
 from oml.site.stamps import Stamp, hash_files
 
 
-def build(data: str | None = None, force: bool = False, jobs: int | None = None, root: Path = paths.ROOT,
+def build(data: str | list[str] | None = None, force: bool = False, jobs: int | None = None, root: Path = paths.ROOT,
           timeout: float | None = None, feedback_demo: bool = True, mapping: str | None = None) -> dict:
     """Run the three stages; raise :class:`~oml.site.messages.BuildError` on any failure. Returns timings."""
     layout = Layout(Path(root))
     layout.build.mkdir(exist_ok=True)
-    if mapping is not None:  # an extract in its own names and codes -> canonical Parquet (oml.data.mapping)
-        data = mapped_extract(data, mapping, layout)
+    # A delivery (several files, a mapping) -> one canonical Parquet file (oml.data.extract).
+    data = delivered_input(data, mapping, layout)
     t0 = time.perf_counter()
     progress(f"oml build: data {'(default synthetic)' if data is None else data}")
     runs, settings = load_config(layout.runs_config)
@@ -57,6 +57,8 @@ def build(data: str | None = None, force: bool = False, jobs: int | None = None,
         facts = data_.facts
         progress(f"  data valid: {facts.rows:,} pupils ({'synthetic' if facts.synthetic else 'real'} data), "
                  f"sha256 {facts.sha256[:12]}")
+        for line in _delivery_lines(facts):
+            progress(line)
         runs = [replace(r, title=data_title(r.title, facts.first_year, facts.last_year)) for r in runs]
         expanded, left_out = expand_runs(runs, facts.groups)
         public = [r for r in expanded if not r.private]
@@ -106,6 +108,15 @@ def build(data: str | None = None, force: bool = False, jobs: int | None = None,
     total = time.perf_counter() - t0
     progress(f"  site built in {sphinx_seconds:.1f} s: {layout.html / 'index.html'} (total {total:.1f} s)")
     return {"notebooks": nb, "sphinx_seconds": sphinx_seconds, "total_seconds": total, "sphinx_ran": True}
+
+
+def _delivery_lines(facts: DataFacts) -> list[str]:
+    """The build's report of a delivery: its files and what the mapping's rules excluded."""
+    if not facts.delivery:
+        return []
+    lines = [f"  from {len(facts.delivery['files'])} file(s): " + ", ".join(f["name"] for f in facts.delivery["files"])]
+    lines += [f"  excluded: {e['rows']:,} row(s) by rule {e['rule']}: {e['reason']}" for e in facts.delivery["exclusions"]]
+    return lines
 
 
 def _versions_page(layout: Layout) -> None:

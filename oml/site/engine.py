@@ -216,12 +216,20 @@ class _Engine:
         from oml.report import notebook
 
         path = Path(cmd["path"])
+        # The notebooks get the data file by name when it lies outside the project (its folder may be
+        # private): they find it here (oml.report.notebook.load_frame). Forks inherit it.
+        os.environ["OML_DATA"] = str(path.resolve())
         if cmd.get("generate"):
             save(generate(), path)
         try:
             frame = load(path)
         except DataValidationError as err:
             return {"ok": False, "report": err.report()}
+        from oml.data.codebook import unknown_wordings, wording_problem
+
+        unknown = unknown_wordings(frame)
+        if unknown:  # a real report prints each statement's own wording, never an illustration or a column name
+            return {"ok": False, "report": f"{path.name}: {wording_problem(unknown)}"}
         groups = {}
         from oml.data.scales import current
 
@@ -234,8 +242,12 @@ class _Engine:
             counts = shown[column].value_counts(sort=False)
             groups[column] = {str(k): int(v) for k, v in counts.items() if v > 0}
         notebook.preload(path, frame)
+        from oml.data.delivery import delivery_of
+
+        delivery = delivery_of(frame)
         return {"ok": True, "info": {"synthetic": bool(is_synthetic(frame)), "rows": int(len(frame)), "groups": groups,
-                                     "first_year": int(frame["year"].min()), "last_year": int(frame["year"].max())}}
+                                     "first_year": int(frame["year"].min()), "last_year": int(frame["year"].max()),
+                                     "delivery": None if delivery is None else delivery.provenance()}}
 
     def execute(self, cmd: dict) -> None:
         jobs = max(1, int(cmd.get("jobs") or 1))

@@ -44,15 +44,17 @@ def page_stamp(layout: Layout, page: str) -> Stamp:
 
 
 def _portable(path: Path, root: Path) -> str:
-    """A data path as the notebooks get it: relative to the project root when inside it.
+    """A data path as the notebooks get it (and publish it): relative to the project root, or the file name only.
 
-    The same inputs then give the same executed notebooks wherever the project lives;
-    :func:`oml.report.notebook.load_frame` resolves relative paths against the project root.
+    The same inputs then give the same executed notebooks wherever the project lives, and no
+    private folder of a data file is published in a notebook's parameters;
+    :func:`oml.report.notebook.load_frame` resolves a relative path against the project root and
+    the file name against ``OML_DATA`` (set by the engine to the file it read).
     """
     try:
         return Path(path).resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
-        return str(path)
+        return Path(path).name
 
 
 @dataclass
@@ -117,15 +119,25 @@ def prepare_data(data: str | None, layout: Layout, groups: list[str], engine_fac
     return Data(path, facts)
 
 
-def mapped_extract(data: str | None, mapping: str, layout: Layout) -> str:
-    """The extract ``data`` read through ``mapping``, validated and written as canonical Parquet."""
-    from oml.data.contract import DataValidationError
-    from oml.data.mapping import convert
+def delivered_input(data: str | list[str] | None, mapping: str | None, layout: Layout) -> str | None:
+    """The file the build reads: the one file given, or a delivery (several files, a mapping) as canonical Parquet.
 
+    A delivery is read, mapped and checked once (:func:`oml.data.extract.convert`) into the build
+    folder; an unchanged delivery and mapping are not converted again.
+    """
     if data is None:
-        raise BuildError("--mapping needs --data: the mapping describes a data file")
+        if mapping is not None:
+            raise BuildError("--mapping needs --data: the mapping describes a delivery")
+        return None
+    from oml.data.contract import DataValidationError
+    from oml.data.extract import convert, resolve_sources
+
     try:
-        return str(convert(data, mapping, layout.data))
+        sources = resolve_sources([data] if isinstance(data, str | Path) else data)
+        if len(sources) == 1 and mapping is None:
+            return str(sources[0])
+        layout.data.mkdir(parents=True, exist_ok=True)
+        return str(convert(sources, mapping, layout.data)[0])
     except DataValidationError as err:
         raise BuildError(f"invalid input data; the site was not changed.\n{err.report()}") from None
 

@@ -19,7 +19,8 @@ from pathlib import Path
 from oml import paths
 from oml.paths import Layout
 from oml.site.messages import BuildError
-from oml.site.runner import Data, EngineClient, LazyEngine, executed_notebook, page_stamp, prepare_data, run_notebooks
+from oml.site.runner import (Data, EngineClient, LazyEngine, delivered_input, executed_notebook, page_stamp, prepare_data,
+                             run_notebooks)
 from oml.site.runs import Run, expand_runs, load_config
 from oml.site.stamps import Stamp, fingerprint, hash_files
 
@@ -93,8 +94,8 @@ def report_entries(runs: list[Run]) -> list[tuple[str, str]]:
     return [(run.parameters["kind"], str(run.value)) for run in runs]
 
 
-def render_reports(data: str | None = None, jobs: int | None = None, root: Path = paths.ROOT,
-                   timeout: float | None = None, before_execute=None) -> dict:
+def render_reports(data: str | list[str] | None = None, jobs: int | None = None, root: Path = paths.ROOT,
+                   timeout: float | None = None, before_execute=None, mapping: str | None = None) -> dict:
     """Every school's and board's report of ``data`` as ``{(kind, id): html}`` (what ``oml reports`` encrypts).
 
     The same engine, template and cache as ``oml build``: the data are read and validated once,
@@ -104,6 +105,7 @@ def render_reports(data: str | None = None, jobs: int | None = None, root: Path 
     """
     layout = Layout(Path(root))
     layout.build.mkdir(exist_ok=True)
+    data = delivered_input(data, mapping, layout)  # the same delivery and mapping as `oml build`
     runs, settings = load_config(layout.runs_config)
     runs = private_runs(runs)
     if not runs:

@@ -20,8 +20,8 @@ from sample_reports import SAMPLES, documents
 def samples(monkeypatch):
     seen = []
 
-    def render(data=None, before_execute=None, **options):
-        seen.append(data)
+    def render(data=None, before_execute=None, mapping=None, **options):
+        seen.append((data, mapping))
         docs = documents()
         if before_execute is not None:  # as the real one: the reports are known before any executes
             before_execute(list(docs))
@@ -33,8 +33,8 @@ def samples(monkeypatch):
 
 def test_reports_writes_the_folder_and_the_codes_file(tmp_path, samples, capsys):
     codes_path, out = tmp_path / "CODES.csv", tmp_path / "out"
-    assert main(["reports", "--data", "x.csv", "--codes", str(codes_path), "--out", str(out)]) == 0
-    assert samples == ["x.csv"]
+    assert main(["reports", "--data", "x.csv", "--mapping", "m.toml", "--codes", str(codes_path), "--out", str(out)]) == 0
+    assert samples == [(["x.csv"], "m.toml")]  # the same delivery and mapping as `oml build` takes
     codes = read_codes(codes_path)
     assert set(codes) == {s[:2] for s in SAMPLES}
     assert sorted(p.name for p in out.iterdir()) == sorted(["index.html"] + [f"{locator(c)}.html" for c in codes.values()])

@@ -165,11 +165,30 @@ def _current_md(root: Path) -> list[str]:
             f"({nl_number(info['rows'])} leerlingen), sha256 `{info['data_sha256']}`.", ""]
 
 
+def _current_kind(root: Path) -> bool | None:
+    """Whether the current build is of synthetic data (None: no build yet)."""
+    try:
+        return bool(json.loads(Layout(root).build_info.read_text(encoding="utf-8"))["synthetic"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def _rebuild_md(p: Publication) -> list[str]:
     data = p.data
     lines = ["```bash", f"git checkout {p.commit}"]
+    delivery = data.get("delivery")
     if data.get("default"):
         lines.append("oml build    # de standaard synthetische gegevens van deze commit")
+    elif delivery:
+        # A delivery: the files as delivered, in one folder, read through the mapping kept with the edition.
+        mapping = delivery.get("mapping")
+        files = delivery["files"]
+        lines.append(f"# gegevens: {len(files)} bestand(en) in één map: " + ", ".join(f["name"] for f in files))
+        option = f" --mapping {p.folder.relative_to(p.folder.parents[2]).as_posix()}/mapping.toml" if mapping else ""
+        lines.append(f"oml build --data MAP-MET-DE-BESTANDEN{option}")
+        lines += [f"# controle: sha256 van {f['name']} = {f['sha256']}" for f in files]
+        lines.append("```")
+        return lines
     else:
         if data.get("source"):
             lines.append(f"# gegevens: {' '.join(data['source'].split())}")
@@ -181,17 +200,32 @@ def _rebuild_md(p: Publication) -> list[str]:
 def _publication_md(p: Publication) -> list[str]:
     data = p.data
     kind = "synthetische" if data.get("synthetic") else "echte"
-    return [
-        f"- Datum: {_date(p.released)}",
-        f"- Gegevens: `{data['name']}` ({nl_number(data['rows'])} leerlingen, {kind} gegevens), "
-        f"sha256 `{data['sha256']}`",
-        f"- Code: commit `{p.commit}`, `oml` versie {_esc(p.oml_version)}",
-    ]
+    delivery = data.get("delivery")
+    lines = [f"- Datum: {_date(p.released)}"]
+    if delivery:
+        files = delivery["files"]
+        lines.append(f"- Gegevens: {nl_number(len(files))} geleverde bestanden ({nl_number(data['rows'])} leerlingen, "
+                     f"{kind} gegevens): " + "; ".join(f"`{_esc(f['name'])}` ({nl_number(f['size'])} bytes, sha256 "
+                                                       f"`{f['sha256']}`)" for f in files))
+        if delivery.get("mapping"):
+            m = delivery["mapping"]
+            lines.append(f"- Mapping: `{_esc(m['name'])}`, sha256 `{m['sha256']}` (bewaard bij deze editie)")
+        for e in delivery.get("exclusions", []):
+            lines.append(f"- Weggelaten: {nl_number(e['rows'])} rij(en), regel {_esc(e['rule'])}: {_esc(e['reason'])}")
+    else:
+        lines.append(f"- Gegevens: `{data['name']}` ({nl_number(data['rows'])} leerlingen, {kind} gegevens), "
+                     f"sha256 `{data['sha256']}`")
+    lines.append(f"- Code: commit `{p.commit}`, `oml` versie {_esc(p.oml_version)}")
+    return lines
 
 
 def page_markdown(root: Path = paths.ROOT) -> str:
     """The page "Versies" as MyST Markdown: editions, comparisons, corrections, rebuild steps."""
     editions = load_editions(root)
+    synthetic = _current_kind(root)
+    if synthetic is not None:
+        # Only editions of the same kind of data: a real report is never compared with the synthetic demo.
+        editions = [e for e in editions if bool(e.latest.data.get("synthetic")) == synthetic]
     titles = page_titles(root)
     current_numbers_ = current_numbers(root)
     current = Snapshot("huidige versie", current_numbers_, current_findings(root), titles) if current_numbers_ else None

@@ -157,7 +157,8 @@ def write_build_record(layout: Layout, facts: DataFacts, data: str | None = None
         "oml_version": oml.__version__,
         "data": {"name": facts.name, "sha256": facts.sha256, "rows": facts.rows,
                  "synthetic": facts.synthetic, "path": None if data is None else str(Path(data).resolve()),
-                 "file": None if data is None else _relative(Path(data), root), "default": data is None},
+                 "file": None if data is None else _relative(Path(data), root), "default": data is None,
+                 "delivery": facts.delivery},
         "numbers_sha256": file_sha256(layout.numbers_manifest),
         "findings": current_findings(root),
         "pages": page_titles(root),
@@ -271,6 +272,13 @@ def release(name: str, note: str | None = None, correction: str | None = None, s
     meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.exists() else {"name": name, "publications": []}
     number = len(meta["publications"]) + 1
     data = {k: record["data"].get(k) for k in ("name", "file", "sha256", "rows", "synthetic", "default")}
+    delivery = record["data"].get("delivery")
+    mapping_text = None
+    if delivery:
+        # The delivered files and the exclusions go into the edition; the mapping file is kept whole beside it.
+        mapping = delivery.get("mapping")
+        mapping_text = mapping.get("text") if mapping else None
+        data["delivery"] = {**delivery, "mapping": None if not mapping else {k: mapping[k] for k in ("name", "sha256")}}
     previous = meta["publications"][-1]["data"] if meta["publications"] else {}
     # A correction from the same data keeps the edition's description of where they come from.
     data["source"] = source if source is not None or previous.get("sha256") != data["sha256"] else previous.get("source")
@@ -288,6 +296,8 @@ def release(name: str, note: str | None = None, correction: str | None = None, s
     pub = folder / str(number)
     pub.mkdir(parents=True, exist_ok=True)
     write_numbers(pub / "numbers.json", manifest)
+    if mapping_text is not None:
+        (pub / "mapping.toml").write_text(mapping_text, encoding="utf-8")
     _write_lines(pub / "findings.json", record["findings"])
     meta_file.write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     if commit:
