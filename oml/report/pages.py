@@ -438,6 +438,45 @@ def missing_block(ctx, hidden_years=frozenset()) -> str:
             + legend + "\n" + provenance(ctx.notebook, ["oml.stats.index.missing_by_kind", "oml.stats.index.suppress_missing"], csv))
 
 
+def source_block(ctx) -> str:
+    """Where this build's data come from: the synthetic data and their calibration, or the delivery as received.
+
+    On a real build nothing here speaks of synthetic data: the delivered files (name, size, sha256),
+    the mapping file (name, sha256) and the rows left out by its rules, with their reasons and counts.
+    """
+    from oml.data.delivery import delivery_of
+
+    if ctx.synthetic:
+        return ("De echte leerlinggegevens van de OML zijn vertrouwelijk. Deze openbare versie draait daarom op een "
+                "synthetische dataset die de code zelf maakt, afgestemd op de gepubliceerde factsheet. Onderzoekers met "
+                "toegang tot de echte gegevens bouwen met precies dezelfde code het echte rapport. De tabel hieronder zet "
+                "de ijkdoelen naast wat de gebruikte gegevens opleveren.\n\n" + synthetic_block(ctx))
+    d = delivery_of(ctx.frame)
+    if d is None or not d.files:
+        return ("De cijfers op deze site zijn berekend uit één aangeleverd gegevensbestand van de OML. Zijn naam en "
+                "sha256 staan op de pagina {doc}`Versies <versies>`, met de stappen om deze site opnieuw te bouwen.\n")
+    n_files = ctx.pub.number("delivery_files", len(d.files))
+    text = (f"De cijfers op deze site zijn berekend uit de aangeleverde OML-gegevens: {n_files} "
+            f"{'bestand' if len(d.files) == 1 else 'bestanden'}. Met de sha256 controleert u of een bestand precies "
+            "hetzelfde is als het bestand waaruit deze site is gebouwd.\n\n")
+    rows = [[f"`{f.name}`", ctx.pub.number(f"delivery_rows_{i}", f.rows), ctx.pub.number(f"delivery_bytes_{i}", f.size),
+             f"`{f.sha256}`"] for i, f in enumerate(d.files)]
+    text += table_block(pd.DataFrame(rows), "tab-levering", "De aangeleverde bestanden.",
+                        ["Bestand", "Rijen", "Bytes", "sha256"]) + "\n"
+    if d.mapping is not None:
+        text += (f"De bestanden zijn gelezen met het mappingbestand `{d.mapping.name}` (sha256 `{d.mapping.sha256}`): "
+                 "het zet de kolomnamen, codes en ontbrekende-waardecodes van de levering om naar het datacontract. "
+                 "Het bestand wordt bij elke editie bewaard.\n\n")
+    if d.exclusions:
+        rows = [[e.reason, f"`{e.rule}`", ctx.pub.number(f"excluded_{i}", e.rows)] for i, e in enumerate(d.exclusions)]
+        total = ctx.pub.number("excluded_total", sum(e.rows for e in d.exclusions))
+        text += (f"Op grond van de regels in de mapping zijn {total} rijen bewust weggelaten, elk met een reden; geen "
+                 "andere rij is weggelaten.\n\n"
+                 + table_block(pd.DataFrame(rows), "tab-weggelaten", "Weggelaten rijen, per regel.",
+                               ["Reden", "Regel", "Rijen"]) + "\n")
+    return text + provenance(ctx.notebook, ["oml.data.extract.read_extract", "oml.data.delivery.delivery_of"])
+
+
 def synthetic_block(ctx) -> str:
     """Calibration targets of the synthetic data next to what the data at hand give."""
     from oml.stats.distribution import agreement
