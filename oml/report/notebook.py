@@ -98,21 +98,36 @@ def preloaded_current(path: str | Path) -> pd.DataFrame:
     return _PRELOADED[_resolve(path)][1]
 
 
-def load_frame(data: str | None) -> pd.DataFrame:
-    """The validated dataset at ``data``, or the default synthetic data when ``data`` is None."""
+def load_frame(data: str | None, mapping: str | None = None) -> pd.DataFrame:
+    """The validated dataset at ``data``, or the default synthetic data when ``data`` is None.
+
+    With a ``mapping``, or when ``data`` names a folder or a pattern, ``data`` is a delivery in its
+    own names and codes, read as ``oml build --data … --mapping …`` reads it (:mod:`oml.data.extract`).
+    """
     if data is None:
+        if mapping is not None:
+            raise ValueError("mapping needs data: the mapping describes a delivery")
         from oml.data.synth import generate
 
         return generate()
-    if _resolve(data) in _PRELOADED:
+    if mapping is None and _resolve(data) in _PRELOADED:
         return _PRELOADED[_resolve(data)][0]
+    from oml.data.extract import GLOB_CHARS, load_extract, resolve_sources
+
+    if mapping is not None or Path(_resolve(data)).is_dir() or GLOB_CHARS & set(str(data)):
+        return load_extract(resolve_sources([data]), mapping)[0]
     from oml.data.io import load
 
     return load(_resolve(data))
 
 
-def setup(data: str | None, page: str, level: float = 0.95, min_cell: int = 10, out_dir: str = ".") -> Context:
-    """Load and validate the data, add the index, set the figure theme, open a :class:`Publisher`."""
+def setup(data: str | None, page: str, level: float = 0.95, min_cell: int = 10, out_dir: str = ".",
+          mapping: str | None = None) -> Context:
+    """Load and validate the data, add the index, set the figure theme, open a :class:`Publisher`.
+
+    ``data`` with a ``mapping`` is a delivery in its own names and codes (a folder, files or a pattern),
+    so a researcher can run one template with papermill on the extract as it came.
+    """
     from oml.report.plotting import set_theme
     from oml.data.synth import is_synthetic
 
@@ -121,10 +136,10 @@ def setup(data: str | None, page: str, level: float = 0.95, min_cell: int = 10, 
     # (functions that do not use the index ignore those columns).
     # The frames keep the data's attrs (pandas carries them through copy and selection): the delivery
     # (oml.data.delivery) with the extract's own words travels with every page's data.
-    if data is not None and _resolve(data) in _PRELOADED:
+    if data is not None and mapping is None and _resolve(data) in _PRELOADED:
         everything, data_ = _PRELOADED[_resolve(data)]
     else:
-        everything = load_frame(data)
+        everything = load_frame(data, mapping)
         data_ = current_period(add_index(everything))  # pages show the latest answer scale only (oml/config/scales.toml)
     return Context(
         frame=data_,

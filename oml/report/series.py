@@ -19,7 +19,7 @@ from oml.stats.findings import HIGHER, LOWER, STABLE, direction
 PCT = "\u00a0%"
 
 
-def full_data(data: str | None) -> pd.DataFrame:
+def full_data(data: str | None, mapping: str | None = None) -> pd.DataFrame:
     """Every year of the data (all scale periods) with the index standardised within each period.
 
     The factsheet pages see only the latest period (:func:`oml.data.scales.current_period` in
@@ -28,7 +28,7 @@ def full_data(data: str | None) -> pd.DataFrame:
     from oml.report.notebook import load_frame
     from oml.stats.index import add_index
 
-    return add_index(load_frame(data))
+    return add_index(load_frame(data, mapping))
 
 
 def _year(ctx, key: str, year: int) -> str:
