@@ -40,7 +40,24 @@ def _cmd_validate(args) -> int:
     if extract is not None:
         for line in describe_extract(extract):
             print(line)
+    for line in board_changes(frame):
+        print(line)
     return 0
+
+
+def board_changes(frame) -> list[str]:
+    """Schools whose board changes between years (a merger): normal, and shown, since board reports follow it."""
+    if "board_id" not in frame.columns:
+        return []
+    lines = []
+    per_year = frame.groupby(["school_id", "year"], observed=True)["board_id"].first().reset_index()
+    for school, part in per_year.groupby("school_id", observed=True):
+        boards = part.sort_values("year")
+        steps = [(int(y), a, b) for y, a, b in zip(boards["year"].iloc[1:], boards["board_id"].iloc[:-1], boards["board_id"].iloc[1:])
+                 if a != b]
+        if steps:
+            lines.append(f"  board change: school {school}: " + "; ".join(f"{a} -> {b} in {y}" for y, a, b in steps))
+    return lines
 
 
 def describe_extract(extract) -> list[str]:

@@ -293,8 +293,17 @@ def _check_scales(typed: pd.DataFrame, items: list[str], problems: list[Problem]
         problems.append(Problem("year", f"has no answer scale in oml/{_scales.CONFIG} ({known})", _rows(uncovered)))
 
 
-def validate(raw: pd.DataFrame, source: str = "data") -> pd.DataFrame:
+#: ``attrs`` key: why the board columns were left out of a table (boards optional, and not usable).
+BOARDS_LEFT_OUT_ATTR = "oml_boards_left_out"
+BOARD_COLUMNS = ("board_id", "board_name")
+
+
+def validate(raw: pd.DataFrame, source: str = "data", boards_optional: bool = False) -> pd.DataFrame:
     """Check a raw table against the contract and return the typed, canonical frame.
+
+    The board columns serve only the private school and board reports. With ``boards_optional``
+    (the public build) a problem in them leaves them out, with the reason in
+    ``attrs[BOARDS_LEFT_OUT_ATTR]``, instead of refusing the data; ``oml reports`` needs them right.
 
     Parameters
     ----------
@@ -386,6 +395,10 @@ def validate(raw: pd.DataFrame, source: str = "data") -> pd.DataFrame:
     unknown = [c for c in reverse if c not in items]
     if unknown:
         problems.append(Problem(f"{ITEM_PREFIX}*", f"marked reverse-worded but not a statement column: {', '.join(unknown)}"))
+    board_problems = [p for p in problems if p.column in BOARD_COLUMNS]
+    if boards_optional and board_problems:
+        problems = [p for p in problems if p not in board_problems]
+        optional = [c for c in optional if c not in BOARD_COLUMNS]
     if problems:
         order = {c: i for i, c in enumerate([*REQUIRED, *optional, *items])}
         problems.sort(key=lambda p: order.get(p.column, math.inf))
@@ -394,6 +407,8 @@ def validate(raw: pd.DataFrame, source: str = "data") -> pd.DataFrame:
     out.attrs = {REVERSE_ATTR: reverse} if reverse else {}
     if DELIVERY_ATTR in raw.attrs:  # what came with the data (oml.data.delivery) stays with it
         out.attrs[DELIVERY_ATTR] = raw.attrs[DELIVERY_ATTR]
+    if boards_optional and board_problems:
+        out.attrs[BOARDS_LEFT_OUT_ATTR] = "; ".join(p.line().removeprefix("- ") for p in board_problems)
     return out
 
 

@@ -327,8 +327,12 @@ def _missing_counts(frame: pd.DataFrame, kinds: pd.DataFrame, items: list[str]) 
     return sorted(out, key=lambda m: (m.column, m.year, m.kind))
 
 
-def load_extract(sources: Sequence[str | Path], mapping: Mapping | str | Path | None = None) -> tuple[pd.DataFrame, Extract]:
+def load_extract(sources: Sequence[str | Path], mapping: Mapping | str | Path | None = None,
+                 boards_optional: bool = False) -> tuple[pd.DataFrame, Extract]:
     """Read a delivery and check it against the contract: the typed table with its delivery, or every problem at once.
+
+    ``boards_optional``: board problems leave the board columns out instead of refusing the data
+    (:func:`oml.data.contract.validate`); the public build reads a delivery so, ``oml reports`` does not.
 
     Raises
     ------
@@ -342,7 +346,7 @@ def load_extract(sources: Sequence[str | Path], mapping: Mapping | str | Path | 
     frame = None
     if not extract.frame.empty or not problems:
         try:
-            frame = validate(extract.frame, label)
+            frame = validate(extract.frame, label, boards_optional)
         except DataValidationError as err:
             problems += err.problems
     items = [c for c in extract.frame.columns if str(c).startswith(ITEM_PREFIX)]
@@ -359,13 +363,14 @@ def load_extract(sources: Sequence[str | Path], mapping: Mapping | str | Path | 
     return frame, extract
 
 
-def convert(sources: Sequence[str | Path], mapping: Mapping | str | Path | None, out: str | Path) -> tuple[Path, Extract]:
+def convert(sources: Sequence[str | Path], mapping: Mapping | str | Path | None, out: str | Path,
+            boards_optional: bool = False) -> tuple[Path, Extract]:
     """Read a delivery through its mapping, check it, and write it as one canonical Parquet file.
 
     The canonical file is what every template and the build read: the contract's columns, typed,
     with the :class:`~oml.data.delivery.Delivery` in its metadata (``DataFrame.attrs``). ``out`` is
     a file, or a folder: then the file is named after the hashes of the delivery and the mapping,
-    and an unchanged pair is converted once.
+    and an unchanged pair is converted once. ``boards_optional``: see :func:`load_extract`.
 
     Raises
     ------
@@ -380,13 +385,14 @@ def convert(sources: Sequence[str | Path], mapping: Mapping | str | Path | None,
         parts = [file_sha256(s) for s in sources if s.is_file()]
         if mapping is not None and not isinstance(mapping, Mapping) and Path(mapping).is_file():
             parts.append(file_sha256(mapping))
+        parts.append(f"boards_optional={boards_optional}")
         key = hashlib.sha256("".join(parts).encode()).hexdigest()[:16]
         target = out / f"oml-mapped-{key}.parquet"
         if target.exists():
             return target, None
     else:
         target = out
-    frame, extract = load_extract(sources, mapping)
+    frame, extract = load_extract(sources, mapping, boards_optional)
     if out.suffix.lower() != ".parquet":
         for stale in out.glob("oml-mapped-*.parquet"):
             stale.unlink()

@@ -36,6 +36,8 @@ class DataFacts:
     groups: dict[str, dict[str, int] | None] = field(default_factory=dict)
     #: A delivery's files, mapping and exclusions (:meth:`oml.data.delivery.Delivery.provenance`); None for one plain file.
     delivery: dict | None = None
+    #: Why the board columns were left out (they serve only the private reports); None: boards fine or absent.
+    boards_left_out: str | None = None
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -203,10 +203,11 @@ def _read(path: Path) -> tuple[pd.DataFrame, dict | None, object]:
         raise _fail(path, f"cannot be read as {kind}: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}") from None
 
 
-def load(path: str | Path) -> pd.DataFrame:
+def load(path: str | Path, boards_optional: bool = False) -> pd.DataFrame:
     """Read and validate one data file in the contract's names: the complete typed dataset or a :class:`DataValidationError`.
 
     A delivery in its own names and codes, or in several files, is read by :func:`oml.data.extract.load_extract`.
+    ``boards_optional``: see :func:`oml.data.contract.validate`.
 
     Examples
     --------
@@ -217,7 +218,7 @@ def load(path: str | Path) -> pd.DataFrame:
     >>> load(p).shape[0]
     50
     """
-    return validate(read_raw(path), str(path))
+    return validate(read_raw(path), str(path), boards_optional)
 
 
 def save(frame: pd.DataFrame, path: str | Path) -> None:

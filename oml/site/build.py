@@ -57,7 +57,7 @@ def build(data: str | list[str] | None = None, force: bool = False, jobs: int | 
         facts = data_.facts
         progress(f"  data valid: {facts.rows:,} pupils ({'synthetic' if facts.synthetic else 'real'} data), "
                  f"sha256 {facts.sha256[:12]}")
-        for line in _delivery_lines(facts):
+        for line in _delivery_lines(facts) + _board_lines(facts):
             progress(line)
         runs = [replace(r, title=data_title(r.title, facts.first_year, facts.last_year)) for r in runs]
         expanded, left_out = expand_runs(runs, facts.groups)
@@ -117,6 +117,14 @@ def _delivery_lines(facts: DataFacts) -> list[str]:
     lines = [f"  from {len(facts.delivery['files'])} file(s): " + ", ".join(f["name"] for f in facts.delivery["files"])]
     lines += [f"  excluded: {e['rows']:,} row(s) by rule {e['rule']}: {e['reason']}" for e in facts.delivery["exclusions"]]
     return lines
+
+
+def _board_lines(facts: DataFacts) -> list[str]:
+    """A warning when the boards were left out: the public build goes on, `oml reports` would refuse."""
+    if not facts.boards_left_out:
+        return []
+    return [f"  WARNING: the board columns are left out of this build (they serve only the school and board reports; "
+            f"`oml reports` needs them right): {facts.boards_left_out}"]
 
 
 def _versions_page(layout: Layout) -> None:

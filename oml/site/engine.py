@@ -222,7 +222,7 @@ class _Engine:
         if cmd.get("generate"):
             save(generate(), path)
         try:
-            frame = load(path)
+            frame = load(path, boards_optional=bool(cmd.get("boards_optional", True)))
         except DataValidationError as err:
             return {"ok": False, "report": err.report()}
         from oml.data.codebook import unknown_wordings, wording_problem
@@ -242,12 +242,14 @@ class _Engine:
             counts = shown[column].value_counts(sort=False)
             groups[column] = {str(k): int(v) for k, v in counts.items() if v > 0}
         notebook.preload(path, frame)
+        from oml.data.contract import BOARDS_LEFT_OUT_ATTR
         from oml.data.delivery import delivery_of
 
         delivery = delivery_of(frame)
         return {"ok": True, "info": {"synthetic": bool(is_synthetic(frame)), "rows": int(len(frame)), "groups": groups,
                                      "first_year": int(frame["year"].min()), "last_year": int(frame["year"].max()),
-                                     "delivery": None if delivery is None else delivery.provenance()}}
+                                     "delivery": None if delivery is None else delivery.provenance(),
+                                     "boards_left_out": frame.attrs.get(BOARDS_LEFT_OUT_ATTR)}}
 
     def execute(self, cmd: dict) -> None:
         jobs = max(1, int(cmd.get("jobs") or 1))

@@ -80,11 +80,14 @@ def default_data_path(layout: Layout) -> Path:
     return layout.data / f"oml-synthetic-{generator}.parquet"
 
 
-def prepare_data(data: str | None, layout: Layout, groups: list[str], engine_factory) -> Data:
+def prepare_data(data: str | None, layout: Layout, groups: list[str], engine_factory,
+                 boards_optional: bool = True) -> Data:
     """Resolve the input; validate it in the engine unless these bytes were validated by this code before.
 
     ``engine_factory()`` returns the build's (lazily started) engine. ``groups`` are the columns
     that runs fan out over: their values and counts are part of the remembered validation.
+    ``boards_optional`` (the public build): board problems leave the boards out instead of refusing
+    the data, as boards serve only the private reports (``oml reports`` passes False).
     """
     generate = False
     if data is None:
@@ -105,21 +108,22 @@ def prepare_data(data: str | None, layout: Layout, groups: list[str], engine_fac
     code = code_fingerprint(layout)
     if not generate:
         sha = file_sha256(path)
-        known = stamp.payload(fingerprint(sha, code, sorted(groups)))
+        known = stamp.payload(fingerprint(sha, code, sorted(groups), boards_optional))
         if known is not None:
             return Data(path, DataFacts.from_json(known))
     stamp.clear()
     engine = engine_factory()
-    reply = engine.prepare(path, generate=generate, groups=groups)
+    reply = engine.prepare(path, generate=generate, groups=groups, boards_optional=boards_optional)
     if not reply.get("ok"):
         raise BuildError(f"invalid input data; the site was not changed.\n{reply['report']}")
     sha = file_sha256(path)
     facts = DataFacts(name=path.name, sha256=sha, **reply["info"])
-    stamp.record(fingerprint(sha, code, sorted(groups)), facts.to_json())
+    stamp.record(fingerprint(sha, code, sorted(groups), boards_optional), facts.to_json())
     return Data(path, facts)
 
 
-def delivered_input(data: str | list[str] | None, mapping: str | None, layout: Layout) -> str | None:
+def delivered_input(data: str | list[str] | None, mapping: str | None, layout: Layout,
+                    boards_optional: bool = True) -> str | None:
     """The file the build reads: the one file given, or a delivery (several files, a mapping) as canonical Parquet.
 
     A delivery is read, mapped and checked once (:func:`oml.data.extract.convert`) into the build
@@ -137,7 +141,7 @@ def delivered_input(data: str | list[str] | None, mapping: str | None, layout: L
         if len(sources) == 1 and mapping is None:
             return str(sources[0])
         layout.data.mkdir(parents=True, exist_ok=True)
-        return str(convert(sources, mapping, layout.data)[0])
+        return str(convert(sources, mapping, layout.data, boards_optional)[0])
     except DataValidationError as err:
         raise BuildError(f"invalid input data; the site was not changed.\n{err.report()}") from None
 
@@ -188,9 +192,10 @@ class EngineClient:
         self.proc.stdin.write(json.dumps(command) + "\n")
         self.proc.stdin.flush()
 
-    def prepare(self, path: Path, generate: bool, groups: list[str]) -> dict:
+    def prepare(self, path: Path, generate: bool, groups: list[str], boards_optional: bool = True) -> dict:
         """Have the engine (generate,) read and validate the data once and keep it for the notebooks."""
-        self._send({"cmd": "prepare", "path": str(path), "generate": generate, "groups": groups})
+        self._send({"cmd": "prepare", "path": str(path), "generate": generate, "groups": groups,
+                    "boards_optional": boards_optional})
         return self._read()
 
     def execute(self, jobs: list[dict], parallel: int, timeout: float):
@@ -220,13 +225,13 @@ class EngineClient:
 class LazyEngine:
     """An engine that reads the (already validated) data only when a notebook actually runs."""
 
-    def __init__(self, engine: EngineClient, path: Path, groups: list[str]):
-        self.engine, self.path, self.groups = engine, path, groups
+    def __init__(self, engine: EngineClient, path: Path, groups: list[str], boards_optional: bool = True):
+        self.engine, self.path, self.groups, self.boards_optional = engine, path, groups, boards_optional
         self.prepared = engine.proc is not None
 
     def execute(self, jobs, parallel, timeout):
         if not self.prepared:
-            reply = self.engine.prepare(self.path, generate=False, groups=self.groups)
+            reply = self.engine.prepare(self.path, generate=False, groups=self.groups, boards_optional=self.boards_optional)
             if not reply.get("ok"):
                 raise BuildError(f"invalid input data; the site was not changed.\n{reply['report']}")
             self.prepared = True

@@ -105,7 +105,8 @@ def render_reports(data: str | list[str] | None = None, jobs: int | None = None,
     """
     layout = Layout(Path(root))
     layout.build.mkdir(exist_ok=True)
-    data = delivered_input(data, mapping, layout)  # the same delivery and mapping as `oml build`
+    # The same delivery and mapping as `oml build`; the reports need the boards right (never left out).
+    data = delivered_input(data, mapping, layout, boards_optional=False)
     runs, settings = load_config(layout.runs_config)
     runs = private_runs(runs)
     if not runs:
@@ -113,11 +114,11 @@ def render_reports(data: str | list[str] | None = None, jobs: int | None = None,
     engine = EngineClient(layout)
     try:
         groups = sorted({r.for_each for r in runs if r.for_each})
-        data_ = prepare_data(data, layout, groups, lambda: engine)
+        data_ = prepare_data(data, layout, groups, lambda: engine, boards_optional=False)
         expanded, _ = expand_runs(runs, data_.facts.groups)
         if before_execute is not None:
             before_execute(report_entries(expanded))
-        runner = engine if engine.proc is not None else LazyEngine(engine, data_.path, groups)
+        runner = engine if engine.proc is not None else LazyEngine(engine, data_.path, groups, boards_optional=False)
         docs, _ = documents(expanded, data_, layout, runner, jobs,
                             timeout if timeout is not None else settings.timeout)
     finally:

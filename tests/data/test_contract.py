@@ -403,3 +403,18 @@ def test_a_name_blank_for_the_whole_school_is_allowed():
     raw.loc[raw["school_id"] == "S2", "school_name"] = ""
     typed = validate(raw)
     assert typed.loc[typed["school_id"] == "S2", "school_name"].isna().all()
+
+
+def test_board_problems_leave_the_boards_out_of_a_public_build_instead_of_refusing_the_data():
+    from oml.data.contract import BOARDS_LEFT_OUT_ATTR
+
+    raw = _set(_with_boards(), "board_id", [5], "B2")  # two boards for school S1 in one year
+    with pytest.raises(DataValidationError, match="must have one value per school and year"):
+        validate(raw)  # the school and board reports need them right
+    typed = validate(raw, boards_optional=True)  # the public site does not use them
+    assert "board_id" not in typed.columns and "board_name" not in typed.columns and "school_name" in typed.columns
+    assert "must have one value per school and year" in typed.attrs[BOARDS_LEFT_OUT_ATTR]
+    assert BOARDS_LEFT_OUT_ATTR not in validate(_with_boards(), boards_optional=True).attrs
+    # Any other problem still refuses the data.
+    with pytest.raises(DataValidationError, match="column 'sex'"):
+        validate(_set(raw, "sex", [2], "kind"), boards_optional=True)

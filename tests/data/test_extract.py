@@ -205,6 +205,7 @@ def test_validate_prints_each_file_the_exclusions_and_the_missing_answers(delive
     assert re.search(r"oml-groep8-2020\.sav: [\d,]+ rows; 8 contract columns, 5 statements", out)
     assert "excluded: 1 row(s) by rule duplicate_rows: dubbel geleverde leerling" in out
     assert "not asked: item_interesse in 2020" in out and "weet niet" in out
+    assert re.search(r"board change: school BRIN\d+: \d+ -> 999 in 2024", out)  # the merger, reported
 
 
 def test_convert_writes_the_canonical_file_with_its_delivery(delivery, tmp_path):

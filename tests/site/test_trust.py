@@ -203,9 +203,38 @@ def small_cells_site(tmp_path_factory):
     frame["school_id"] = frame["school_id"] + "-" + frame["region"].astype(str).str[:3]  # schools stay within a region
     path = root / "small.csv"
     save(frame, path)
-    proc = run_oml(root, "build", "--data", str(path))
+    proc = run_oml(root, "build", "--data", str(path), "--mapping", str(_wording_mapping(root, frame)))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return root
+
+
+def _wording_mapping(root, frame):
+    """A mapping that only gives every statement a wording: real data print the extract's own words."""
+    items = [c for c in frame.columns if c.startswith("item_")]
+    path = root / "words.toml"
+    path.write_text("[scale]\nitems = [" + ", ".join(f'"{c}"' for c in items) + "]\n\n[wording]\n"
+                    + "".join(f'{c} = "Stelling {c.removeprefix("item_")} van de echte vragenlijst."\n' for c in items),
+                    encoding="utf-8")
+    return path
+
+
+def test_a_real_build_refuses_statements_whose_wording_it_does_not_know(tmp_path):
+    # Real ids, the project's illustrative wordings only: the build must not print them as the extract's.
+    root = copy_project(tmp_path / "project")
+    frame = generate(n=2000, seed=5, history=False)
+    frame["pupil_id"] = [f"P{i:06d}" for i in range(len(frame))]
+    frame["school_id"] = frame["school_id"].str.replace("SYN-", "SCH-")
+    save(frame, root / "real.csv")
+    proc = run_oml(root, "build", "--data", str(root / "real.csv"), "--skip-feedback")
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr
+    assert "statements have no wording" in proc.stderr and "item_eerlijk" in proc.stderr and "[wording]" in proc.stderr
+    assert not (root / "_build" / "html").exists()
+    # The same data with the wording given in a mapping build.
+    ok = run_oml(root, "build", "--data", str(root / "real.csv"), "--mapping", str(_wording_mapping(root, frame)),
+                 "--skip-feedback")
+    assert ok.returncode == 0, ok.stdout[-2000:] + ok.stderr[-2000:]
+    codebook = (root / "_build" / "html" / "book" / "rapport" / "methoden.html").read_text(encoding="utf-8")
+    assert "Stelling eerlijk van de echte vragenlijst." in codebook and "De juf/meester behandelt mij eerlijk." not in codebook
 
 
 def test_small_cells_are_suppressed_in_table1_with_secondary_suppression(small_cells_site):
