@@ -141,11 +141,12 @@ def _cmd_reports(args) -> int:
     from oml.paths import Layout
 
     out, codes = Path(args.out), Path(args.codes)
-    site = Layout().html
+    project = Layout().root
     for what, path in (("--out", out), ("--codes", codes)):
-        if path.resolve().is_relative_to(site.resolve()):
-            print(f"oml reports: {what} {path} lies inside the site ({site}); feedback reports and codes never go "
-                  "into the site: choose a folder outside it", file=sys.stderr)
+        # Anywhere in the project could end up published or committed (the book, _static, the build): outside only.
+        if path.resolve().is_relative_to(project.resolve()):
+            print(f"oml reports: {what} {path} lies inside the project ({project}); real reports and codes never go "
+                  "into the project (they could be published or committed): choose a folder outside it", file=sys.stderr)
             return EXIT_INVALID
     from oml.access.publish import publish_reports, start_keys
     from oml.data.synth import SYNTHETIC_PREFIX

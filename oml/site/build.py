@@ -34,7 +34,7 @@ from oml import paths
 from oml.data.facts import DataFacts
 from oml.paths import Layout
 from oml.site.messages import progress
-from oml.site.runner import EngineClient, LazyEngine, delivered_input, prepare_data, run_notebooks
+from oml.site.runner import EngineClient, LazyEngine, delivered_input, prepare_data, private_folder, run_notebooks
 from oml.site.runs import data_title, expand_runs, load_config, write_listings
 from oml.site.sphinx import build_pages, publish_site, site_inputs, site_stamp
 from oml.site.stamps import Stamp, hash_files
@@ -43,10 +43,14 @@ from oml.site.stamps import Stamp, hash_files
 def build(data: str | list[str] | None = None, force: bool = False, jobs: int | None = None, root: Path = paths.ROOT,
           timeout: float | None = None, feedback_demo: bool = True, mapping: str | None = None) -> dict:
     """Run the three stages; raise :class:`~oml.site.messages.BuildError` on any failure. Returns timings."""
-    layout = Layout(Path(root))
+    with private_folder() as private:
+        return _build(data, force, jobs, Layout(Path(root)), timeout, feedback_demo, mapping, private)
+
+
+def _build(data, force, jobs, layout: Layout, timeout, feedback_demo, mapping, private: Path) -> dict:
     layout.build.mkdir(exist_ok=True)
-    # A delivery (several files, a mapping) -> one canonical Parquet file (oml.data.extract).
-    data = delivered_input(data, mapping, layout)
+    # A delivery (several files, a mapping) -> one canonical Parquet file (oml.data.extract), in the private folder.
+    data = delivered_input(data, mapping, private)
     t0 = time.perf_counter()
     progress(f"oml build: data {'(default synthetic)' if data is None else data}")
     runs, settings = load_config(layout.runs_config)

@@ -11,7 +11,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,12 +124,23 @@ def prepare_data(data: str | None, layout: Layout, groups: list[str], engine_fac
     return Data(path, facts)
 
 
-def delivered_input(data: str | list[str] | None, mapping: str | None, layout: Layout,
+@contextmanager
+def private_folder():
+    """A folder for private intermediate files (pupil-level data, unencrypted reports): mode 0700, in the
+    system's temporary folder (outside the repository), removed when the block ends, also on failure."""
+    folder = Path(tempfile.mkdtemp(prefix="oml-private-"))  # mkdtemp: readable by this user only
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def delivered_input(data: str | list[str] | None, mapping: str | None, private: Path,
                     boards_optional: bool = True) -> str | None:
     """The file the build reads: the one file given, or a delivery (several files, a mapping) as canonical Parquet.
 
-    A delivery is read, mapped and checked once (:func:`oml.data.extract.convert`) into the build
-    folder; an unchanged delivery and mapping are not converted again.
+    A delivery is read, mapped and checked (:func:`oml.data.extract.convert`) into ``private``
+    (:func:`private_folder`): the pupil-level copy never lands in the repository and is gone after the run.
     """
     if data is None:
         if mapping is not None:
@@ -140,8 +153,7 @@ def delivered_input(data: str | list[str] | None, mapping: str | None, layout: L
         sources = resolve_sources([data] if isinstance(data, str | Path) else data)
         if len(sources) == 1 and mapping is None:
             return str(sources[0])
-        layout.data.mkdir(parents=True, exist_ok=True)
-        return str(convert(sources, mapping, layout.data, boards_optional)[0])
+        return str(convert(sources, mapping, private, boards_optional)[0])
     except DataValidationError as err:
         raise BuildError(f"invalid input data; the site was not changed.\n{err.report()}") from None
 

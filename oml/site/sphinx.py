@@ -15,6 +15,7 @@ from pathlib import Path
 
 from oml import paths
 from oml.paths import Layout
+from oml.site.guard import check_site
 from oml.site.messages import BuildError
 from oml.site.stamps import Stamp, hash_files
 
@@ -71,16 +72,19 @@ def build_pages(layout: Layout) -> float:
 
 
 def publish_site(layout: Layout) -> None:
-    """Add the feedback demo to the staged site and swap it in for the published one.
+    """Add the feedback demo to the staged site, check it holds nothing private, and swap it in.
 
     The feedback reports demo (synthetic data only) is not a Sphinx page: it is copied in as it is.
-    A site built from real data never keeps one, not even from an earlier build.
+    A site built from real data never keeps one, not even from an earlier build. The check
+    (:func:`oml.site.guard.check_site`) refuses any access code, salt, key or encrypted report that is
+    not the synthetic demo's.
     """
     reports = layout.stage_html / paths.SITE_REPORTS
     shutil.rmtree(reports, ignore_errors=True)
     demo = layout.report_demo / paths.SITE_REPORTS
     if demo.is_dir():
         shutil.copytree(demo, reports)
+    check_site(layout.stage_html, layout)  # no real code, salt, key or report is ever published
     if layout.html_old.exists():
         shutil.rmtree(layout.html_old)
     if layout.html.exists():

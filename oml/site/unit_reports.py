@@ -20,7 +20,7 @@ from oml import paths
 from oml.paths import Layout
 from oml.site.messages import BuildError
 from oml.site.runner import (Data, EngineClient, LazyEngine, delivered_input, executed_notebook, page_stamp, prepare_data,
-                             run_notebooks)
+                             private_folder, run_notebooks)
 from oml.site.runs import Run, expand_runs, load_config
 from oml.site.stamps import Stamp, fingerprint, hash_files
 
@@ -98,15 +98,23 @@ def render_reports(data: str | list[str] | None = None, jobs: int | None = None,
                    timeout: float | None = None, before_execute=None, mapping: str | None = None) -> dict:
     """Every school's and board's report of ``data`` as ``{(kind, id): html}`` (what ``oml reports`` encrypts).
 
-    The same engine, template and cache as ``oml build``: the data are read and validated once,
-    one fork per report, up to ``jobs`` at a time. ``before_execute``, when given, is called with
-    the ``(kind, id)`` of every report once they are known and before any executes (``oml reports``
-    begins the keys there).
+    The same engine and template as ``oml build``: the data are read and validated once, one fork per
+    report, up to ``jobs`` at a time. ``before_execute``, when given, is called with the ``(kind, id)``
+    of every report once they are known and before any executes (``oml reports`` begins the keys there).
+
+    Everything private of the run — the executed report notebooks, their number manifests, the
+    engine's log, a delivery's canonical copy — lives in a 0700 folder outside the repository
+    (:func:`oml.site.runner.private_folder`) and is removed before this returns: only the documents
+    (in memory) leave it, to be encrypted.
     """
-    layout = Layout(Path(root))
+    with private_folder() as private:
+        return _render_reports(data, jobs, Layout(Path(root), build_dir=private), timeout, before_execute, mapping, private)
+
+
+def _render_reports(data, jobs, layout: Layout, timeout, before_execute, mapping, private: Path) -> dict:
     layout.build.mkdir(exist_ok=True)
     # The same delivery and mapping as `oml build`; the reports need the boards right (never left out).
-    data = delivered_input(data, mapping, layout, boards_optional=False)
+    data = delivered_input(data, mapping, private, boards_optional=False)
     runs, settings = load_config(layout.runs_config)
     runs = private_runs(runs)
     if not runs:

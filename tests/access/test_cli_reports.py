@@ -6,6 +6,8 @@ sample reports, so the command's own work (codes, encryption, folder) is what is
 from __future__ import annotations
 
 
+from pathlib import Path
+
 import pytest
 
 import oml.site.unit_reports as feedback_site
@@ -80,11 +82,18 @@ def test_unknown_rotation_is_refused(tmp_path, samples, capsys):
     assert "--rotate NOPE: no school or board" in capsys.readouterr().err
 
 
-def test_reports_never_go_into_the_site(tmp_path, samples, capsys):
-    inside = ROOT / "_build" / "html" / "terugkoppeling-test"
-    assert main(["reports", "--codes", str(tmp_path / "C.csv"), "--out", str(inside)]) == EXIT_INVALID
-    assert "never go into the site" in capsys.readouterr().err
-    assert not inside.exists()
+@pytest.mark.parametrize("option, inside", [
+    ("--out", "_build/html/terugkoppeling-test"),      # the site itself
+    ("--out", "_build/feedback-site/terugkoppeling"),  # the demo folder the build copies into the site
+    ("--codes", "book/_static/CODES.csv"),            # published with the book's static files
+    ("--codes", "book/terugkoppeling/demo-codes.csv"),  # the demo codes: listed on the public page
+])
+def test_reports_and_codes_never_go_into_the_project(tmp_path, samples, capsys, option, inside):
+    paths = {"--out": str(tmp_path / "out"), "--codes": str(tmp_path / "C.csv"), option: str(ROOT / inside)}
+    before = (ROOT / inside).exists()
+    assert main(["reports", "--codes", paths["--codes"], "--out", paths["--out"]]) == EXIT_INVALID
+    assert "lies inside the project" in capsys.readouterr().err
+    assert (ROOT / inside).exists() == before and samples == []  # refused before anything ran
 
 
 @pytest.mark.slow
@@ -99,7 +108,13 @@ def test_render_reports_gives_one_document_per_school_and_board(tmp_path):
     data = tmp_path / "small.parquet"
     save(frame, data)
     root = copy_project(tmp_path / "project")
+    import tempfile
+
+    private_before = set(Path(tempfile.gettempdir()).glob("oml-private-*"))
     docs = feedback_site.render_reports(data, root=root)
+    # Nothing private stays behind: no unencrypted report in the project, the private folder removed.
+    assert not (root / "_build").exists() or not any((root / "_build").rglob("*.ipynb"))
+    assert set(Path(tempfile.gettempdir()).glob("oml-private-*")) == private_before
     expected = {("school", s) for s in frame["school_id"].astype(str).unique()}
     expected |= {("board", b) for b in frame["board_id"].dropna().astype(str).unique()}
     assert set(docs) == expected

@@ -117,6 +117,8 @@ def test_site_builds_from_an_spss_extract_with_the_mapping(tmp_path):
     assert refused.returncode != 0 and "required column is missing" in refused.stderr
     proc = run_oml(root, "build", "--data", str(extract), "--mapping", str(mapping))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    # The pupil-level canonical copy of the extract never stays in the project.
+    assert not any((root / "_build").rglob("oml-mapped-*.parquet"))
     manifest = json.loads((root / "_build" / "html" / "numbers.json").read_text(encoding="utf-8"))
     assert manifest["synthetic"] is False
     # The codebook carries the reverse mark from the mapping.
