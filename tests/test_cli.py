@@ -169,3 +169,12 @@ def test_build_refuses_an_invalid_extract_through_a_mapping(tmp_path):
     assert "invalid input data; the site was not changed" in result.stderr
     assert "oml-extract-mapping.toml" in result.stderr and "no column 'rel_praten'" in result.stderr
     assert not (root / "_build" / "html").exists()
+
+
+def test_a_repeated_data_option_keeps_every_file():
+    # Was: a repeated --data silently kept only the last file.
+    from oml.cli import parser
+
+    args = parser().parse_args(["build", "--data", "a.sav", "--data", "b.sav", "c.sav", "--mapping", "m.toml"])
+    assert args.data == ["a.sav", "b.sav", "c.sav"] and args.mapping == "m.toml"
+    assert parser().parse_args(["reports", "--data", "x", "--data", "y", "--codes", "C", "--out", "O"]).data == ["x", "y"]

@@ -373,10 +373,10 @@ def coverage_block(ctx) -> str:
     if low:
         reading += (f"Voor de vergelijking{'en' if len(low) > 1 else ''} {text.nl_list(low)} ligt de dekking meer dan twee Monte-Carlo-fouten onder {pct}: die "
                     "intervallen zijn daar iets te smal. ")
-    reading += (" De studie toetst de intervallen alleen onder het model van de synthetische gegevens en alleen voor "
+    reading += (" De studie toetst de intervallen alleen onder het model van de gesimuleerde gegevens en alleen voor "
                 "vergelijkingen waarvan de ware waarde 0 is.")
     return (
-        f"Over {ctx.pub.number('coverage_replications', reps)} herhalingen met telkens een nieuwe synthetische "
+        f"Over {ctx.pub.number('coverage_replications', reps)} herhalingen met telkens een nieuwe gesimuleerde "
         f"dataset telden we hoe vaak het {nl_number(nominal * 100)}%-interval de ware waarde bevatte. {reading}\n\n"
         + table_block(pd.DataFrame(rows), "tab-dekking", "Dekking van de betrouwbaarheidsintervallen in de simulatiestudie.",
                       ["Vergelijking (ware waarde 0)", "Dekking", "Monte-Carlo-fout (procentpunt)"])
