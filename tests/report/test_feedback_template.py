@@ -22,7 +22,7 @@ def test_template_is_thin_stripped_and_has_the_parameters():
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1
     names = {line.split("=")[0].strip() for line in params[0].source.splitlines() if "=" in line and not line.startswith("#")}
-    assert names == {"data", "page", "level", "min_cell", "kind", "unit"}
+    assert names == {"data", "mapping", "page", "level", "min_cell", "kind", "unit"}  # mapping: a delivery as it came
     assert all(not c.outputs and c.execution_count is None for c in code)
     assert not any(line.lstrip().startswith(("def ", "class ", "for ", "if ")) for c in code for line in c.source.splitlines())
 
