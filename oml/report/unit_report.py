@@ -165,6 +165,41 @@ def pooled_sentence(um: stats.UnitMeans, subject: str) -> str | None:
     return " ".join(out)
 
 
+def coverage_sentence(coverage: stats.BoardCoverage, name, min_cell: int, span: str) -> str:
+    """What a board's figures count, in words: its schools' reports and nothing more (see :func:`oml.stats.units.board_coverage`).
+
+    ``name(school_id)`` gives a school's name. No counts: which schools and years, never how many pupils.
+
+    Examples
+    --------
+    >>> c = stats.BoardCoverage("B", ("a",), ("b",), {"a": (2024, 2025)}, {})
+    >>> print(coverage_sentence(c, str.upper, 10, "2023–2025").split(". ", 2)[2])
+    B telt niet mee (minder dan 10 leerlingen over 2023–2025). Alleen in de cijfers over de hele periode, niet in die van het jaar zelf, tellen mee: 2024 en 2025 van A.
+    """
+    n = nl_number(min_cell)
+    out = ["De cijfers van uw bestuur tellen precies wat de rapporten van zijn scholen laten zien: per jaar de jaren die "
+           "een school in haar eigen rapport apart toont, over de hele periode alle leerlingen van die scholen.",
+           f"Zo kan niemand, door rapporten naast elkaar te leggen, iets terugrekenen over een school of jaar met minder "
+           f"dan {n} leerlingen."]
+    if coverage.small:
+        verb = "telt" if len(coverage.small) == 1 else "tellen"
+        out.append(f"{nl_list([name(x) for x in coverage.small])} {verb} niet mee (minder dan {n} leerlingen over {span}).")
+
+    def which(per_school: dict) -> tuple[str, bool]:
+        parts = [f"{nl_list([str(y) for y in years])} van {name(x)}" for x, years in per_school.items()]
+        return "; ".join(parts), sum(len(years) for years in per_school.values()) > 1
+
+    if coverage.period_only:
+        what, many = which(coverage.period_only)
+        out.append(f"Alleen in de cijfers over de hele periode, niet in die van het jaar zelf, {'tellen' if many else 'telt'} "
+                   f"mee: {what}.")
+    if coverage.not_counted:
+        what, many = which(coverage.not_counted)
+        out.append(f"Helemaal niet mee {'tellen' if many else 'telt'}: {what} (in het rapport van de school niet apart "
+                   "getoond, terwijl een ander niet apart getoond jaar van de school bij een ander bestuur hoort).")
+    return " ".join(out)
+
+
 def funnel_sentence(pos: stats.FunnelPosition, subject: str) -> str:
     """Where the unit lies in the funnel, in words."""
     word = "hoger" if pos.direction == HIGHER else "lager"
@@ -216,6 +251,7 @@ class FeedbackReport:
     #: Statement -> years of the report's span in which it was not asked (:func:`oml.data.codebook.not_asked`).
     not_asked: dict[str, list[int]] = field(default_factory=dict)
     years: list[int] = field(default_factory=list)  # the years of the span
+    school_names: dict[str, str] = field(default_factory=dict)  # board report: school id -> name, for what it counts
 
     # --------------------------------------------------------------------- helpers
     def _fmt(self, prefix: str):
@@ -246,7 +282,7 @@ class FeedbackReport:
                        "met nagemaakte gegevens om te laten zien hoe de terugkoppeling werkt. De school, het bestuur en alle "
                        "cijfers zijn verzonnen; het zijn geen resultaten van de OnderwijsMonitor Limburg.</div>")
         scope = ("uw school naast uw regio en heel Limburg" if self.kind == "school" else
-                 "uw bestuur als geheel naast heel Limburg, en daarna elke school van het bestuur met genoeg leerlingen")
+                 "uw bestuur naast heel Limburg, en daarna elke school van het bestuur met genoeg leerlingen")
         out.append(f"<p>Dit rapport is vertrouwelijk. Het toont de sociale relaties met leraren zoals leerlingen van groep 8 "
                    f"die ervaren, voor {scope}. Er staan geen cijfers van andere scholen in. Cijfers over minder dan "
                    f"{nl_number(self.min_cell)} leerlingen worden niet getoond.</p>")
@@ -271,8 +307,16 @@ class FeedbackReport:
             out.append(funnel_sentence(s.funnel, s.subject))
         return [x for x in out if x]
 
+    def _school_name(self, school: str) -> str:
+        return self.school_names.get(school, school)
+
     def _below(self, s: Section) -> str:
         refs = f"de regio {s.means.region} en Limburg" if s.means.region else "Limburg"
+        if s.means.coverage is not None:  # a board: its figures count only what its schools' reports show
+            return (f'<p class="oml-below">Geen school van {_e(s.subject)} heeft over {_e(self.span)} genoeg leerlingen '
+                    f"(minstens {nl_number(self.min_cell)}) voor eigen cijfers. De cijfers van een bestuur tellen alleen wat "
+                    "de rapporten van zijn scholen laten zien, zodat niemand daaruit de cijfers van een kleine school kan "
+                    f"terugrekenen. Daarom toont dit rapport geen cijfers van {_e(s.subject)}; u ziet alleen {_e(refs)}.</p>")
         return (f'<p class="oml-below">Over {_e(self.span)} hebben minder dan {nl_number(self.min_cell)} leerlingen van '
                 f"{_e(s.subject)} de vragenlijst (voldoende) ingevuld. Om hen niet herkenbaar te maken, toont dit rapport "
                 f"geen cijfers van {_e(s.subject)}; u ziet alleen {_e(refs)}.</p>")
@@ -317,6 +361,8 @@ class FeedbackReport:
         note = pooled_sentence(um, s.subject)
         if note:
             out.append(f"<p>{_e(note)}</p>")
+        if um.coverage is not None and not um.below_threshold:
+            out.append(f"<p>{_e(coverage_sentence(um.coverage, self._school_name, self.min_cell, self.span))}</p>")
         return "\n".join(out)
 
     def _index_table(self, s: Section, labels: dict) -> str:
@@ -372,6 +418,16 @@ class FeedbackReport:
         if show_unit and s.answers.loc[~s.answers["item"].isin(never), "suppressed"].any():
             legend = (f'<p class="oml-legend">{SUPPRESSED} = niet getoond: gebaseerd op minder dan {nl_number(self.min_cell)} '
                       "leerlingen (of terug te rekenen uit de andere cijfers).</p>")
+        coverage = s.means.coverage
+        if show_unit and coverage is not None:  # a board: its answers add up what its schools' reports show
+            note = ("De antwoorden van uw bestuur tellen de scholen met een eigen deel samen; wat daarmee uit de rapporten "
+                    "van de scholen terug te rekenen zou zijn, wordt voor het bestuur niet getoond.")
+            apart = [x for x in coverage.schools if x not in coverage.answer_schools]
+            if apart:
+                which = "die school" if len(apart) == 1 else "die scholen"
+                note += (f" De antwoorden van {nl_list([self._school_name(x) for x in apart])} tellen niet mee: in deze "
+                         f"periode hoorden leerlingen van {which} ook bij een ander bestuur.")
+            legend += f'<p class="oml-legend">{_e(note)}</p>'
         if never:
             legend += f'<p class="oml-legend">{_e(NOT_ASKED_LEGEND.replace("in dat jaar", f"in {self.span}"))}</p>'
         partly = {i: ys for i, ys in self.not_asked.items() if i not in never}
@@ -441,7 +497,10 @@ class FeedbackReport:
                        + _e(nl_list([s.name for s in self.schools])) + ".</p>")
         if self.small_schools:
             out.append(f"<p>Te weinig leerlingen (minder dan {nl_number(self.min_cell)} over {_e(self.span)}) voor een eigen deel: "
-                       + _e(nl_list(self.small_schools)) + ". Hun leerlingen tellen wel mee in de cijfers van het bestuur.</p>")
+                       + _e(nl_list(self.small_schools)) + ". "
+                       + ("Deze school telt" if len(self.small_schools) == 1 else "Deze scholen tellen")
+                       + " ook niet mee in de cijfers van het bestuur: anders waren hun cijfers terug te rekenen door die "
+                       "van de andere scholen ervan af te trekken.</p>")
         return "".join(out) + "</section>"
 
     def next_steps(self) -> str:
@@ -474,11 +533,16 @@ class FeedbackReport:
                 f"gecorrigeerd voor {controls} van de leerlingen: verschillen in samenstelling tellen dus niet mee. "
                 f"Toetsen zijn tweezijdig op {nl_number((1 - self.level) * 100)}{PCT}, met Holm-correctie binnen elke reeks "
                 f"vergelijkingen. Geen cijfer rust op minder dan {nl_number(self.min_cell)} leerlingen; een te klein jaar telt "
-                "mee in de hele periode. Regio en Limburg worden alleen getoond als er genoeg andere scholen in zitten, zodat "
-                "niemand de cijfers van een andere school kan terugrekenen.</p>"
+                "mee in de hele periode. Regio en Limburg worden alleen getoond als er genoeg scholen van andere besturen in "
+                "zitten, zodat niemand de cijfers van een andere school kan terugrekenen."
+                + (" De cijfers van het bestuur tellen alleen wat de rapporten van zijn scholen laten zien; scholen met te "
+                   "weinig leerlingen tellen daarin niet mee." if self.kind == "board" else "") + "</p>"
                 + self._fewer_statements()
                 + "<p class=\"oml-provenance\">Berekend door <code>oml.stats.units.adjusted_unit_means</code>, "
-                "<code>oml.stats.units.funnel_position</code> en <code>oml.stats.units.answer_shares</code>.</p></section>")
+                + ("<code>oml.stats.units.board_coverage</code>, " if self.kind == "board" else "")
+                + "<code>oml.stats.units.funnel_position</code> en <code>oml.stats.units.answer_shares</code>"
+                + (" (bestuur: <code>oml.stats.units.board_answer_shares</code>)" if self.kind == "board" else "")
+                + ".</p></section>")
 
     def blocks(self) -> list[str]:
         """The report as HTML blocks, in reading order."""
@@ -509,9 +573,12 @@ def _ci(r) -> str:
 
 def _section(frame: pd.DataFrame, kind: str, unit: str, subject: str, level: float, min_cell: int) -> Section:
     um = stats.adjusted_unit_means(frame, kind, unit, level, min_cell)
-    own = frame[stats.unit_mask(frame, kind, unit)]
-    return Section(kind, str(unit), display_name(frame, kind, unit), subject, um,
-                   stats.answer_shares(own, min_cell), stats.funnel_position(um) if kind == "school" else None)
+    if kind == "board":  # the board's answers: its shown schools', showing only what reveals no hidden school count
+        answers = stats.board_answer_shares(frame, unit, min_cell, um.coverage)
+    else:
+        answers = stats.answer_shares(frame[stats.unit_mask(frame, kind, unit)], min_cell)
+    return Section(kind, str(unit), display_name(frame, kind, unit), subject, um, answers,
+                   stats.funnel_position(um) if kind == "school" else None)
 
 
 def build_report(frame: pd.DataFrame, kind: str, unit: str, page: str | None = None, level: float = 0.95,
@@ -536,6 +603,7 @@ def build_report(frame: pd.DataFrame, kind: str, unit: str, page: str | None = N
                             not_asked={i: ys for i, ys in missing.items() if ys}, years=years)
     if kind == "board":
         for row in stats.board_schools(frame, unit, min_cell).itertuples(index=False):
+            report.school_names[row.school_id] = display_name(frame, "school", row.school_id)
             if row.meets_threshold:
                 report.schools.append(_section(frame, "school", row.school_id, "deze school", level, min_cell))
             else:

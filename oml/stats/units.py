@@ -4,8 +4,9 @@ Model. One OLS over all Limburg pupils with an index (as the public figures, but
 tell the unit apart from the rest): the standardised index on one indicator per
 *year × part* cell plus the controls sex, age (linear) and parental education. The parts
 are the unit (the school or board), the rest of the unit's region (schools only) and the
-rest of Limburg. Region is not a control: the school sits in one region, so the comparison
-with its region and with Limburg is the point.
+rest of Limburg; a board has one more, its pupils that count in its period only (see below),
+and the pupils it does not count are in the rest of Limburg. Region is not a control: the
+school sits in one region, so the comparison with its region and with Limburg is the point.
 
 Adjusted means. As in :mod:`oml.stats.models`, a group's value is the average counterfactual
 prediction, :math:`g^\\top\\hat\\beta` with :math:`g` the pupil-weighted mean of its cells'
@@ -30,12 +31,29 @@ on its own: its pupils count in the period. Because the years add up to the peri
 second year is hidden when the hidden ones could otherwise be recovered
 (:func:`oml.stats.disclosure.secondary`). A unit with fewer than ``min_cell`` pupils over the
 whole period shows nothing of its own. The region and Limburg are shown only when the
-*other* schools in them number at least :data:`MIN_OTHER_SCHOOLS` with at least ``min_cell``
-pupils, so no reader can subtract their own school and read another school's figure.
+*other* schools in them number at least :data:`MIN_OTHER_SCHOOLS`, with together at least
+``min_cell`` pupils, so no reader can subtract their own school and read another school's
+figure; *other* means outside the unit's board(s), so that neither can a board holding all its
+schools' reports.
+
+Across a board's report and its schools' reports. A board can ask each of its schools for its
+report, so the board's figures must not give more than those reports together: the board's
+pupils of a year minus its schools' published pupils of that year would otherwise isolate a
+small school or a school's hidden year (counts exactly, the adjusted index to about ±0,02, the
+answers to about half a pupil). A board's figures are therefore made of what its schools'
+reports show (:func:`board_coverage`): a year of the board counts the school-years that the
+schools' own reports show; the board's period counts, in addition, the years a shown school
+hides (as that school's own period does); a school below the threshold does not count at all.
+Every board cell is then the sum of published school cells: the board minus its schools is
+exactly nothing. The board's answers count the shown schools; per statement the board shows its
+three categories, or one, or none, whichever first reveals no sum of hidden school counts of 1 to
+``min_cell - 1`` pupils (:func:`board_answer_shares`, an exact audit of what the published counts
+determine).
 """
 from __future__ import annotations
 
 import copy
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,6 +70,8 @@ from oml.stats.models import ols_cluster
 KINDS = ("school", "board")
 CONTROLS = ("sex", "age", "parent_education")
 UNIT, REGION, LIMBURG = "unit", "region", "limburg"
+#: A board's pupils that count in its period but not in its years (a shown school's hidden years); never a group of its own.
+POOLED = "pooled"
 PERIOD = "totaal"
 #: Fewest other schools a reference group (region, Limburg) must hold to be shown.
 MIN_OTHER_SCHOOLS = 3
@@ -60,6 +80,34 @@ TIDY = ["year", "group", "estimate", "se", "ci_low", "ci_high", "n", "suppressed
 COLUMNS = ["family", "group_a", "year_a", "group_b", "year_b", "estimate", "se", "ci_low", "ci_high", "p", "p_holm",
            "significant"]
 _ID_COLUMN = {"school": "school_id", "board": "board_id"}
+
+
+@dataclass(frozen=True)
+class BoardCoverage:
+    """Which of a board's pupils its figures count: exactly what its schools' own reports show.
+
+    ``schools``: the schools whose pupils count in the board's index (each a school whose own report
+    shows its figures); ``small``: the schools below the threshold in their own report, not counted
+    at all; ``period_only``: school -> its years that its own report does not show on their own,
+    counted in the board's period but not in the board's years; ``not_counted``: school -> years of
+    a counted school that count nowhere (hidden in the school's report, while another of its hidden
+    years lies in another board, so that the board cannot count its hidden years as one whole);
+    ``answer_schools``: the schools whose answers count in the board's answers (shown, and every
+    pupil of theirs in this board, as their own report's answers count every pupil of the school).
+    No counts: a small school's size is not shown.
+    """
+
+    board: str
+    schools: tuple[str, ...] = ()
+    small: tuple[str, ...] = ()
+    period_only: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    not_counted: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    answer_schools: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Every pupil of the board counts in the board's years (nothing left out or counted in the period only)."""
+        return not (self.small or self.period_only or self.not_counted)
 
 
 @dataclass
@@ -81,6 +129,8 @@ class UnitMeans:
     #: Pupil-level residual standard deviation of the model (the funnel's spread).
     residual_sd: float = float("nan")
     years: list[int] = field(default_factory=list)
+    #: A board's report: which schools and years its figures count (:func:`board_coverage`); ``None`` for a school.
+    coverage: BoardCoverage | None = None
 
     def __post_init__(self):
         self._rows = {(str(r.year), r.group): r for r in self.table.itertuples(index=False)}
@@ -147,6 +197,8 @@ class Prepared:
     school: np.ndarray  # str
     board: np.ndarray | None  # str, when the data have boards
     school_code: np.ndarray  # int codes of school
+    school_ids: np.ndarray  # school id of each code
+    board_known: np.ndarray  # bool: the pupil's board is known (data without boards: all False)
     controls: np.ndarray  # control columns (sex and parental-education dummies, age)
     n_all: int  # rows of the frame (pupils with and without an index)
     #: Results of :func:`adjusted_unit_means` kept by :func:`remember`, by (kind, unit, level, min_cell).
@@ -179,13 +231,16 @@ def prepare(frame: pd.DataFrame) -> Prepared:
             dummies[rows, codes[rows] - 1] = 1.0
             blocks.append(dummies)
     school = data["school_id"].astype(str).to_numpy()
+    school_code, school_ids = pd.factorize(school)
     prepared = Prepared(
         index=data["index"].to_numpy(dtype=float),
         year=data["year"].astype("int64").to_numpy(),
         region=data["region"].astype(str).to_numpy(),
         school=school,
         board=data["board_id"].astype(str).to_numpy() if "board_id" in data else None,
-        school_code=pd.factorize(school)[0],
+        school_code=school_code,
+        school_ids=np.asarray(school_ids, dtype=object),
+        board_known=(data["board_id"].notna().to_numpy() if "board_id" in data else np.zeros(len(data), dtype=bool)),
         controls=np.hstack(blocks),
         n_all=len(frame),
     )
@@ -197,8 +252,10 @@ def prepare(frame: pd.DataFrame) -> Prepared:
     return prepared
 
 
-_PARTS = (UNIT, REGION, LIMBURG)
-_MEMBERS = {UNIT: (UNIT,), REGION: (UNIT, REGION), LIMBURG: (UNIT, REGION, LIMBURG)}
+_PARTS = (UNIT, REGION, LIMBURG, POOLED)
+#: The parts of a group per year; over the period the unit also has its pooled part (a board's schools' hidden years).
+_MEMBERS = {UNIT: (UNIT,), REGION: (UNIT, POOLED, REGION), LIMBURG: (UNIT, POOLED, REGION, LIMBURG)}
+_PERIOD_MEMBERS = {**_MEMBERS, UNIT: (UNIT, POOLED)}
 
 
 def remember(frame: pd.DataFrame, kind: str, unit: str, level: float = 0.95, min_cell: int = MIN_CELL) -> None:
@@ -257,7 +314,7 @@ def adjusted_unit_means(frame: pd.DataFrame, kind: str, unit: str, level: float 
     >>> from oml.data.synth import generate
     >>> from oml.stats.index import add_index
     >>> df = add_index(generate(n=1500, seed=4, history=False))
-    >>> um = adjusted_unit_means(df, "school", df["school_id"].iloc[0])
+    >>> um = adjusted_unit_means(df, "school", "SYN-S0013")  # its region holds three schools of other boards
     >>> sorted(um.table["group"].unique())
     ['limburg', 'region', 'unit']
     >>> um.comparisons["family"].unique().tolist()
@@ -274,18 +331,31 @@ def _adjusted_unit_means(frame: pd.DataFrame, pre: Prepared, kind: str, unit: st
                          min_cell: int) -> UnitMeans:
     mask_all = unit_mask(frame, kind, unit)
     region = unit_region(frame, mask_all) if kind == "school" else None
-    own = (pre.school if kind == "school" else pre.board) == str(unit)
-    # Part of every pupil: 0 = the unit, 1 = the rest of its region, 2 = the rest of Limburg.
-    part = np.full(len(own), 2)
-    if region is not None:
-        part[pre.region == region] = 1
-    part[own] = 0
     years = sorted(int(y) for y in np.unique(pre.year))
     year_code = np.searchsorted(years, pre.year)
-    codes = year_code * 3 + part
+    # Part of every pupil: 0 = the unit, 1 = the rest of its region, 2 = the rest of Limburg, 3 = the unit's
+    # pupils counted in its period only (a board's schools' hidden years).
+    part = np.full(len(pre.index), 2)
+    coverage = None
+    if kind == "school":
+        if region is not None:
+            part[pre.region == region] = 1
+        own = pre.school == str(unit)
+        part[own] = 0
+        # The boards the school belongs to: their other schools do not count as "other" for the references.
+        boards = np.unique(pre.board[own & pre.board_known]) if pre.board is not None else np.empty(0)
+        same_board = own | (pre.board_known & np.isin(pre.board, boards)) if len(boards) else own
+    else:
+        in_board = pre.board == str(unit)
+        counted, coverage = _board_cover(frame, pre, str(unit), year_code, np.array(years), min_cell)
+        part[counted == _COUNTED] = 0
+        part[counted == _PERIOD_ONLY] = 3
+        own = (counted == _COUNTED) | (counted == _PERIOD_ONLY)
+        same_board = in_board  # left-out pupils of the board (small schools) are not "other" either
+    codes = year_code * 4 + part
     # Observed cells and each pupil's cell number (codes are small integers: a lookup, no sort).
-    cells = np.flatnonzero(np.bincount(codes, minlength=3 * len(years)))
-    lookup = np.zeros(3 * len(years), dtype=np.int64)
+    cells = np.flatnonzero(np.bincount(codes, minlength=4 * len(years)))
+    lookup = np.zeros(4 * len(years), dtype=np.int64)
     lookup[cells] = np.arange(len(cells))
     index = lookup[codes]
     x = np.zeros((len(codes), len(cells) + pre.controls.shape[1]))
@@ -299,31 +369,29 @@ def _adjusted_unit_means(frame: pd.DataFrame, pre: Prepared, kind: str, unit: st
     residual_sd = float(np.sqrt(resid @ resid / (x.shape[0] - x.shape[1])))
     control_means = x[:, len(cells):].mean(axis=0)
     n_cell = np.bincount(index, minlength=len(cells))
-    cell_year = [years[c // 3] for c in cells]
-    cell_part = [_PARTS[c % 3] for c in cells]
+    cell_year = np.array([years[c // 4] for c in cells])
+    cell_part = np.array([_PARTS[c % 4] for c in cells], dtype=object)
     groups = [UNIT, REGION, LIMBURG] if region is not None else [UNIT, LIMBURG]
-    # Other schools behind each cell (pupils with an index), for the "other schools" rule.
-    pairs = np.unique(index[~own] * (n_schools + 1) + pre.school_code[~own])
-    schools_per_cell = np.bincount(pairs // (n_schools + 1), minlength=len(cells))
-    schools_by_period = {p: len(np.unique(pre.school_code[(~own) & (part == k)])) for k, p in enumerate(_PARTS)}
+    # Pupils and schools outside the unit's board(s) behind each cell, for the "other schools" rule.
+    outside = ~same_board
+    outside_pupils = np.bincount(index[outside], minlength=len(cells))
+    pairs = np.unique(index[outside] * (n_schools + 1) + pre.school_code[outside])
+    pair_cell, pair_school = pairs // (n_schools + 1), pairs % (n_schools + 1)
 
     rows, grads = [], []
     for year in [*years, PERIOD]:
+        in_year = np.ones(len(cells), dtype=bool) if year == PERIOD else cell_year == year
         for group in groups:
-            members = [j for j in range(len(cells))
-                       if (year == PERIOD or cell_year[j] == year) and cell_part[j] in _MEMBERS[group]]
-            n = int(n_cell[members].sum()) if members else 0
+            parts = (_PERIOD_MEMBERS if year == PERIOD else _MEMBERS)[group]
+            members = np.flatnonzero(in_year & np.isin(cell_part, parts))
+            n = int(n_cell[members].sum())
             g = np.zeros(x.shape[1])
             if n:
                 g[members] = n_cell[members] / n
                 g[len(cells):] = control_means
-            other_pupils = int(sum(n_cell[j] for j in members if cell_part[j] != UNIT))
-            others = [p for p in _MEMBERS[group] if p != UNIT]
-            if year == PERIOD:
-                other_schools = sum(schools_by_period[p] for p in others)
-            else:
-                other_schools = int(sum(schools_per_cell[j] for j in members if cell_part[j] != UNIT))
-            rows.append({"year": year, "group": group, "n": n, "other_pupils": other_pupils, "other_schools": other_schools})
+            other_schools = len(np.unique(pair_school[np.isin(pair_cell, members)]))
+            rows.append({"year": year, "group": group, "n": n, "other_pupils": int(outside_pupils[members].sum()),
+                         "other_schools": other_schools})
             grads.append(g)
     grads = np.array(grads)
     table = pd.DataFrame(rows)
@@ -341,7 +409,109 @@ def _adjusted_unit_means(frame: pd.DataFrame, pre: Prepared, kind: str, unit: st
     table["year"] = table["year"].astype(object)
     comparisons = _compare(table, grads, params, cov, level, years, groups)
     return UnitMeans(kind, str(unit), region, level, min_cell, table[TIDY].reset_index(drop=True), comparisons,
-                     pooled, protecting, residual_sd, years)
+                     pooled, protecting, residual_sd, years, coverage)
+
+
+def hidden_years(counts, min_cell: int = MIN_CELL) -> tuple[bool, np.ndarray, np.ndarray]:
+    """What a unit's own report hides of its years, from its pupils (with an index) per year.
+
+    Returns ``(below, small, protect)``: ``below`` when the unit has fewer than ``min_cell`` pupils
+    over the period (then nothing of it is shown); ``small`` the years with 1 to ``min_cell - 1``
+    pupils (below the threshold: every year); ``protect`` the years hidden too, because the years add
+    up to the published period and a small one could otherwise be recovered. An empty year reveals
+    nothing and protects nothing.
+
+    Examples
+    --------
+    >>> below, small, protect = hidden_years([30, 4, 25])
+    >>> below, small.tolist(), protect.tolist()
+    (False, [False, True, False], [False, False, True])
+    """
+    counts = np.asarray(counts, dtype=float)
+    small = counts < min_cell
+    protect = np.zeros(len(counts), dtype=bool)
+    below = bool(counts.sum() < min_cell)
+    nonempty = counts > 0
+    if below:
+        small &= nonempty
+    else:
+        protect[nonempty] = secondary_mask(counts[nonempty], small[nonempty], min_cell) & ~small[nonempty]
+        small &= nonempty
+    return below, small, protect
+
+
+#: What :func:`_board_cover` says of a board's pupil: counted in the board's years (and period), in its period only.
+_COUNTED, _PERIOD_ONLY, _NOT_COUNTED = 0, 3, -2
+
+
+def _board_cover(frame: pd.DataFrame, pre: Prepared, board: str, year_code: np.ndarray, years: np.ndarray,
+                 min_cell: int) -> tuple[np.ndarray, BoardCoverage]:
+    """Per pupil with an index: 0 counted in the board's years and period, 3 in its period only, -2 a pupil
+    of the board not counted, -1 not of the board; and the :class:`BoardCoverage`.
+
+    Each school of the board is judged as its own report judges it (:func:`hidden_years` on all its
+    pupils, whatever their board): its shown years count where the whole school-year lies in this
+    board; its hidden years count in the board's period when all of them lie in this board (then they
+    are exactly the school's period minus its shown years, which its own report protects), else not.
+    """
+    n_schools, n_years = (int(pre.school_code.max()) + 1 if len(pre.school_code) else 0), len(years)
+    cell = pre.school_code * n_years + year_code
+    in_board = pre.board == board
+    counts = np.bincount(cell, minlength=n_schools * n_years).reshape(n_schools, n_years)
+    here = np.bincount(cell[in_board], minlength=n_schools * n_years).reshape(n_schools, n_years)
+    whole = (counts > 0) & (here == counts)  # the school's whole year is in this board
+    status = np.full((n_schools, n_years), _NOT_COUNTED)
+    schools, small, period_only, not_counted = [], [], {}, {}
+    for code in np.unique(pre.school_code[in_board]):
+        school = str(pre.school_ids[code])
+        below, tiny, protect = hidden_years(counts[code], min_cell)
+        if below:
+            small.append(school)
+            continue
+        nonempty = counts[code] > 0
+        hide = (tiny | protect) & nonempty
+        status[code, ~hide & whole[code]] = _COUNTED
+        if hide.any() and whole[code][hide].all():
+            status[code, hide] = _PERIOD_ONLY
+        left = (here[code] > 0) & (status[code] == _NOT_COUNTED)
+        if (status[code] != _NOT_COUNTED).any():
+            schools.append(school)
+        if (status[code] == _PERIOD_ONLY).any():
+            period_only[school] = tuple(int(y) for y in years[status[code] == _PERIOD_ONLY])
+        if left.any():
+            not_counted[school] = tuple(int(y) for y in years[left])
+    counted = np.where(in_board, status[pre.school_code, year_code], -1)
+    coverage = BoardCoverage(board, tuple(sorted(schools)), tuple(sorted(small)), period_only, not_counted,
+                             _answer_schools(frame, board, schools))
+    return counted, coverage
+
+
+def _answer_schools(frame: pd.DataFrame, board: str, shown: list[str]) -> tuple[str, ...]:
+    """The shown schools every pupil of which (with an index or not, every year) is in ``board``."""
+    ids = frame["school_id"].astype("string")
+    mine = ids.isin(shown)
+    if not mine.any():
+        return ()
+    inside = (frame.loc[mine, "board_id"].astype("string") == board).fillna(False)
+    whole = inside.groupby(ids[mine].to_numpy()).all()
+    return tuple(sorted(str(s) for s in whole.index[whole.to_numpy()]))
+
+
+def board_coverage(frame: pd.DataFrame, board: str, min_cell: int = MIN_CELL) -> BoardCoverage:
+    """Which schools and years a board's figures count (see :class:`BoardCoverage`).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"school_id": ["a"] * 36 + ["b"] * 6, "board_id": "B", "year": [2023, 2024, 2025] * 14,
+    ...                    "region": "R", "sex": "jongen", "age": 12.0, "parent_education": "laag", "index": 0.0})
+    >>> c = board_coverage(df, "B")
+    >>> c.schools, c.small, c.complete
+    (('a',), ('b',), False)
+    """
+    pre = prepare(frame)
+    unit_mask(frame, "board", board)  # a clear error for an unknown board
+    years = np.unique(pre.year)
+    return _board_cover(frame, pre, str(board), np.searchsorted(years, pre.year), years, min_cell)[1]
 
 
 def _disclosure(table: pd.DataFrame, min_cell: int) -> tuple[np.ndarray, list[int], list[int]]:
@@ -351,24 +521,20 @@ def _disclosure(table: pd.DataFrame, min_cell: int) -> tuple[np.ndarray, list[in
     is_period = np.array([str(y) == PERIOD for y in year])
     unit = table["group"].to_numpy() == UNIT
     hidden = np.zeros(len(table), dtype=bool)
-    # The unit over the period: below the threshold, nothing of it is shown.
-    unit_hidden = bool(n[unit & is_period][0] < min_cell)
     rows = np.flatnonzero(unit & ~is_period)  # the unit's years, in table order
     counts = n[rows]
-    small = counts < min_cell
-    protect = np.zeros(len(rows), dtype=bool)
-    if unit_hidden:
+    # A school's years add up to its period; a board's years are its schools' shown years, each at least
+    # min_cell, and its period adds what the schools hide (so a board never has a small year of its own).
+    _, small, protect = hidden_years(counts, min_cell)
+    if n[unit & is_period][0] < min_cell:  # the unit over the period: below the threshold, nothing of it is shown
         hidden[unit] = True
-        small &= counts > 0
+        protect[:] = False
     else:
-        # Years add up to the published period: hide another year if a hidden one could be recovered.
-        # An empty year reveals nothing and protects nothing.
-        nonempty = counts > 0
-        protect[nonempty] = secondary_mask(counts[nonempty], small[nonempty], min_cell) & ~small[nonempty]
-        hidden[rows] = small | protect
-    pooled = [int(year[r]) for r in rows[small & (counts > 0)]]
+        hidden[rows] = small | protect | (counts == 0)  # an empty year has no figure
+    pooled = [int(year[r]) for r in rows[small]]
     protecting = [int(year[r]) for r in rows[protect]]
-    # References: enough other pupils and schools, or the unit's own figure could be subtracted out.
+    # References: enough other pupils and schools (outside the unit's board), or the unit's own figure could be
+    # subtracted out.
     too_few = ((table["other_pupils"].to_numpy() < min_cell) | (table["other_schools"].to_numpy() < MIN_OTHER_SCHOOLS)
                | (n < min_cell))
     hidden[~unit & too_few] = True
@@ -494,33 +660,47 @@ def answer_shares(frame: pd.DataFrame, min_cell: int = MIN_CELL) -> pd.DataFrame
     >>> answer_shares(df)[["category", "suppressed"]].values.tolist()  # 3 pupils disagree; 12 hidden too, else 3 = 35 - 20 - 12
     [['oneens', True], ['neutraal', False], ['eens', True]]
     """
+    items, counts, n = _answer_counts(frame)
+    return _shares(items, counts, n, _answer_hidden(counts, n, np.zeros(counts.shape, dtype=bool), min_cell), min_cell)
+
+
+def _answer_counts(frame: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Statements, pupils per (statement, category) and pupils per statement who answered it."""
     items = item_columns(frame.columns)
-    categories = list(CATEGORY_ANSWERS)
     # Which answers make each category, as a (category x answer 0-5) 0/1 matrix.
-    member = np.zeros((len(categories), 6))
+    member = np.zeros((len(CATEGORY_ANSWERS), 6))
     for k, answers in enumerate(CATEGORY_ANSWERS.values()):
         member[k, list(answers)] = 1.0
-    count_rows, n_rows, hidden_rows = [], [], []
-    for item in items:
+    counts = np.zeros((len(items), len(CATEGORY_ANSWERS)))
+    n = np.zeros(len(items))
+    for i, item in enumerate(items):
         values = frame[item].to_numpy(dtype=float, na_value=np.nan)
         # Answers 1-5 counted in one pass (the contract guarantees whole numbers 1-5 or blank).
         per_answer = np.bincount(values[~np.isnan(values)].astype(np.int64), minlength=6)[:6]
-        n = int(per_answer.sum())
-        counts = member @ per_answer
-        if n < min_cell:
-            hidden = np.ones(len(categories), dtype=bool)
+        n[i] = per_answer.sum()
+        counts[i] = member @ per_answer
+    return items, counts, n
+
+
+def _answer_hidden(counts: np.ndarray, n: np.ndarray, hidden: np.ndarray, min_cell: int) -> np.ndarray:
+    """Hidden (statement, category) cells: ``hidden`` plus the primary rule, then secondary within each statement."""
+    out = hidden.copy()
+    for i in range(len(n)):
+        if n[i] < min_cell:
+            out[i] = True
         else:
-            hidden = secondary_mask(counts, (counts > 0) & (counts < min_cell), min_cell)
-        count_rows.append(counts)
-        n_rows.append(np.full(len(categories), n))
-        hidden_rows.append(hidden)
-    count = np.concatenate(count_rows) if items else np.empty(0)
-    n = np.concatenate(n_rows).astype(float) if items else np.empty(0)
-    hidden = np.concatenate(hidden_rows) if items else np.empty(0, dtype=bool)
+            out[i] = secondary_mask(counts[i], out[i] | ((counts[i] > 0) & (counts[i] < min_cell)), min_cell)
+    return out
+
+
+def _shares(items: list[str], counts: np.ndarray, n: np.ndarray, hidden: np.ndarray, min_cell: int) -> pd.DataFrame:
+    k = len(CATEGORY_ANSWERS)
+    count, hidden = counts.reshape(-1), hidden.reshape(-1)
+    n = np.repeat(n, k).astype(float)
     percent = np.where(n > 0, 100.0 * count / np.where(n > 0, n, 1.0), np.nan)  # nobody answered: no percentage
     return pd.DataFrame({
-        "item": np.repeat(np.array(items, dtype=object), len(categories)),
-        "category": np.tile(np.array(categories, dtype=object), len(items)),
+        "item": np.repeat(np.array(items, dtype=object), k),
+        "category": np.tile(np.array(list(CATEGORY_ANSWERS), dtype=object), len(items)),
         "count": np.where(hidden, np.nan, count),
         "n": np.where(n >= min_cell, n, np.nan),
         "percent": np.where(hidden, np.nan, percent),
@@ -528,10 +708,130 @@ def answer_shares(frame: pd.DataFrame, min_cell: int = MIN_CELL) -> pd.DataFrame
     })
 
 
-def board_schools(frame: pd.DataFrame, board: str, min_cell: int = MIN_CELL) -> pd.DataFrame:
-    """The schools of a board and whether each meets the threshold (pupils with an index over the period).
+def board_answer_shares(frame: pd.DataFrame, board: str, min_cell: int = MIN_CELL,
+                        coverage: BoardCoverage | None = None) -> pd.DataFrame:
+    """A board's answer shares: its shown schools' answers together, showing only what reveals no hidden count.
 
-    Returns ``school_id, meets_threshold`` in school-id order (no counts: a small school's size is not shown).
+    The board's answers are those of :attr:`BoardCoverage.answer_schools` (a small school's answers
+    would be the board's minus the others'). A school's report hides some categories of some
+    statements, so the board's count of a category minus the counts the other schools show could
+    give a hidden count. Per statement the board therefore shows all three categories, or one, or
+    none: the first of these that passes :func:`_answers_reveal_nothing` — no sum of hidden school
+    counts that the published numbers determine rests on 1 to ``min_cell - 1`` pupils — and the
+    board's own rules (small counts hidden, hidden ones together at least ``min_cell``). Same
+    columns as :func:`answer_shares`.
+
+    Examples
+    --------
+    >>> answers = [1] * 3 + [3] * 12 + [5] * 15 + [1] * 10 + [3] * 10 + [5] * 10 + [5] * 3
+    >>> df = pd.DataFrame({"school_id": ["a"] * 30 + ["b"] * 30 + ["c"] * 3, "board_id": "B", "year": 2024,
+    ...                    "region": "R", "sex": "jongen", "age": 12.0, "parent_education": "laag", "index": 0.0,
+    ...                    "item_a": pd.array(answers, dtype="Int64")})
+    >>> shares = board_answer_shares(df, "B")  # c is small: not counted; a hides its 3 + 12, b shows 10/10/10
+    >>> shares[["category", "count", "suppressed"]].values.tolist()  # 13 - 10 would give a's 3
+    [['oneens', nan, True], ['neutraal', nan, True], ['eens', 25.0, False]]
+    """
+    coverage = coverage if coverage is not None else board_coverage(frame, board, min_cell)
+    ids = frame["school_id"].astype("string")
+    rows = ids.isin(coverage.answer_schools).fillna(False).to_numpy()
+    items = item_columns(frame.columns)
+    k = len(CATEGORY_ANSWERS)
+    # Per school (of the answer schools), statement and category: the counts, in one pass.
+    code, schools = pd.factorize(ids[rows].to_numpy())
+    member = np.zeros((6, k))
+    for j, answers in enumerate(CATEGORY_ANSWERS.values()):
+        member[list(answers), j] = 1.0
+    per_school = np.zeros((len(schools), len(items), k))
+    values = frame.loc[rows, items].to_numpy(dtype=float, na_value=np.nan) if items else np.empty((0, 0))
+    for i in range(len(items)):
+        ok = ~np.isnan(values[:, i])
+        per_answer = np.bincount(code[ok] * 6 + values[ok, i].astype(np.int64), minlength=6 * len(schools))
+        per_school[:, i] = per_answer.reshape(len(schools), 6) @ member
+    counts, n = per_school.sum(axis=0), per_school.sum(axis=(0, 2))
+    hidden = np.ones(counts.shape, dtype=bool)
+    for i in range(len(items)):
+        if n[i] < min_cell:
+            continue
+        x = per_school[:, i]
+        school_n = x.sum(axis=1)
+        school_hidden = np.array([_answer_hidden(x[s:s + 1], school_n[s:s + 1], np.zeros((1, k), dtype=bool),
+                                                 min_cell)[0] for s in range(len(schools))]).reshape(-1, k)
+        order = np.argsort(-counts[i], kind="stable")  # one category alone: the largest first
+        for shown in ([*range(k)], *([int(c)] for c in order)):
+            hide = np.ones(k, dtype=bool)
+            hide[shown] = False
+            small = (counts[i] > 0) & (counts[i] < min_cell)
+            own_rule = not (small & ~hide).any() and (not hide.any() or counts[i][hide].sum() >= min_cell)
+            if own_rule and _answers_reveal_nothing(x, school_hidden, school_n >= min_cell, shown, min_cell):
+                hidden[i] = hide
+                break
+    return _shares(items, counts, n, hidden, min_cell)
+
+
+def _answers_reveal_nothing(x: np.ndarray, hidden: np.ndarray, row_known: np.ndarray, shown: list[int],
+                            min_cell: int) -> bool:
+    """Whether a board may show its totals of the categories ``shown`` of one statement.
+
+    ``x`` (schools × categories) are the schools' counts, ``hidden`` what each school's own report
+    hides, ``row_known`` whether a reader knows the school's number of pupils who answered (assumed
+    whenever it reaches ``min_cell``, though the reports do not print it). A reader then knows: per
+    school, the sum of its hidden counts; per shown category, the board's count minus the counts the
+    schools show, i.e. the sum of the hidden counts of that category; and (the board's pupils being
+    assumed known too) the sum of the hidden counts of the other categories together.
+
+    A sum of hidden counts is determined exactly when its 0/1 coefficients are a combination of those
+    equations: :math:`v_{sc} = \\alpha_s + \\beta_{g(c)}` on every hidden cell, with :math:`\\alpha_s = 0`
+    for a school whose pupils are not known and :math:`g(c)` the category's group (each shown category
+    its own, the others one). With three categories every such :math:`\\beta` lies in {-2, …, 2}; given
+    :math:`\\beta`, each school's :math:`\\alpha_s` is forced or free between "none of its hidden cells"
+    and "all of them" (which adds its hidden total, at least ``min_cell``). So the smallest determined
+    sum for each :math:`\\beta` is found directly; it must be 0 or at least ``min_cell``.
+
+    Examples
+    --------
+    >>> x = np.array([[3, 12, 15], [10, 10, 10]])  # school a hides 3 and 12; b hides nothing
+    >>> h = np.array([[True, True, False], [False, False, False]])
+    >>> _answers_reveal_nothing(x, h, np.array([True, True]), [0, 1, 2], 10)  # 13 - 10 = 3
+    False
+    >>> _answers_reveal_nothing(x, h, np.array([True, True]), [2], 10)
+    True
+    """
+    rows = hidden.any(axis=1)
+    x, hidden, row_known = x[rows].astype(float), hidden[rows], row_known[rows]
+    if not len(x):
+        return True
+    k = x.shape[1]
+    group = np.full(k, len(shown))
+    group[shown] = np.arange(len(shown))
+    n_groups = len(shown) + (len(shown) < k)
+    betas = np.array(list(itertools.product(range(-2, 3), repeat=n_groups)), dtype=float)[:, group]  # (B, k)
+    value = np.zeros(len(betas))
+    valid = np.ones(len(betas), dtype=bool)
+    for s in range(len(x)):
+        b = betas[:, hidden[s]]  # (B, cells)
+        cells = x[s, hidden[s]]
+        if not row_known[s]:
+            ok = np.isin(b, (0.0, 1.0)).all(axis=1)
+            valid &= ok
+            value += b @ cells
+            continue
+        options = [(-b[:, :1]) + b, (1 - b[:, :1]) + b]  # alpha = -beta_first or 1 - beta_first
+        fits = [np.isin(v, (0.0, 1.0)).all(axis=1) for v in options]
+        free = fits[0] & fits[1]  # all its betas equal: none or all of its cells (choose none: the smallest)
+        forced = np.where(fits[0][:, None], options[0], options[1])
+        valid &= fits[0] | fits[1]
+        value += np.where(free, 0.0, forced @ cells)
+    small = valid & (value >= 1) & (value < min_cell)
+    return not small.any()
+
+
+def board_schools(frame: pd.DataFrame, board: str, min_cell: int = MIN_CELL) -> pd.DataFrame:
+    """The schools of a board and whether each meets the threshold, as its own report decides it.
+
+    A school meets the threshold when it has at least ``min_cell`` pupils with an index over the
+    period: all its pupils, also those of years it spent in another board (its own report counts
+    them all). Returns ``school_id, meets_threshold`` in school-id order (no counts: a small
+    school's size is not shown).
 
     Examples
     --------
@@ -539,8 +839,7 @@ def board_schools(frame: pd.DataFrame, board: str, min_cell: int = MIN_CELL) -> 
     >>> board_schools(df, "B").values.tolist()
     [['a', True], ['b', False]]
     """
-    part = frame[unit_mask(frame, "board", board)]
-    n = part[part["index"].notna()].groupby(part["school_id"].astype(str)).size()
-    schools = sorted(part["school_id"].astype(str).unique())
-    n = n.reindex(schools, fill_value=0)
+    ids = frame["school_id"].astype(str)
+    schools = sorted(ids[unit_mask(frame, "board", board)].unique())
+    n = ids[frame["index"].notna() & ids.isin(schools)].value_counts().reindex(schools, fill_value=0)
     return pd.DataFrame({"school_id": schools, "meets_threshold": (n >= min_cell).to_numpy()})

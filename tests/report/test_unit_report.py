@@ -182,6 +182,50 @@ def test_board_report_has_the_board_and_a_part_per_school(small_frame):
     assert "Noord-Limburg" not in text or mine["region"].astype(str).eq("Noord-Limburg").any()
 
 
+def _board_with_small_school_and_hidden_year(frame):
+    a, b, c = sorted(_schools_every_year(frame))[:3]
+    data = frame.copy()
+    data.loc[data["school_id"].isin([a, b, c]), "board_id"] = "SYN-B900"
+    data.loc[data["school_id"].isin([a, b, c]), "board_name"] = "Synthetisch testbestuur"
+    for year in (2023, 2024, 2025):
+        data = _shrink(data, b, year, 2)
+    return _shrink(data, c, 2024, 4), a, b, c
+
+
+def _schools_every_year(frame):
+    counts = frame.groupby(["school_id", "year"], observed=True).size().unstack(fill_value=0)
+    return counts.index[(counts >= 15).all(axis=1)]
+
+
+def test_board_report_says_what_its_figures_count(small_frame):
+    data, a, b, c = _board_with_small_school_and_hidden_year(small_frame)
+    html = fr.report_html(data, "board", "SYN-B900", min_cell=MIN_CELL)
+    text = " ".join(_visible_text(html).split())
+    name = {s: fr.display_name(data, "school", s) for s in (a, b, c)}
+    hidden = sorted([2024, *fs.adjusted_unit_means(data, "school", c).protecting_years])
+    assert "De cijfers van uw bestuur tellen precies wat de rapporten van zijn scholen laten zien" in text
+    assert f"{name[b]} telt niet mee (minder dan 10 leerlingen over 2023–2025)." in text
+    assert (f"Alleen in de cijfers over de hele periode, niet in die van het jaar zelf, tellen mee: "
+            f"{fr.nl_list([str(y) for y in hidden])} van {name[c]}.") in text
+    assert "tellen wel mee" not in text and "Deze school telt ook niet mee in de cijfers van het bestuur" in text
+    assert "De antwoorden van uw bestuur tellen de scholen met een eigen deel samen" in text
+    # The board's own table: each year the shown school-years, the period every pupil of the shown schools.
+    um = fs.adjusted_unit_means(data, "board", "SYN-B900")
+    row = re.search(r'<tr><th scope="row">2023–2025</th>(.*?)</tr>', html).group(1)
+    assert row.endswith(f"<td>{fr.nl_number(um.period('unit').n)}</td>")
+
+
+def test_board_of_small_schools_shows_only_limburg(small_frame):
+    data, a, b, c = _board_with_small_school_and_hidden_year(small_frame)
+    data = data[data["school_id"] != a]
+    for year in (2023, 2024, 2025):
+        data = _shrink(data, c, year, 3)
+    html = fr.report_html(data, "board", "SYN-B900", min_cell=MIN_CELL)
+    text = " ".join(_visible_text(html).split())
+    assert "Geen school van uw bestuur heeft over 2023–2025 genoeg leerlingen (minstens 10) voor eigen cijfers" in text
+    assert "Uw bestuur" not in text and "Limburg" in text
+
+
 def test_names_fall_back_to_ids(small_frame):
     unit = _school(small_frame)
     data = small_frame.drop(columns=["school_name", "board_name"])

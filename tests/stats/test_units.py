@@ -34,6 +34,16 @@ def _reference(frame: pd.DataFrame, kind: str, unit: str, level: float = 0.95) -
     data = frame.loc[frame["index"].notna()].copy()
     own = mask[data.index].to_numpy()
     part = np.where(own, "unit", np.where((data["region"].astype(str) == region).to_numpy() if region else False, "region", "limburg"))
+    if kind == "board":
+        # A board counts what its schools' reports show: shown school-years in its years, hidden years of a shown
+        # school in its period only ("pooled"), small schools not at all (they join the rest of Limburg).
+        cover = fb.board_coverage(frame, unit)
+        school, year = data["school_id"].astype(str).to_numpy(), data["year"].astype(int).to_numpy()
+        for k in np.flatnonzero(own):
+            if school[k] not in cover.schools or year[k] in cover.not_counted.get(school[k], ()):
+                part[k], own[k] = "limburg", False
+            elif year[k] in cover.period_only.get(school[k], ()):
+                part[k] = "pooled"
     data["cell"] = data["year"].astype(int).astype(str) + "|" + part
     data["sex"] = data["sex"].astype(str)
     data["parent_education"] = data["parent_education"].astype(str)
@@ -46,10 +56,11 @@ def _reference(frame: pd.DataFrame, kind: str, unit: str, level: float = 0.95) -
         counterfactual = data.assign(cell=cell)
         rows[cell] = np.asarray(patsy.build_design_matrices([info], counterfactual)[0]).mean(axis=0)
     n = data["cell"].value_counts()
-    members = {"unit": ("unit",), "region": ("unit", "region"), "limburg": ("unit", "region", "limburg")}
+    members = {"unit": ("unit",), "region": ("unit", "region"), "limburg": ("unit", "pooled", "region", "limburg")}
 
     def gradient(year, group):
-        cells = [c for c in rows if (year == "totaal" or c.startswith(f"{year}|")) and c.split("|")[1] in members[group]]
+        parts = ("unit", "pooled") if (year, group) == ("totaal", "unit") else members[group]
+        cells = [c for c in rows if (year == "totaal" or c.startswith(f"{year}|")) and c.split("|")[1] in parts]
         w = np.array([n[c] for c in cells], dtype=float)
         return sum(wi * rows[c] for wi, c in zip(w / w.sum(), cells))
 
@@ -57,7 +68,10 @@ def _reference(frame: pd.DataFrame, kind: str, unit: str, level: float = 0.95) -
     for year in [*sorted(data["year"].astype(int).unique()), "totaal"]:
         for group in (["unit", "region", "limburg"] if region else ["unit", "limburg"]):
             g = gradient(year, group)
-            out[(str(year), group)] = (float(g @ res.params.to_numpy()), float(np.sqrt(g @ res.cov_params().to_numpy() @ g)), g)
+            cells = [c for c in rows if (year == "totaal" or c.startswith(f"{year}|"))
+                     and c.split("|")[1] in (("unit", "pooled") if (year, group) == ("totaal", "unit") else members[group])]
+            out[(str(year), group)] = (float(g @ res.params.to_numpy()), float(np.sqrt(g @ res.cov_params().to_numpy() @ g)), g,
+                                       int(sum(n[c] for c in cells)))
     return {"means": out, "params": res.params.to_numpy(), "cov": res.cov_params().to_numpy()}
 
 
@@ -69,11 +83,12 @@ def test_adjusted_means_match_statsmodels_counterfactual_margins(small_frame, ki
     for r in um.table.itertuples(index=False):
         if r.suppressed:
             continue
-        est, se, _ = ref["means"][(str(r.year), r.group)]
+        est, se, _, n = ref["means"][(str(r.year), r.group)]
         # Reference: statsmodels OLS (patsy, intercept + treatment coding), cov_type="cluster" with the unit's
         # pupils as their own clusters; margins as averaged counterfactual design rows.
         assert r.estimate == pytest.approx(est, abs=1e-10)
         assert r.se == pytest.approx(se, rel=1e-8)
+        assert r.n == n
 
 
 def test_comparisons_match_statsmodels_and_holm(small_frame):
