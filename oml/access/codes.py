@@ -12,6 +12,15 @@ Two private files sit side by side and never go into the site:
 * the **salt file** ``CODES.salts.csv`` (``kind,id,salt``): the random PBKDF2 salt of each report, kept so
   that a rebuild gives byte-identical files. It is as private as the codes: the salt is also written in
   the published file, so this file links every published file to its school.
+
+Both are written atomically with mode ``0600``, and the mode is set again on every run (also when the
+content is unchanged). The committed demo codes file of the public site (``book/terugkoppeling/demo-codes.csv``
+and its salt file, :func:`is_demo_file`) holds synthetic ``SYN-`` ids only: every function here that reads
+or writes it refuses any other id.
+
+:func:`ensure_codes` warns (:attr:`CodeBookUpdate.warnings`; never a code in the text) about a salt file that
+does not belong to the codes (ids the codes file lacks, or existing codes without a salt, whose salts are
+then drawn anew) and about weak hand-made codes (:func:`weakness`).
 """
 from __future__ import annotations
 
@@ -23,6 +32,9 @@ import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from oml import paths
+from oml.data import SYNTHETIC_PREFIX
 
 #: The symbols of a code: digits 2-9 and A-Z without I, L, O and U (no 0/O, 1/I/L look-alikes).
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -37,6 +49,13 @@ SEPARATORS = " \t-_.\u2010\u2011\u2012\u2013\u2014"
 SALT_BYTES = 16
 COLUMNS = ["kind", "id", "code"]
 SALT_COLUMNS = ["kind", "id", "salt"]
+#: A code with fewer different symbols than this is weak (a random code has fewer with probability 3e-7).
+MIN_DISTINCT = 8
+#: A run of this many equal symbols, or of symbols consecutive in :data:`ALPHABET` (either way), is weak.
+RUN = 5
+#: Words people type when they make a code by hand (only words that fit the alphabet; at least 5 symbols,
+#: so a random code contains one with probability below 1e-5).
+WEAK_WORDS = ("QWERTY", "AZERTY", "ASDFG", "ZXCVB", "SECRET", "PASSW", "WACHTW")
 
 Key = tuple[str, str]
 
@@ -47,6 +66,9 @@ class AccessError(ValueError):
 
 def new_code() -> str:
     """A fresh random access code in its grouped display form.
+
+    A draw that :func:`weakness` would call weak (about 1 in 20,000) is drawn again, so a code on file
+    that is weak was made by hand; this removes a negligible part of the 98 bits.
 
     Returns
     -------
@@ -59,7 +81,51 @@ def new_code() -> str:
     >>> len(normalise(code)) == LENGTH and code.count("-") == GROUPS - 1
     True
     """
-    return display(''.join(secrets.choice(ALPHABET) for _ in range(LENGTH)))
+    while True:
+        code = ''.join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+        if weakness(code) is None:
+            return display(code)
+
+
+def weakness(code: str) -> str | None:
+    """Why a code looks hand-made and weak, or None. Simple, documented rules on the canonical 20 symbols:
+
+    * fewer than :data:`MIN_DISTINCT` (8) different symbols (``TEST-TEST-TEST-TEST-TEST``);
+    * a run of :data:`RUN` (5): the same symbol five times in a row, or five symbols consecutive in
+      :data:`ALPHABET`, up or down (``22222``, ``6789A``, ``ABCDE``, ``ZYXWV``);
+    * the same group of four twice (``K7QM-K7QM-…``);
+    * one of :data:`WEAK_WORDS` (``QWERTY``, ``SECRET``, …).
+
+    A code drawn by :func:`new_code` trips a rule with probability below 1 in 10,000 (and is then drawn
+    again); the rules catch what people type, not every pattern.
+
+    Example
+    -------
+    >>> weakness("K7QM-2XPD-9HTR-WA4E-NB6C") is None
+    True
+    >>> weakness("2345-6789-ABCD-EFGH-JKMN")
+    'a run of 5 or more consecutive symbols (such as 23456)'
+    >>> weakness("AAAA-BBBB-CCCC-DDDD-EEEE")
+    'only 5 different symbols (at least 8)'
+    """
+    code = normalise(code)
+    distinct = len(set(code))
+    if distinct < MIN_DISTINCT:
+        return f"only {distinct} different symbols (at least {MIN_DISTINCT})"
+    index = [ALPHABET.index(ch) for ch in code]
+    for start in range(LENGTH - RUN + 1):
+        steps = {index[i + 1] - index[i] for i in range(start, start + RUN - 1)}
+        if steps == {0}:
+            return f"a run of {RUN} or more equal symbols (such as {code[start] * RUN})"
+        if steps in ({1}, {-1}):
+            return f"a run of {RUN} or more consecutive symbols (such as {code[start:start + RUN]})"
+    groups = [code[i:i + GROUP_SIZE] for i in range(0, LENGTH, GROUP_SIZE)]
+    if len(set(groups)) < len(groups):
+        return "the same group of four symbols twice"
+    for word in WEAK_WORDS:
+        if word in code:
+            return f"a common word ({word})"
+    return None
 
 
 def normalise(text: str) -> str:
@@ -106,6 +172,45 @@ def display(code: str) -> str:
     """
     canonical = normalise(code)
     return "-".join(canonical[i:i + GROUP_SIZE] for i in range(0, LENGTH, GROUP_SIZE))
+
+
+def is_demo_file(path: Path) -> bool:
+    """Whether ``path`` is the committed demo codes file of the public site, or its salt file.
+
+    Recognised by where it lies, in this checkout or in any copy of the project
+    (``…/book/terugkoppeling/demo-codes.csv`` and ``….salts.csv``; symbolic links and ``..`` resolved,
+    case ignored).
+
+    Example
+    -------
+    >>> is_demo_file(Path("/x/book/terugkoppeling/demo-codes.salts.csv")), is_demo_file(Path("/x/CODES.csv"))
+    (True, False)
+    """
+    demo = paths.DEMO_CODES.relative_to(paths.ROOT)
+    tails = [tuple(p.casefold() for p in t.parts) for t in (demo, salts_path(demo))]
+    parts = tuple(p.casefold() for p in Path(path).resolve().parts)
+    return any(parts[-len(tail):] == tail for tail in tails)
+
+
+def refuse_real_in_demo(path: Path, keys) -> None:
+    """Refuse (:class:`AccessError`) any id that is not a synthetic ``SYN-`` id when ``path`` is the demo file.
+
+    The demo codes are printed on the public site: a real school's code there would be public.
+
+    Example
+    -------
+    >>> refuse_real_in_demo(Path("/x/book/terugkoppeling/demo-codes.csv"), [("school", "12AB")])
+    Traceback (most recent call last):
+    ...
+    oml.access.codes.AccessError: /x/book/terugkoppeling/demo-codes.csv is the demo codes file of the public site: synthetic (SYN-) ids only, not school:12AB; real codes never go into the demo file
+    """
+    if not is_demo_file(path):
+        return
+    real = sorted(f"{kind}:{id_}" for kind, id_ in keys if not str(id_).startswith(SYNTHETIC_PREFIX))
+    if real:
+        raise AccessError(f"{path} is the demo codes file of the public site: synthetic ({SYNTHETIC_PREFIX}) ids only, "
+                          f"not {', '.join(real[:5])}{', ...' if len(real) > 5 else ''}; real codes never go into "
+                          "the demo file")
 
 
 def _rows(path: Path, columns: list[str], what: str) -> list[dict]:
@@ -191,7 +296,9 @@ def read_codes(path: Path) -> dict[Key, str]:
     if shared:
         problems.append(f"column 'code': every school and board needs its own code (repeated codes): {_rows_text(shared)}")
     _raise(path, "codes file", problems)
-    return {(r["kind"], r["id"]): codes[i] for i, r in enumerate(rows, 1)}
+    result = {(r["kind"], r["id"]): codes[i] for i, r in enumerate(rows, 1)}
+    refuse_real_in_demo(path, result)
+    return result
 
 
 def salts_path(codes_path: Path) -> Path:
@@ -226,19 +333,26 @@ def read_salts(path: Path) -> dict[Key, bytes]:
     if bad:
         problems.append(f"column 'salt': must be {SALT_BYTES} bytes as {2 * SALT_BYTES} hexadecimal digits: {_rows_text(bad)}")
     _raise(path, "salt file", problems)
-    return {(r["kind"], r["id"]): salts[i] for i, r in enumerate(rows, 1)}
+    result = {(r["kind"], r["id"]): salts[i] for i, r in enumerate(rows, 1)}
+    refuse_real_in_demo(path, result)
+    return result
 
 
 def write_private(path: Path, text: str) -> None:
     """Write one of the private files (codes, salts, key cache): atomically, readable by the owner only.
 
     A crash never leaves half a file: the text goes to a temporary file next to ``path`` (mode
-    ``0600``) that then replaces it. An unchanged file is not rewritten, so it keeps its timestamp.
+    ``0600``, name ``.<name>.<random>.tmp``) that then replaces it. An unchanged file is not rewritten,
+    so it keeps its timestamp, but its mode is set to ``0600`` on every call: a file copied in with
+    another mode is fixed by the next run. A symbolic link is followed: its target is written, where the
+    owner chose to keep the file.
     """
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return  # unchanged: keep the file (and its timestamp) as it is
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        os.chmod(path, 0o600)  # unchanged: keep the content and timestamp, but never a wider mode
+        return
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
@@ -259,14 +373,22 @@ def _csv_text(columns: list[str], rows: list[list[str]]) -> str:
 
 def write_codes(path: Path, codes: dict[Key, str]) -> None:
     """Write a codes file, sorted by kind and id, codes in grouped form (stable diffs, easy to mail-merge)."""
+    refuse_real_in_demo(path, codes)
     rows = [[kind, id_, display(code)] for (kind, id_), code in sorted(codes.items())]
     write_private(Path(path), _csv_text(COLUMNS, rows))
 
 
 def write_salts(path: Path, salts: dict[Key, bytes]) -> None:
     """Write a salt file, sorted by kind and id."""
+    refuse_real_in_demo(path, salts)
     rows = [[kind, id_, salt.hex()] for (kind, id_), salt in sorted(salts.items())]
     write_private(Path(path), _csv_text(SALT_COLUMNS, rows))
+
+
+def _requested(request) -> Key:
+    """The ``(kind, id)`` a ``--rotate`` request names, before it is resolved (kind ``school/board`` if not given)."""
+    kind, sep, id_ = str(request).strip().partition(":")
+    return (kind, id_) if sep and kind in KINDS else ("school/board", str(request).strip())
 
 
 def resolve_rotation(requests, known: set[Key]) -> set[Key]:
@@ -302,6 +424,7 @@ class CodeBookUpdate:
     salts: dict[Key, bytes]
     created: tuple[Key, ...]   # entries that got their first code
     rotated: tuple[Key, ...]   # entries that got a new code (and a new salt)
+    warnings: tuple[str, ...] = ()  # foreign or regenerated salts, weak codes: ids only, never a code
 
 
 def ensure_codes(codes_path: Path, needed, rotate=(), create: bool = True, write: bool = True) -> CodeBookUpdate:
@@ -326,13 +449,24 @@ def ensure_codes(codes_path: Path, needed, rotate=(), create: bool = True, write
     -------
     CodeBookUpdate
         Entries that are in the file but not needed now keep their codes: a school that skips a year
-        finds its code unchanged the next.
+        finds its code unchanged the next. Its ``warnings`` name (by kind and id, never by code) salts
+        of ids the codes file lacks, existing codes without a salt (a new salt is drawn: the salt file
+        was lost or is another one), and weak codes (:func:`weakness`).
+
+    Raises
+    ------
+    AccessError
+        Also when ``codes_path`` is the demo codes file (:func:`is_demo_file`) and a needed or rotated
+        entry is not a synthetic ``SYN-`` id.
     """
     codes_path = Path(codes_path)
-    needed = set(needed)
+    needed, rotate = set(needed), list(rotate)
+    refuse_real_in_demo(codes_path, needed | {_requested(r) for r in rotate})
     codes = read_codes(codes_path)
     salts = read_salts(salts_path(codes_path))
+    warnings = _salt_warnings(codes, salts, needed) + _weak_warnings(codes)
     rotated = resolve_rotation(rotate, set(codes) | needed)
+    refuse_real_in_demo(codes_path, rotated)
     missing = sorted(k for k in needed if k not in codes)
     if missing and not create:
         shown = ", ".join(f"{k}:{i}" for k, i in missing[:10])
@@ -349,13 +483,49 @@ def ensure_codes(codes_path: Path, needed, rotate=(), create: bool = True, write
     for key in sorted(needed):
         if key not in salts:
             salts[key] = secrets.token_bytes(SALT_BYTES)
-    update = CodeBookUpdate(codes, salts, tuple(missing), tuple(sorted(rotated)))
+    update = CodeBookUpdate(codes, salts, tuple(missing), tuple(sorted(rotated)), tuple(warnings))
     if write:
         save_codes(codes_path, update)
     return update
 
 
+def _entries(keys) -> str:
+    shown = ", ".join(f"{kind}:{id_}" for kind, id_ in sorted(keys)[:5])
+    return shown + (", ..." if len(keys) > 5 else "")
+
+
+def _salt_warnings(codes: dict[Key, str], salts: dict[Key, bytes], needed: set[Key]) -> list[str]:
+    """Signs that the salt file is not the one these codes were published with."""
+    out = []
+    foreign = set(salts) - set(codes)
+    if foreign:
+        out.append(f"the salt file has {len(foreign)} id(s) that the codes file lacks ({_entries(foreign)}): "
+                   "is it the salt file of another codes file?")
+    lost = {k for k in needed if k in codes and k not in salts}
+    if lost:
+        out.append(f"no salt on file for {len(lost)} existing code(s) ({_entries(lost)}): new salts are drawn, so "
+                   "their report files change (was the salt file lost or regenerated?)")
+    return out
+
+
+def _weak_warnings(codes: dict[Key, str]) -> list[str]:
+    """One line per weak code on file, by kind and id (never the code): rotate it."""
+    out = []
+    for (kind, id_), code in sorted(codes.items()):
+        reason = weakness(code)
+        if reason:
+            out.append(f"the code of {kind}:{id_} is weak ({reason}); made by hand? Give it a new one: "
+                       f"--rotate {kind}:{id_}")
+    return out
+
+
 def save_codes(codes_path: Path, update: CodeBookUpdate) -> None:
-    """Write the codes file and its salt file of ``update`` (see :func:`ensure_codes`)."""
-    write_codes(Path(codes_path), update.codes)
-    write_salts(salts_path(Path(codes_path)), update.salts)
+    """Write the codes file and its salt file of ``update`` (see :func:`ensure_codes`).
+
+    For the demo codes file both are checked before either is written: synthetic ids only.
+    """
+    codes_path = Path(codes_path)
+    refuse_real_in_demo(codes_path, update.codes)
+    refuse_real_in_demo(salts_path(codes_path), update.salts)
+    write_codes(codes_path, update.codes)
+    write_salts(salts_path(codes_path), update.salts)

@@ -7,7 +7,7 @@ offset    bytes  field
 ========  =====  ==========================================================================
 0         4      magic ``OMLR``
 4         1      format version, 1
-5         4      PBKDF2 iterations, unsigned big-endian (600,000)
+5         4      PBKDF2 iterations, unsigned big-endian (600,000; a reader accepts 600,000 to 6,000,000)
 9         16     salt, random per school or board, kept across builds
 25        12     nonce (GCM IV)
 37        n+16   AES-256-GCM ciphertext of the padded document, then the 16-byte tag
@@ -16,8 +16,9 @@ offset    bytes  field
 * key = PBKDF2-HMAC-SHA256(password = canonical code as ASCII, salt, iterations, 32 bytes);
 * the 25 header bytes (magic .. salt) are the GCM *additional data*: iterations and salt are authenticated;
 * padded document = document bytes, one ``0x80`` byte, then ``0x00`` bytes up to a multiple of
-  :data:`PAD_BLOCK` (ISO/IEC 7816-4 padding), so the file size shows the report's length only in
-  16 KiB steps — a sentence variant ("hoger" / "niet significant verschillend") cannot be read off the size;
+  :data:`PAD_BLOCK` (ISO/IEC 7816-4 padding). :mod:`oml.access.publish` pads every report of a kind to
+  one size (:func:`padded_size` of the largest school report, and of the largest board report), so no
+  file size singles out a school or board, and a sentence variant cannot be read off the size;
 * nonce = the first 12 bytes of HMAC-SHA256(nonce key, header || padded document), nonce key =
   HKDF-Expand-SHA256(key, info ``OML-terugkoppeling nonce v1``, 32 bytes). The nonce is a deterministic
   function of key and content ("synthetic IV", as in AES-GCM-SIV / RFC 5297): the same inputs give the
@@ -45,7 +46,13 @@ MAGIC = b"OMLR"
 VERSION = 1
 #: PBKDF2-SHA256 iterations: OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256.
 ITERATIONS = 600_000
+#: Readers refuse fewer iterations: a file cannot be made cheaper to attack than the format promises.
 MIN_ITERATIONS = 600_000
+#: Readers refuse more iterations (10 x the default): the count is read *before* the tag can be checked,
+#: so a hostile file claiming 2**32 - 1 iterations would keep a browser busy for a quarter of an hour
+#: (about 0.15 s per 600,000 in Chromium; far longer on a phone). 6,000,000 costs at most a few seconds
+#: on a slow phone and leaves room to raise the default tenfold without changing the format.
+MAX_ITERATIONS = 10 * ITERATIONS
 KEY_BYTES = 32
 NONCE_BYTES = 12
 TAG_BYTES = 16
@@ -58,6 +65,25 @@ LOCATOR_HEX = 32
 
 class WrongCode(AccessError):
     """The code does not open this report (the GCM tag did not verify)."""
+
+
+def check_iterations(iterations: int) -> int:
+    """``iterations`` if within ``MIN_ITERATIONS .. MAX_ITERATIONS``; else :class:`AccessError`.
+
+    Example
+    -------
+    >>> check_iterations(600_000)
+    600000
+    >>> check_iterations(10**9)
+    Traceback (most recent call last):
+    ...
+    oml.access.codes.AccessError: refusing a report with 1,000,000,000 PBKDF2 iterations (at most 6,000,000)
+    """
+    if iterations < MIN_ITERATIONS:
+        raise AccessError(f"refusing a report with only {iterations:,} PBKDF2 iterations (minimum {MIN_ITERATIONS:,})")
+    if iterations > MAX_ITERATIONS:
+        raise AccessError(f"refusing a report with {iterations:,} PBKDF2 iterations (at most {MAX_ITERATIONS:,})")
+    return iterations
 
 
 def derive_key(code: str, salt: bytes, iterations: int = ITERATIONS) -> bytes:
@@ -90,28 +116,46 @@ def locator(code: str) -> str:
     return hashlib.sha256(LOCATOR_PREFIX + normalise(code).encode("ascii")).hexdigest()[:LOCATOR_HEX]
 
 
-def pad(data: bytes, block: int = PAD_BLOCK) -> bytes:
-    """ISO/IEC 7816-4 padding: ``0x80`` then zeros up to a multiple of ``block``.
+def padded_size(length: int, block: int = PAD_BLOCK) -> int:
+    """The smallest multiple of ``block`` that holds ``length`` bytes and the ``0x80`` marker.
+
+    Example
+    -------
+    >>> padded_size(0), padded_size(PAD_BLOCK - 1), padded_size(PAD_BLOCK)
+    (16384, 16384, 32768)
+    """
+    return -(-(length + 1) // block) * block
+
+
+def pad(data: bytes, block: int = PAD_BLOCK, size: int | None = None) -> bytes:
+    """ISO/IEC 7816-4 padding: ``0x80`` then zeros up to ``size`` (default: the next multiple of ``block``).
+
+    ``size`` must be a multiple of ``block`` with room for the data and the marker; :mod:`oml.access.publish`
+    passes the size of the largest report of the kind, so all reports of a kind are equally long.
 
     Example
     -------
     >>> len(pad(b"abc", 16)), pad(b"abc", 16)[3:5]
     (16, b'\\x80\\x00')
+    >>> len(pad(b"abc", 16, size=64))
+    64
     """
-    padded = data + b"\x80"
-    return padded + b"\x00" * (-len(padded) % block)
+    size = padded_size(len(data), block) if size is None else size
+    if size % block or size < len(data) + 1:
+        raise AccessError(f"cannot pad {len(data):,} bytes to {size:,}: a multiple of {block:,} with room for the marker")
+    return data + b"\x80" + b"\x00" * (size - len(data) - 1)
 
 
-def unpad(data: bytes) -> bytes:
-    """Remove :func:`pad`'s padding.
+def unpad(data: bytes, block: int = PAD_BLOCK) -> bytes:
+    """Remove :func:`pad`'s padding, checking it: a multiple of ``block`` bytes, ending in ``0x80`` and zeros.
 
     Example
     -------
-    >>> unpad(pad("één".encode(), 16)).decode()
+    >>> unpad(pad("één".encode(), 16), 16).decode()
     'één'
     """
     end = data.rstrip(b"\x00")
-    if not end.endswith(b"\x80"):
+    if len(data) % block or not end.endswith(b"\x80"):
         raise AccessError("the decrypted report has no valid padding")
     return end[:-1]
 
@@ -123,7 +167,7 @@ def _nonce(key: bytes, header: bytes, padded: bytes) -> bytes:
     return hmac.new(nonce_key, header + padded, hashlib.sha256).digest()[:NONCE_BYTES]
 
 
-def encrypt(document: str, key: bytes, salt: bytes, iterations: int = ITERATIONS) -> bytes:
+def encrypt(document: str, key: bytes, salt: bytes, iterations: int = ITERATIONS, size: int | None = None) -> bytes:
     """Encrypt one report into a blob (layout in the module docstring).
 
     Parameters
@@ -135,40 +179,53 @@ def encrypt(document: str, key: bytes, salt: bytes, iterations: int = ITERATIONS
     salt : bytes
         The report's salt (written into the header).
     iterations : int
-        The PBKDF2 iteration count the key was derived with (written into the header).
+        The PBKDF2 iteration count the key was derived with (written into the header; within
+        ``MIN_ITERATIONS .. MAX_ITERATIONS``, or no reader would open the file).
+    size : int, optional
+        Length of the padded document, a multiple of :data:`PAD_BLOCK` (default: the next one).
 
     Example
     -------
-    >>> key = derive_key("K7QM-2XPD-9HTR-WA4E-NB6C", bytes(16), 1000)
-    >>> blob = encrypt("<p>hallo</p>", key, bytes(16), 1000)
+    >>> key = derive_key("K7QM-2XPD-9HTR-WA4E-NB6C", bytes(16))
+    >>> blob = encrypt("<p>hallo</p>", key, bytes(16))
     >>> blob[:4], len(blob) == HEADER.size + NONCE_BYTES + PAD_BLOCK + TAG_BYTES
     (b'OMLR', True)
-    >>> encrypt("<p>hallo</p>", key, bytes(16), 1000) == blob
+    >>> encrypt("<p>hallo</p>", key, bytes(16)) == blob
+    True
+    >>> len(encrypt("<p>hallo</p>", key, bytes(16), size=3 * PAD_BLOCK)) == HEADER.size + NONCE_BYTES + 3 * PAD_BLOCK + TAG_BYTES
     True
     """
     if len(key) != KEY_BYTES:
         raise AccessError(f"the key must be {KEY_BYTES} bytes")
+    check_iterations(iterations)
     header = HEADER.pack(MAGIC, VERSION, iterations, salt)
-    padded = pad(document.encode("utf-8"))
+    padded = pad(document.encode("utf-8"), size=size)
     nonce = _nonce(key, header, padded)
     return header + nonce + AESGCM(key).encrypt(nonce, padded, header)
 
 
 def parse(blob: bytes) -> tuple[bytes, int, bytes, bytes, bytes]:
-    """Split a blob into ``(header, iterations, salt, nonce, ciphertext with tag)``, checking the header."""
+    """Split a blob into ``(header, iterations, salt, nonce, ciphertext with tag)``, checking the header.
+
+    The iteration count is checked against both bounds here, before any key derivation: it is only
+    authenticated once the key is known.
+    """
     if len(blob) < HEADER.size + NONCE_BYTES + TAG_BYTES:
         raise AccessError("not an OML report file: too short")
     magic, version, iterations, salt = HEADER.unpack_from(blob)
     if magic != MAGIC or version != VERSION:
         raise AccessError(f"not an OML report file of format version {VERSION}")
-    if iterations < MIN_ITERATIONS:
-        raise AccessError(f"refusing a report with only {iterations:,} PBKDF2 iterations (minimum {MIN_ITERATIONS:,})")
+    check_iterations(iterations)
     start = HEADER.size + NONCE_BYTES
     return blob[:HEADER.size], iterations, salt, blob[HEADER.size:start], blob[start:]
 
 
 def decrypt(blob: bytes, code: str) -> str:
     """Open a blob with a code; the report's HTML. A wrong code raises :class:`WrongCode`.
+
+    Refuses (:class:`AccessError`) a header outside the format (magic, version, iterations outside
+    ``MIN_ITERATIONS .. MAX_ITERATIONS``) before deriving anything, and a plaintext whose padding is not
+    a multiple of :data:`PAD_BLOCK` ending in ``0x80`` and zeros.
 
     Example
     -------

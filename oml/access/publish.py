@@ -12,6 +12,18 @@ derived in parallel threads (OpenSSL releases the GIL). The keys depend on the c
 reports, so a build starts them with :func:`start_keys` as soon as it knows which reports it will make:
 they are derived at low priority on whatever core the report execution leaves idle (the engine's
 start-up, the last reports) and :func:`publish_reports` only waits for what is left.
+
+Hardening (docs/reports.md, "What the pages protect against"):
+
+* every page carries a Content-Security-Policy (:data:`CSP`, a ``<meta>``): no script but the page's own
+  inline script (allowed by its SHA-256, computed here), no request but ``fetch`` of the encrypted files
+  from the same origin; the decrypted report, shown in the page, runs no script;
+* the title is generic (:data:`TITLE`) on every page and stays so with a report open; the report is
+  wiped on ``pagehide``, so the back/forward cache never shows it again;
+* all school reports are padded to one size and all board reports to another (the largest of the kind,
+  rounded up to 16 KiB): no file size singles out a school or board;
+* the folder is written next to ``out_dir`` and renamed into place, and only then are the codes saved: a
+  run that fails at any point hands out no code and leaves the published folder as it was.
 """
 from __future__ import annotations
 
@@ -20,6 +32,8 @@ import hashlib
 import json
 import os
 import re
+import secrets
+import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,23 +42,35 @@ from pathlib import Path
 
 from oml.access import codes as codes_mod
 from oml.access.codes import KINDS, AccessError, CodeBookUpdate, Key, ensure_codes, save_codes, write_private
-from oml.access.crypto import (ITERATIONS, LOCATOR_HEX, LOCATOR_PREFIX, MAGIC, MIN_ITERATIONS, VERSION, derive_key,
-                               encrypt, locator)
+from oml.access.crypto import (HEADER, ITERATIONS, LOCATOR_HEX, LOCATOR_PREFIX, MAGIC, MAX_ITERATIONS, MIN_ITERATIONS,
+                               PAD_BLOCK, VERSION, derive_key, encrypt, locator, padded_size)
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: Names of the encrypted report files; anything else in the folder is left alone.
 REPORT_FILE = re.compile(rf"^[0-9a-f]{{{LOCATOR_HEX}}}\.html$")
 INDEX = "index.html"
 _CACHE_PREFIX = b"OML key cache v1\0"
+#: The one title of every page, before and after a report is opened: never a school's name (it would
+#: land in the browser's history and tab list).
+TITLE = "Terugkoppeling OML"
+#: The Content-Security-Policy of the code page and every report page (``@@SCRIPT@@``: the SHA-256 of the
+#: page's inline script). ``style-src 'unsafe-inline'``: the decrypted report brings its own ``<style>``
+#: and SVG ``style`` attributes, and nothing a style could load is allowed (no images, fonts or other
+#: requests). ``connect-src 'self'``: the code page fetches the encrypted file from its own folder.
+#: ``frame-ancestors`` cannot be set in a ``<meta>``: a host that can send headers should add it.
+CSP = ("default-src 'none'; script-src '@@SCRIPT@@'; style-src 'unsafe-inline'; connect-src 'self'; "
+       "base-uri 'none'; form-action 'none'")
+#: Under the code form: what stays in the browser and what the web host sees.
+PRIVACY = ("Het rapport wordt in uw eigen browser geopend. De code wordt niet verstuurd en nergens bewaard. Wel ziet "
+           "de webserver, zoals bij elke website, welk versleuteld bestand is opgevraagd, wanneer en vanaf welk "
+           "IP-adres; de code en de inhoud van het rapport ziet de server niet.")
 
 _INDEX_TEXT = dict(
-    title="Terugkoppeling voor scholen en besturen",
     heading="Terugkoppeling voor scholen en besturen",
     intro=("<p>Elke school en elk bestuur heeft een eigen rapport met de eigen cijfers. Het rapport is versleuteld "
            "en gaat alleen open met de toegangscode die de schoolleiding of het bestuur heeft gekregen.</p>"),
 )
 _REPORT_TEXT = dict(
-    title="Versleuteld rapport",
     heading="Versleuteld rapport",
     intro="<p>Dit bestand bevat een versleuteld rapport. Het gaat alleen open met de bijbehorende toegangscode.</p>",
 )
@@ -57,25 +83,45 @@ SYNTHETIC_NOTICE = ('<div class="oml-synthetic-banner" role="note">Let op: deze 
 
 
 def _script() -> str:
+    """The page's inline script, exactly as it stands between ``<script>`` and ``</script>``."""
     js = (TEMPLATES / "access.js").read_text(encoding="utf-8")
     for name, value in {
         "ALPHABET": codes_mod.ALPHABET, "LENGTH": codes_mod.LENGTH, "LOCATOR_PREFIX": LOCATOR_PREFIX.decode().rstrip("\n"),
         "LOCATOR_HEX": LOCATOR_HEX, "MAGIC": MAGIC.decode(), "VERSION": VERSION, "MIN_ITERATIONS": MIN_ITERATIONS,
+        "MAX_ITERATIONS": MAX_ITERATIONS, "PAD_BLOCK": PAD_BLOCK, "TITLE": TITLE,
     }.items():
         js = js.replace(f"@@{name}@@", str(value))
-    return js
+    return "\n" + js
+
+
+def script_hash(script: str) -> str:
+    """The CSP source of an inline script: ``sha256-`` and the base64 SHA-256 of its UTF-8 text.
+
+    Example
+    -------
+    >>> script_hash("alert(1)")
+    'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='
+    """
+    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+
+
+def content_security_policy() -> str:
+    """The policy of every page: :data:`CSP` with the hash of this version's script."""
+    return CSP.replace("@@SCRIPT@@", script_hash(_script()))
 
 
 def _page(mode: str, text: dict, payload: str = "", synthetic: bool = False) -> str:
     html = (TEMPLATES / "page.html").read_text(encoding="utf-8")
     html = html.replace("@@NOTICE@@", SYNTHETIC_NOTICE if synthetic else "")
+    script = _script()
     # Order matters: the payload and script go in last, so no placeholder text inside them is ever replaced.
-    for name, value in (("TITLE", text["title"]), ("HEADING", text["heading"]), ("INTRO", text["intro"]),
+    for name, value in (("CSP", CSP.replace("@@SCRIPT@@", script_hash(script))), ("TITLE", TITLE),
+                        ("HEADING", text["heading"]), ("INTRO", text["intro"]), ("PRIVACY", PRIVACY),
                         ("MODE", mode), ("LENGTH", str(codes_mod.LENGTH)), ("GROUP_SIZE", str(codes_mod.GROUP_SIZE)),
                         ("CSS", (TEMPLATES / "access.css").read_text(encoding="utf-8"))):
         html = html.replace(f"@@{name}@@", value)
     html = html.replace("@@PAYLOAD@@", payload)
-    return html.replace("@@JS@@", _script())
+    return html.replace("\n@@JS@@", script)
 
 
 def index_page(synthetic: bool = False) -> str:
@@ -87,6 +133,8 @@ def index_page(synthetic: bool = False) -> str:
     -------
     >>> page = index_page()
     >>> '<html lang="nl">' in page and 'for="oml-code"' in page and 'role="alert"' in page
+    True
+    >>> f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy()}">' in page
     True
     """
     return _page("index", _INDEX_TEXT, synthetic=synthetic)
@@ -146,11 +194,15 @@ class PublishResult:
     removed: int = 0
     derive_seconds: float = 0.0
     seconds: float = 0.0
+    sizes: dict[str, int] = field(default_factory=dict)  # kind -> bytes of its padded reports
+    warnings: tuple[str, ...] = ()  # foreign or changed salts, weak codes: ids only, never a code
 
     def summary(self) -> str:
-        return (f"{len(self.files)} reports in {self.out_dir}: {len(self.created)} new codes, {len(self.rotated)} rotated; "
+        """One line of counts, then one ``WARNING:`` line per warning (logs are not private: no code in either)."""
+        line = (f"{len(self.files)} reports in {self.out_dir}: {len(self.created)} new codes, {len(self.rotated)} rotated; "
                 f"{self.derived} keys derived ({self.derive_seconds:.1f} s), {self.cached} from the cache; "
                 f"{self.written} files written, {self.removed} stale removed; {self.seconds:.1f} s")
+        return "\n".join([line] + [f"  WARNING: {w}" for w in self.warnings])
 
 
 def _check_documents(documents) -> None:
@@ -272,8 +324,8 @@ def start_keys(entries, codes_path: Path, *, rotate=(), iterations: int = ITERAT
     >>> result.derived, (tmp / "CODES.csv").exists()
     (1, True)
     """
-    if iterations < MIN_ITERATIONS:
-        raise AccessError(f"at least {MIN_ITERATIONS:,} PBKDF2 iterations, not {iterations:,}")
+    if not MIN_ITERATIONS <= iterations <= MAX_ITERATIONS:
+        raise AccessError(f"at least {MIN_ITERATIONS:,} and at most {MAX_ITERATIONS:,} PBKDF2 iterations, not {iterations:,}")
     codes_path = Path(codes_path)
     key_cache = Path(key_cache) if key_cache is not None else key_cache_path(codes_path)
     entries = frozenset(entries)
@@ -297,10 +349,12 @@ def publish_reports(documents: dict[Key, str], codes_path: Path, out_dir: Path, 
     out_dir : Path
         The published folder: ``index.html`` and one ``<32 hex digits>.html`` per report. Report files of
         earlier builds that no code opens any more (a rotated code) are removed; other files are left alone.
+        The new folder is made beside it (``.<name>.new-…``, so its parent must be writable) and renamed
+        into place; the codes file is written after that, and the old folder is restored if that fails.
     rotate : iterable of str
         Ids (or ``kind:id``) that get a new code, a new salt, hence a new file.
     iterations : int
-        PBKDF2-SHA256 iterations (at least 600,000).
+        PBKDF2-SHA256 iterations (600,000 to 6,000,000: what the readers accept).
     key_cache : Path, optional
         Private key cache; default :func:`key_cache_path` of the codes file. Must lie outside ``out_dir``.
     jobs : int, optional
@@ -339,6 +393,7 @@ def publish_reports(documents: dict[Key, str], codes_path: Path, out_dir: Path, 
         _check_private_paths(keys.codes_path, keys.key_cache, out_dir)
         if out_dir.exists() and not out_dir.is_dir():
             raise AccessError(f"--out {out_dir} exists and is not a folder")
+        codes_mod.refuse_real_in_demo(keys.codes_path, documents)  # also when the plan was begun elsewhere
     except AccessError:
         if keys is not None:
             keys.cancel()
@@ -346,33 +401,176 @@ def publish_reports(documents: dict[Key, str], codes_path: Path, out_dir: Path, 
     book, iterations = keys.book, keys.pending.iterations
     requests = {entry: (book.codes[entry], book.salts[entry]) for entry in documents}
     key_of, derived, derive_seconds = keys.pending.result()
-    save_codes(keys.codes_path, book)
 
-    pages: dict[str, str] = {INDEX: index_page(synthetic)}
+    sizes = report_sizes(documents)
+    pages: dict[str, bytes] = {INDEX: index_page(synthetic).encode("utf-8")}
     files: dict[Key, str] = {}
     for entry in sorted(documents):
         code, salt = requests[entry]
         name = f"{locator(code)}.html"
         if name in pages:  # two codes with one 128-bit locator: never expected, never silently overwritten
             raise AccessError(f"two reports would share the file {name}; rotate one of their codes")
-        pages[name] = report_page(encrypt(documents[entry], key_of[entry], salt, iterations), synthetic)
+        blob = encrypt(documents[entry], key_of[entry], salt, iterations, size=sizes[entry[0]])
+        pages[name] = report_page(blob, synthetic).encode("utf-8")
         files[entry] = name
+    warnings = book.warnings + tuple(_changed_salts(out_dir, files, requests))
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = removed = 0
-    # Written in file-name order, not school order: timestamps (Last-Modified) must not hint at the school list.
-    for name, text in sorted(pages.items()):
-        path = out_dir / name
-        data = text.encode("utf-8")
-        if not path.exists() or path.read_bytes() != data:  # unchanged files keep their timestamps
-            path.write_bytes(data)
-            written += 1
-    for path in sorted(out_dir.iterdir()):
-        if REPORT_FILE.match(path.name) and path.name not in pages:
-            path.unlink()
-            removed += 1
+    # The whole folder is written beside out_dir and renamed into place; the codes are saved only then, and
+    # if saving fails the old folder comes back: a failed run hands out no code and publishes nothing.
+    target = Path(os.path.realpath(out_dir))  # a symbolic link to the folder stays a link to the new one
+    staged = _stage(pages, target)
+    try:
+        old = _swap_in(staged.folder, target)
+    except BaseException:
+        shutil.rmtree(staged.folder, ignore_errors=True)
+        raise
+    try:
+        save_codes(keys.codes_path, book)
+    except BaseException:
+        _swap_back(target, old)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
     return PublishResult(out_dir, files, book.created, book.rotated, derived, len(documents) - derived,
-                         written, removed, derive_seconds, time.perf_counter() - start)
+                         staged.written, staged.removed, derive_seconds, time.perf_counter() - start, sizes, warnings)
+
+
+def report_sizes(documents: dict[Key, str]) -> dict[str, int]:
+    """The padded size of every report of a kind: the largest document of the kind, rounded up to 16 KiB.
+
+    So every school report file has one size and every board report file another; the size says the
+    kind and nothing about which school or board, nor which sentences its report holds.
+
+    Example
+    -------
+    >>> report_sizes({("school", "A"): "x" * 20_000, ("school", "B"): "x", ("board", "C"): "x"})
+    {'board': 16384, 'school': 32768}
+    """
+    sizes: dict[str, int] = {}
+    for (kind, _), html in sorted(documents.items()):
+        sizes[kind] = max(sizes.get(kind, 0), padded_size(len(html.encode("utf-8"))))
+    return sizes
+
+
+def _changed_salts(out_dir: Path, files: dict[Key, str], requests: dict[Key, tuple[str, bytes]]) -> list[str]:
+    """A warning when a published file of a code carries another salt than the salt file now gives it.
+
+    The file name depends on the code alone, so the file of an unchanged code is found again; its header
+    holds the salt it was made with. A different one means the salt file was regenerated or replaced.
+    """
+    changed = []
+    for entry, name in sorted(files.items()):
+        try:
+            old = _payload(out_dir / name)
+        except (OSError, ValueError):
+            continue  # no earlier file (a new code), or not one of ours
+        if len(old) >= HEADER.size and old[:4] == MAGIC and old[9:HEADER.size] != requests[entry][1]:
+            changed.append(entry)
+    if not changed:
+        return []
+    shown = ", ".join(f"{kind}:{id_}" for kind, id_ in changed[:5]) + (", ..." if len(changed) > 5 else "")
+    return [f"the salt of {len(changed)} existing code(s) changed ({shown}): their files change although their codes "
+            "did not (was the salt file regenerated, or is it another codes file's?)"]
+
+
+_PAYLOAD = re.compile(r'<script id="oml-report" type="application/octet-stream">([A-Za-z0-9+/=]+)</script>')
+
+
+def _payload(page: Path) -> bytes:
+    """The blob of a published report page (:func:`report_page`); ValueError when there is none."""
+    found = _PAYLOAD.search(page.read_text(encoding="utf-8"))
+    if not found:
+        raise ValueError(f"{page}: no report payload")
+    return base64.b64decode(found.group(1), validate=True)
+
+
+@dataclass
+class _Staged:
+    folder: Path
+    written: int
+    removed: int
+
+
+def _carry(source: Path, target: Path) -> None:
+    """Put an existing entry of the folder into the new one unchanged: a hard link where possible
+    (same file, same timestamp, no copy), else a copy with its timestamps; folders entry by entry."""
+    if source.is_symlink():
+        os.symlink(os.readlink(source), target)
+    elif source.is_dir():
+        shutil.copytree(source, target, symlinks=True, copy_function=_link_or_copy)
+    else:
+        _link_or_copy(source, target)
+
+
+def _link_or_copy(source, target) -> None:
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+def _sibling(out_dir: Path, what: str) -> Path:
+    return out_dir.parent / f".{out_dir.name}.{what}-{secrets.token_hex(6)}"
+
+
+def _stage(pages: dict[str, bytes], out_dir: Path) -> _Staged:
+    """The new folder, complete, beside ``out_dir``: ``pages`` plus everything else ``out_dir`` holds.
+
+    An unchanged page is the old file (hard link: it keeps its timestamp); report files that no code
+    opens any more are left out; other files are carried over as they are. New and changed pages are
+    written in file-name order, not school order: timestamps (Last-Modified) must not hint at the school list.
+    """
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    folder = _sibling(out_dir, "new")
+    folder.mkdir()  # mode from the umask, like any published folder
+    try:
+        if out_dir.is_dir():
+            os.chmod(folder, out_dir.stat().st_mode & 0o7777)
+        written = removed = 0
+        done = set()
+        if out_dir.is_dir():
+            for path in sorted(out_dir.iterdir()):
+                if path.name in pages:
+                    if path.is_file() and not path.is_symlink() and path.read_bytes() == pages[path.name]:
+                        _link_or_copy(path, folder / path.name)
+                        done.add(path.name)
+                elif REPORT_FILE.match(path.name):
+                    removed += 1  # a report file no code opens any more (a rotated code)
+                else:
+                    _carry(path, folder / path.name)
+        for name, data in sorted(pages.items()):
+            if name not in done:
+                (folder / name).write_bytes(data)
+                written += 1
+        return _Staged(folder, written, removed)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _swap_in(folder: Path, out_dir: Path) -> Path | None:
+    """Rename ``folder`` to ``out_dir``; the previous ``out_dir`` (renamed aside) is returned, to be removed
+    once the codes are saved, or put back if saving them fails."""
+    old = None
+    if out_dir.is_symlink() or out_dir.exists():
+        old = _sibling(out_dir, "old")
+        os.rename(out_dir, old)
+    try:
+        os.rename(folder, out_dir)
+    except BaseException:
+        if old is not None:
+            os.rename(old, out_dir)
+        raise
+    return old
+
+
+def _swap_back(out_dir: Path, old: Path | None) -> None:
+    """Undo :func:`_swap_in`: the folder as it was before this run (none, if there was none)."""
+    failed = _sibling(out_dir, "failed")
+    os.rename(out_dir, failed)
+    if old is not None:
+        os.rename(old, out_dir)
+    shutil.rmtree(failed, ignore_errors=True)
 
 
 def _refuse_real(entries, synthetic: bool) -> None:

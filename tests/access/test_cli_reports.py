@@ -6,7 +6,6 @@ sample reports, so the command's own work (codes, encryption, folder) is what is
 from __future__ import annotations
 
 
-from pathlib import Path
 
 import pytest
 
@@ -110,11 +109,16 @@ def test_render_reports_gives_one_document_per_school_and_board(tmp_path):
     root = copy_project(tmp_path / "project")
     import tempfile
 
-    private_before = set(Path(tempfile.gettempdir()).glob("oml-private-*"))
-    docs = feedback_site.render_reports(data, root=root)
+    private = tmp_path / "tmp"  # this run's temporary folder: other runs' private folders do not count
+    private.mkdir()
+    old, tempfile.tempdir = tempfile.tempdir, str(private)
+    try:
+        docs = feedback_site.render_reports(data, root=root)
+    finally:
+        tempfile.tempdir = old
     # Nothing private stays behind: no unencrypted report in the project, the private folder removed.
     assert not (root / "_build").exists() or not any((root / "_build").rglob("*.ipynb"))
-    assert set(Path(tempfile.gettempdir()).glob("oml-private-*")) == private_before
+    assert list(private.iterdir()) == []
     expected = {("school", s) for s in frame["school_id"].astype(str).unique()}
     expected |= {("board", b) for b in frame["board_id"].dropna().astype(str).unique()}
     assert set(docs) == expected

@@ -68,3 +68,21 @@ def test_site_demo_writes_the_terugkoppeling_folder_from_the_committed_codes(tmp
     assert (root / paths.DEMO_KEY_CACHE.relative_to(paths.ROOT)).exists()
     everything = b"".join(p.read_bytes() for p in out.iterdir())
     assert display(committed[school]).encode() not in everything
+
+
+def test_site_demo_refuses_a_demo_codes_file_that_holds_a_real_id(tmp_path):
+    # Someone ran `oml reports` on real data with the demo codes file (or pasted real codes into it): the next
+    # synthetic build must not publish, or list, those codes. Reading the demo file refuses it.
+    from oml.access.codes import new_code
+
+    root = tmp_path / "project"
+    demo = root / paths.DEMO_CODES.relative_to(paths.ROOT)
+    demo.parent.mkdir(parents=True)
+    demo.write_bytes(paths.DEMO_CODES.read_bytes())
+    salts_path(demo).write_bytes(salts_path(paths.DEMO_CODES).read_bytes())
+    school = sorted(k for k in read_codes(demo) if k[0] == "school")[0]
+    with demo.open("a", encoding="utf-8") as fh:
+        fh.write(f"school,BRIN-12AB,{display(new_code())}\n")
+    with pytest.raises(AccessError, match="synthetic \\(SYN-\\) ids only, not school:BRIN-12AB"):
+        publish_site_demo({school: "<p>demo</p>"}, root / "_build" / "html", synthetic=True, root=root)
+    assert not (root / "_build" / "html").exists()

@@ -9,6 +9,8 @@ from bs4 import BeautifulSoup
 from browser import chromium, serve
 from oml import paths
 from oml.access.codes import display, read_codes
+from oml.access.crypto import locator
+from oml.access.publish import TITLE
 
 pytestmark = pytest.mark.slow
 
@@ -44,8 +46,20 @@ def test_demo_reports_hold_no_code_and_open_in_the_browser(site):
     school = sorted(k for k in codes if k[0] == "school")[0]
     with serve(site / "_build" / "html") as url, chromium() as driver:
         driver.get(f"{url}/{paths.SITE_REPORTS}/index.html")
+        assert driver.find_element(By.CSS_SELECTOR, 'meta[http-equiv="Content-Security-Policy"]')
         field = driver.find_element(By.ID, "oml-code")
         field.send_keys(display(codes[school]))
         field.send_keys(Keys.ENTER)
         WebDriverWait(driver, 60).until(lambda d: not d.find_elements(By.ID, "oml-form"))
-        assert driver.find_element(By.TAG_NAME, "body").text.strip()
+        text = driver.find_element(By.TAG_NAME, "body").text
+        assert school[1] in text  # the real report, rendered under the page's policy
+        assert driver.execute_script("return document.querySelectorAll('main svg').length") > 0
+        assert driver.title == TITLE  # the report's own title (the school's name) is never used
+
+
+def test_demo_reports_of_a_kind_are_one_size(site):
+    folder = _demo_folder(site)
+    codes = read_codes(site / paths.DEMO_CODES.relative_to(paths.ROOT))
+    sizes = {kind: {(folder / f"{locator(code)}.html").stat().st_size for (k, _), code in codes.items() if k == kind
+                    and (folder / f"{locator(code)}.html").exists()} for kind in ("school", "board")}
+    assert len(sizes["school"]) == 1 and len(sizes["board"]) == 1, sizes
