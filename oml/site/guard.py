@@ -31,10 +31,13 @@ def _code_pattern():
 
 def demo_codes(layout: Layout) -> set[str]:
     """The committed demo codes (canonical form), each for a synthetic school or board; refuses any other."""
-    from oml.access.codes import read_codes
+    from oml.access.codes import AccessError, read_codes
     from oml.data import SYNTHETIC_PREFIX
 
-    codes = read_codes(layout.demo_codes)
+    try:
+        codes = read_codes(layout.demo_codes)
+    except AccessError as err:  # e.g. real ids in the demo file: refused by the reader itself
+        raise BuildError(f"{err}. Restore the committed demo file.") from None
     real = sorted(id_ for _, id_ in codes if not str(id_).startswith(SYNTHETIC_PREFIX))
     if real:
         raise BuildError(f"{layout.demo_codes.relative_to(layout.root)}: the demo codes file holds ids that are not "

@@ -69,8 +69,16 @@ def site_demo(runs: list[Run], data: Data, layout: Layout, runner, jobs: int | N
     if not data.facts.synthetic or not runs:
         shutil.rmtree(folder, ignore_errors=True)
         return None
+    from oml.access.codes import AccessError
     from oml.access.publish import publish_site_demo, start_site_demo_keys
 
+    try:
+        return _site_demo(runs, data, layout, runner, jobs, timeout, force, folder, publish_site_demo, start_site_demo_keys)
+    except AccessError as err:  # e.g. the demo codes file holds a real id: a message, never a traceback
+        raise BuildError(f"the feedback reports demo cannot be published: {err}") from None
+
+
+def _site_demo(runs, data, layout, runner, jobs, timeout, force, folder, publish_site_demo, start_site_demo_keys):
     # The keys depend on the codes only: derived on idle cores while the reports execute.
     keys = start_site_demo_keys(report_entries(runs), synthetic=True, root=layout.root, jobs=jobs)
     try:
