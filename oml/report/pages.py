@@ -7,6 +7,8 @@ writes figure/CSV files where needed, records every number it shows in the page'
 """
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from oml.data import codebook, contract, scales
@@ -80,14 +82,15 @@ def summary_list(ctx, results) -> str:
     """'Resultaten in het kort': the summary sentences of every figure, each linking to its chapter."""
     lines = []
     for result in results:
-        sentences = text.summary_sentences(result.findings)
-        for s in sentences:
+        sentences = [*text.summary_sentences(result.findings), text.not_compared_sentence(result.findings, in_figure=False)]
+        for s in filter(None, sentences):
             lines.append(f"- {s}")
         lines[-1] += f" (zie {{doc}}`{CHAPTER[result.by]}`)"
     tests = pd.concat([r.comparisons.assign(figure=CHAPTER[r.by]) for r in results], ignore_index=True)
     csv = ctx.pub.csv("toetsen", tests)
     return "\n".join(lines) + "\n" + provenance(
-        ctx.notebook, ["oml.stats.results.breakdown", "oml.stats.findings.findings", "oml.report.text.summary_sentences"], csv)
+        ctx.notebook, ["oml.stats.results.breakdown", "oml.stats.findings.findings", "oml.report.text.summary_sentences",
+                       "oml.report.text.not_compared_sentence"], csv)
 
 
 # ----------------------------------------------------------------------------- Table 1
@@ -202,7 +205,7 @@ def breakdown_figure(ctx, result) -> str:
     ctx.pub.table("figuur", drawn, ["year", "group"], {"estimate": 2, "se": 3, "ci_low": 2, "ci_high": 2, "n": 0})
     ax = plotting.diamond_plot(result.table, result.comparisons, level=ctx.level)
     path = plotting.save(ax.figure, ctx.pub.files / f"{ctx.pub.page}-figuur.svg")
-    block = figure_block(f"files/{path.name}", f"fig-{ctx.pub.page}", text.figure_caption(result.by, ctx.level),
+    block = figure_block(f"files/{path.name}", f"fig-{ctx.pub.page}", text.figure_caption(result.by, ctx.level, result.findings.not_compared),
                          text.diamond_alt(result.table, result.findings))
     guide = text.leeswijzer(result.means.controls, ctx.level)
     prov = provenance(ctx.notebook, ["oml.stats.results.breakdown", "oml.stats.models.adjusted_means", "oml.stats.comparisons.compare",
@@ -213,7 +216,8 @@ def breakdown_figure(ctx, result) -> str:
 
 # ----------------------------------------------------------------------------- methods
 def glue_methods(ctx) -> None:
-    """Glue the rule parameters the methods text names, and where the statements' wording comes from."""
+    """Glue the rule parameters the methods text names, the years, and where the statements' wording comes from."""
+    glue_years(ctx)
     glue_scale(ctx)
     ctx.pub.number("min_cell", ctx.min_cell)
     ctx.pub.text("codebook_intro", codebook_intro(ctx))
@@ -332,19 +336,175 @@ def models_block(ctx, results: dict) -> str:
             + "\n" + provenance(ctx.notebook, ["oml.stats.models.adjusted_means", "oml.stats.models.formula_for"], csv))
 
 
+#: The families of comparisons (:mod:`oml.stats.comparisons`), in the order the methods table shows them.
+FAMILIES = ("first_last", "consecutive", "between")
+
+
 def comparisons_block(ctx, results: dict) -> str:
-    """How many comparisons per figure, how many significant, where the overlap rule disagrees."""
+    """Per figure: the size of each Holm family, how many significant, where the overlap rule disagrees, what is not compared.
+
+    Each family is Holm-corrected on its own, so its size is what the correction depends on.
+    A group drawn but never compared (parental education "onbekend") is named in its own column.
+    """
     rows, tidy = [], []
     for by, result in results.items():
         c = result.comparisons
-        counts = {"comparisons": len(c), "significant": int(c["significant"].sum()),
+        sizes = {f"comparisons_{family}": int((c["family"] == family).sum()) for family in FAMILIES}
+        counts = {"significant": int(c["significant"].sum()),
                   "overlap_says_significant": int(c["overlap_says_significant"].sum()), "disagree": int(c["disagree"].sum())}
-        tidy.append({"figure": CHAPTER[by], **counts})
-        rows.append([f"{{numref}}`fig-{CHAPTER[by]}`", *(ctx.pub.number(f"{k}_{CHAPTER[by]}", v) for k, v in counts.items())])
+        apart = result.findings.not_compared
+        tidy.append({"figure": CHAPTER[by], **sizes, **counts, "not_compared": " ".join(apart)})
+        per_family = " / ".join(ctx.pub.number(f"{k}_{CHAPTER[by]}", v) for k, v in sizes.items())
+        rows.append([f"{{numref}}`fig-{CHAPTER[by]}`", per_family, *(ctx.pub.number(f"{k}_{CHAPTER[by]}", v) for k, v in counts.items()),
+                     text.nl_list([text.quoted(text.group_label(g).lower()) for g in apart]) or "geen"])
     csv = ctx.pub.csv("vergelijkingen", pd.DataFrame(tidy))
-    return (table_block(pd.DataFrame(rows), "tab-vergelijkingen", "Vergelijkingen per figuur: formele toets (Holm) en de vuistregel van overlappende intervallen.",
-                        ["Figuur", "Vergelijkingen", "Significant (toets)", "Significant (vuistregel)", "Oneens"])
+    return (table_block(pd.DataFrame(rows), "tab-vergelijkingen",
+                        "Vergelijkingen per figuur: het aantal per soort (eerste tegen laatste jaar / opeenvolgende jaren / "
+                        "groepen in het laatste jaar; elke soort heeft een eigen Holm-correctie), de formele toets (Holm) en de "
+                        "vuistregel van overlappende intervallen.",
+                        ["Figuur", "Vergelijkingen per soort", "Significant (toets)", "Significant (vuistregel)", "Oneens",
+                         "Getekend, niet getoetst"])
             + "\n" + provenance(ctx.notebook, ["oml.stats.results.breakdown", "oml.stats.comparisons.compare"], csv))
+
+
+def clustering_block(ctx, table: pd.DataFrame) -> str:
+    """ICC and design effect per answer-scale period (:func:`oml.stats.clustering.clustering_by_period`), and what they mean.
+
+    The sentences speak of the period of the factsheet's pages; the table has every period of the data.
+    """
+    csv = ctx.pub.csv("clustering", table)
+    decimals = {"pupils": 0, "schools": 0, "mean_size": 0, "weighted_size": 0, "icc": 3, "design_effect": 1,
+                "effective_n": 0, "width_factor": 1}
+    ctx.pub.table("clustering", table, ["period"], decimals)
+    # One column per period: the table stays narrow on a phone however many measures it shows.
+    names = {"pupils": "Leerlingen met een indexscore", "schools": "Scholen", "mean_size": "Gemiddeld aantal leerlingen per school",
+             "weighted_size": "Gewogen gemiddeld aantal per school (`m`)", "icc": "ICC", "design_effect": "Designeffect",
+             "effective_n": "Effectief aantal leerlingen", "width_factor": "Factor voor de breedte van een interval"}
+    rows = [[names[k], *(nl_number(v, d) for v in table[k])] for k, d in decimals.items()]
+    header = ["", *(f"{r.period.capitalize()} ({r.first_year}–{r.last_year})" if r.first_year != r.last_year
+                    else f"{r.period.capitalize()} ({r.first_year})" for r in table.itertuples(index=False))]
+    current = table[table["period"] == scales.current().name]
+    words = ""
+    if len(current):
+        r = current.iloc[0]
+
+        def n(key: str, decimals: int = 0) -> str:
+            return ctx.pub.number(f"clustering_{key}", r[key], decimals)
+
+        icc_pct = ctx.pub.number("clustering_icc_percent", r["icc"] * 100, 1, PCT)
+        words = (f"In de periode {year_span(ctx)} ligt {icc_pct} van de verschillen in de index tussen scholen (ICC {n('icc', 3)}); "
+                 "de rest ligt tussen leerlingen van dezelfde school. Dat lijkt weinig, maar een school telt veel leerlingen "
+                 f"(gemiddeld {n('mean_size')} over de jaren {year_span(ctx)}), en dan telt het op: het designeffect is "
+                 f"{n('design_effect', 1)}. De {n('pupils')} leerlingen met een indexscore bevatten daardoor ongeveer evenveel "
+                 f"informatie als {n('effective_n')} leerlingen die los van elkaar gekozen zijn, en een betrouwbaarheidsinterval "
+                 f"dat de scholen zou negeren, zou ongeveer {n('width_factor', 1)} keer te smal zijn. De intervallen en toetsen in "
+                 "dit rapport negeren de scholen niet: hun standaardfouten zijn geclusterd naar school (CR1). Het designeffect geldt "
+                 "voor een gemiddelde over alle scholen, en ook voor een verschil tussen regio's, die elk hun eigen scholen hebben. "
+                 "Bij een verschil tussen groepen die op dezelfde scholen zitten (jongens en meisjes, of twee jaren) valt het "
+                 "schooleffect grotendeels weg, en is het verlies kleiner.\n\n")
+    return (words
+            + table_block(pd.DataFrame(rows), "tab-clustering", "Leerlingen binnen scholen: ICC en designeffect van de index per antwoordschaal.",
+                          header)
+            + "\n" + provenance(ctx.notebook, ["oml.stats.clustering.clustering_by_period"], csv))
+
+
+def unknown_block(ctx, shares: pd.DataFrame, schools: pd.DataFrame) -> str:
+    """Parental education "onbekend" in the open: how often, where, whether it hangs on the school, and how it is treated.
+
+    ``shares`` is :func:`oml.stats.tables.unknown_share`, ``schools`` :func:`oml.stats.tables.unknown_by_school`.
+    What "onbekend" likely is follows from the school counts: far more schools where (almost) every
+    pupil has it than chance would give make it largely a matter of the school.
+    """
+    from oml.stats.tables import SCHOOL_SHARE, SIZE_BOUNDS, size_labels
+
+    total = shares[shares["variable"] == "totaal"].iloc[0]
+    if total["suppressed"] or total["unknown"] == 0:
+        # Nothing (or too little to show) to put in the open: say so, without a number that rests on few pupils.
+        if total["unknown"] == 0:
+            return "In deze gegevens is de opleiding van de ouders van elke leerling bekend; ‘onbekend’ komt niet voor."
+        return ("Het aandeel leerlingen van wie de opleiding van de ouders onbekend is, wordt niet getoond: met of zonder "
+                f"bekende opleiding zou het op minder dan {ctx.pub.number('onbekend_min_cell', ctx.min_cell)} leerlingen rusten.")
+    csv = ctx.pub.csv("onbekend", shares.drop(columns="suppressed"))
+    ctx.pub.table("onbekend", shares, ["variable", "group"], {"pupils": 0, "percent": 1})
+    share = ctx.pub.number("onbekend_percent", total["percent"], 1, PCT)
+    heads = {"year": "Jaar", "region": "Regio", "school_size": "Schoolgrootte (leerlingen in groep 8 per jaar)"}
+    rows = [["**Alle leerlingen**", nl_number(total["pupils"]), nl_number(total["percent"], 1) + PCT]]
+    for variable, head in heads.items():
+        part = shares[shares["variable"] == variable]
+        if len(part):
+            rows.append([f"**{head}**", "", ""])
+            rows += [[str(r.group), nl_number(r.pupils), nl_number(r.percent, 1) + ("" if r.suppressed else PCT)]
+                     for r in part.itertuples(index=False)]
+    table = table_block(pd.DataFrame(rows), "tab-onbekend", f"Aandeel leerlingen van wie de opleiding van de ouders onbekend is ({year_span(ctx)}).",
+                        ["Groep", "Leerlingen", "Opleiding ouders onbekend"])
+
+    schools_csv = ctx.pub.csv("onbekend-scholen", schools.drop(columns="suppressed"))
+    ctx.pub.table("onbekend-scholen", schools, ["kind"], {"schools": 0, "pupils": 0, "percent_of_unknown": 0})
+    ctx.pub.table("onbekend-scholen", schools[schools["kind"] != "mixed"], ["kind"], {"expected": 1})  # none for "mixed"
+    # The rule's parameters are published numbers too (oml.stats.tables: SCHOOL_SHARE, SIZE_BOUNDS).
+    pct = ctx.pub.number("onbekend_school_share", SCHOOL_SHARE * 100, 0, PCT)
+    low = ctx.pub.number("onbekend_school_share_low", (1 - SCHOOL_SHARE) * 100, 0, PCT)
+    for i, bound in enumerate(SIZE_BOUNDS):
+        ctx.pub.record(f"onbekend_size_bound_{i}", bound, nl_number(bound))
+    labels = {"all": f"(Bijna) alle leerlingen ‘onbekend’ ({pct} of meer)", "mixed": "Gemengd",
+              "none": f"(Bijna) geen leerling ‘onbekend’ ({low} of minder)"}
+    by_kind = schools.set_index("kind")
+    school_rows = [[labels[k], nl_number(by_kind.at[k, "schools"]), nl_number(by_kind.at[k, "expected"], 1) if k != "mixed" else "",
+                    nl_number(by_kind.at[k, "pupils"]), nl_number(by_kind.at[k, "percent_of_unknown"], 0) + ("" if by_kind.at[k, "suppressed"] else PCT)]
+                   for k in ("all", "mixed", "none")]
+    school_table = table_block(pd.DataFrame(school_rows), "tab-onbekend-scholen",
+                               f"Scholen naar hun aandeel leerlingen met opleiding ouders ‘onbekend’ ({year_span(ctx)}), naast wat bij toeval te verwachten is.",
+                               ["Scholen waar", "Scholen", "Bij toeval verwacht", "Leerlingen", "Deel van alle ‘onbekend’"])
+
+    n_schools = ctx.pub.number("onbekend_schools", int(by_kind["schools"].sum()))
+    alle = by_kind.loc["all"]
+    geen = by_kind.loc["none"]
+    what = (f"Van alle leerlingen in {year_span(ctx)} is bij {share} de opleiding van de ouders onbekend. ‘Onbekend’ is geen "
+            "opleidingsniveau: het betekent alleen dat de gegevens voor die leerling geen opleiding van de ouders bevatten. "
+            "Waarom die ontbreekt, staat niet in de gegevens. Wel is te zien of het aan de school hangt. ")
+    def bij(key: str, count: int) -> str:
+        return "Bij geen" if count == 0 else f"Bij {ctx.pub.number(key, count)}"
+
+    def about(key: str, expected: float) -> str:
+        return "vrijwel geen" if nl_number(expected, 1) == nl_number(0, 1) else f"ongeveer {ctx.pub.number(key, expected, 1)}"
+
+    school_words = (f"{bij('onbekend_schools_all', alle['schools'])} van de {n_schools} scholen is de opleiding van (bijna) alle "
+                    f"ouders onbekend ({pct} of meer van de leerlingen); als ‘onbekend’ los van de school over de leerlingen "
+                    f"verdeeld was, zou u er {about('onbekend_schools_all_expected', alle['expected'])} verwachten. "
+                    f"{bij('onbekend_schools_none', geen['schools'])} van de scholen is juist de opleiding van (bijna) alle ouders "
+                    f"bekend ({low} of minder onbekend; bij toeval {about('onbekend_schools_none_expected', geen['expected'])}). ")
+    if bool(alle["more_than_chance"]):
+        verdict = ("Dat zijn veel meer scholen dan toeval geeft: ‘onbekend’ hangt in deze gegevens sterk samen met de school. "
+                   "Waarschijnlijk levert een deel van de scholen de opleiding van de ouders niet (of bijna niet) aan. Dan zegt "
+                   "‘onbekend’ vooral iets over de school, en weinig over de ouders. ")
+        if not math.isnan(alle["percent_of_unknown"]):
+            verdict += (f"Van alle leerlingen met ‘onbekend’ zit {ctx.pub.number('onbekend_in_schools_all', alle['percent_of_unknown'], 0, PCT)} "
+                        "op zulke scholen. ")
+    elif bool(geen["more_than_chance"]):
+        verdict = ("Dat zijn veel meer scholen zonder ‘onbekend’ dan toeval geeft: ‘onbekend’ hangt in deze gegevens samen met de "
+                   "school. Op sommige scholen is de opleiding van (bijna) alle ouders bekend, op andere veel minder vaak. ")
+    else:
+        verdict = ("Dat wijkt niet duidelijk af van toeval: in deze gegevens komt ‘onbekend’ op (bijna) alle scholen voor, naast "
+                   "bekende opleidingen, en hangt het niet aan bepaalde scholen. Wat het dan wel is, bijvoorbeeld ouders die de vraag niet "
+                   "beantwoordden, is uit de gegevens niet af te leiden. ")
+    sizes = text.nl_list([f"‘{label}’" for label in size_labels()])
+    spread = (f"{{numref}}`tab-onbekend` toont het aandeel per jaar, per regio en per schoolgrootte (het aantal leerlingen in groep 8 "
+              f"per jaar: {sizes}); {{numref}}`tab-onbekend-scholen` telt de scholen.")
+    treated = (
+        "**Hoe de analyses ermee omgaan.** In de modellen is ‘onbekend’ een eigen categorie van de controlevariabele opleiding "
+        "ouders. Zo blijven alle leerlingen in het model, ook als de opleiding van hun ouders onbekend is. Die aanpak heet de "
+        "missing-indicatormethode. Die is eenvoudig, maar corrigeert minder goed naarmate er meer ontbreekt: binnen ‘onbekend’ "
+        "zitten leerlingen van alle opleidingsniveaus door elkaar, dus voor hen corrigeert het model nauwelijks voor opleiding. "
+        f"Hier gaat het om {share} van de leerlingen; houd daar rekening mee bij de gecorrigeerde gemiddelden.\n\n"
+        "In {numref}`fig-verschillen-opleiding-ouders` staat ‘onbekend’ wel, met zijn interval, maar we toetsen het niet: niet "
+        "tegen de bekende opleidingsniveaus en ook niet tussen de jaren. ‘Onbekend’ is geen groep ouders. Een verschil met hbo "
+        "of wo zou dus niets zeggen over ouders met een bepaalde opleiding, en een verandering door de jaren kan ook komen "
+        "doordat andere scholen wel of niet aanleveren. Zo blijft ‘onbekend’ ook buiten de Holm-correctie van de groepen die we "
+        "wel vergelijken. De samenvatting en de teksten bij de figuren zeggen daarom niets over ‘onbekend’ als groep.")
+    return (what + school_words + verdict + spread + "\n\n" + table + suppression_legend(shares, ctx.min_cell) + "\n"
+            + provenance(ctx.notebook, ["oml.stats.tables.unknown_share"], csv) + "\n" + school_table
+            + suppression_legend(schools, ctx.min_cell) + "\n"
+            + provenance(ctx.notebook, ["oml.stats.tables.unknown_by_school"], schools_csv) + "\n" + treated)
 
 
 def coverage_block(ctx) -> str:

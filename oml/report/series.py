@@ -131,9 +131,12 @@ def index_text(ctx, s) -> str:
             sentences.append("Geen van de veranderingen van jaar op jaar is significant.")
         for row in sig.itertuples(index=False):
             word = {HIGHER: "stijging", LOWER: "daling"}[direction(float(row.estimate), bool(row.significant))]
-            sentences.append(f"Van {row.year_a} op {row.year_b} is er een significante {word} van {fmt('step', abs(row.estimate), 2)} "
-                             f"standaarddeviatie ({pct}%-betrouwbaarheidsinterval {fmt('step_ci_low', row.ci_low, 2)} tot "
-                             f"{fmt('step_ci_high', row.ci_high, 2)}).")
+            # The size of the change with the interval of that size, rounded by one rule (text.estimate_interval):
+            # "een daling van 0,13 (… 0,09 tot 0,18)", never an estimate outside its printed interval.
+            est, lo, hi = text.estimate_interval(row.estimate, row.ci_low, row.ci_high, 2, magnitude=True, fmt=fmt,
+                                                 keys=("step", "step_ci_low", "step_ci_high"))
+            sentences.append(f"Van {row.year_a} op {row.year_b} is er een significante {word} van {est} "
+                             f"standaarddeviatie ({text.interval_words(ctx.level, lo, hi)}).")
         head = f"**{p.scale.name.capitalize()} ({p.first_year}–{p.last_year}).**" if p.first_year != p.last_year else f"**{p.scale.name.capitalize()} ({p.first_year}).**"
         lines.append(f"- {head} " + " ".join(sentences))
     out = "{numref}`fig-langere-reeks` toont per jaar de gecorrigeerde gemiddelde indexscore, per periode ten opzichte van het gemiddelde van die periode.\n\n" + "\n".join(lines)

@@ -1,6 +1,12 @@
-"""Dutch text: number formatting and the summary sentences rendered from :mod:`oml.stats.findings`."""
+"""Dutch text: number formatting and the summary sentences rendered from :mod:`oml.stats.findings`.
+
+Rounding, in one place: every number shown is rounded half away from zero, in decimal arithmetic, from
+its exact value (:func:`round_half_away`, used by :func:`nl_number`); an estimate shown with its interval
+goes through :func:`estimate_interval`, so that the three agree.
+"""
 from __future__ import annotations
 
+import decimal
 import math
 
 import pandas as pd
@@ -12,8 +18,37 @@ SUPPRESSED = "•"  # shown instead of a number that rests on too few pupils
 NOT_ASKED = "–"  # shown instead of a number for a statement not asked in that year: nothing hidden, nothing to show
 
 
+#: Enough digits for any number a page shows (the default context's 28 would refuse 1e30 to 2 decimals).
+_DECIMAL = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_UP)
+
+
+def round_half_away(value: float, decimals: int = 0) -> decimal.Decimal:
+    """``value`` rounded to ``decimals`` places, half away from zero, in decimal arithmetic.
+
+    The float is read as the shortest decimal that gives it back (``repr``), so 0,125 is a tie and
+    becomes 0,13, and −0,125 becomes −0,13 (binary formatting would give 0,12: it rounds ties to even
+    and reads 2,675 as the 2,67499… the float holds). The one rounding rule of every number shown:
+    :func:`nl_number` uses it. Rounding this way is monotone and symmetric: an estimate inside its
+    interval stays inside it after rounding, and a magnitude rounds as its signed value does.
+
+    Examples
+    --------
+    >>> str(round_half_away(0.125, 2)), str(round_half_away(-0.125, 2)), str(round_half_away(2.675, 2))
+    ('0.13', '-0.13', '2.68')
+    >>> str(round_half_away(12.5)), str(round_half_away(13.5)), str(round_half_away(12161))
+    ('13', '14', '12161')
+    """
+    if isinstance(value, bool):
+        value = int(value)
+    exact = decimal.Decimal(int(value)) if isinstance(value, int) or (hasattr(value, "dtype") and value.dtype.kind in "iu") \
+        else decimal.Decimal(repr(float(value)))
+    return exact.quantize(decimal.Decimal(1).scaleb(-decimals), context=_DECIMAL)
+
+
 def nl_number(value: float, decimals: int = 0) -> str:
     """Format a number the Dutch way: thousands with a point, decimals with a comma.
+
+    Rounded half away from zero (:func:`round_half_away`).
 
     Examples
     --------
@@ -23,15 +58,66 @@ def nl_number(value: float, decimals: int = 0) -> str:
     '49,79'
     >>> nl_number(-0.04, 2)
     '−0,04'
+    >>> nl_number(0.125, 2), nl_number(62.5)
+    ('0,13', '63')
     >>> nl_number(float("nan"))
     '•'
     """
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return SUPPRESSED
-    text = f"{abs(value):,.{decimals}f}".replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
+    if isinstance(value, float) and math.isinf(value):
+        return ("−" if value < 0 else "") + "∞"
+    rounded = round_half_away(value, decimals)
+    text = f"{abs(rounded):,.{decimals}f}".replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
     # A true minus sign reads better than a hyphen; "-0,00" is shown as "0,00".
-    negative = value < 0 and text.strip("0,.") != ""
-    return ("−" if negative else "") + text
+    return ("−" if rounded < 0 else "") + text
+
+
+def estimate_interval(estimate: float, low: float, high: float, decimals: int = 2, *, magnitude: bool = False,
+                      fmt=None, keys: tuple[str, str, str] = ("estimate", "ci_low", "ci_high")) -> tuple[str, str, str]:
+    """An estimate and its interval as shown together: ``(estimate, low, high)`` texts that always agree.
+
+    The one helper wherever a page shows an estimate with its interval. All three are rounded
+    from their exact values by the same rule (:func:`round_half_away`), so the estimate shown lies
+    inside the interval shown. With ``magnitude`` the text says the size of a change whose
+    direction the sentence words ("een daling van 0,13"): the estimate's absolute value with the
+    interval of that absolute value (mirrored for a negative estimate: −0,18 tot −0,09 becomes
+    0,09 tot 0,18), never a size next to a signed interval.
+
+    ``fmt(key, value, decimals)`` formats each number (a notebook passes
+    :meth:`oml.report.publish.Publisher.formatter`, which also records it), called in the order
+    estimate, low, high with ``keys``.
+
+    Examples
+    --------
+    >>> estimate_interval(-0.1349, -0.1793, -0.0905)
+    ('−0,13', '−0,18', '−0,09')
+    >>> estimate_interval(-0.1349, -0.1793, -0.0905, magnitude=True)
+    ('0,13', '0,09', '0,18')
+    >>> estimate_interval(0.125, 0.1, 0.15)
+    ('0,13', '0,10', '0,15')
+    """
+    if not low <= estimate <= high:
+        raise ValueError(f"the estimate {estimate!r} is not inside its interval [{low!r}, {high!r}]")
+    if magnitude and estimate < 0:
+        estimate, low, high = -estimate, -high, -low
+    fmt = _plain if fmt is None else fmt
+    shown = (fmt(keys[0], estimate, decimals), fmt(keys[1], low, decimals), fmt(keys[2], high, decimals))
+    # Monotone rounding keeps the order; checked all the same, on the rounded values themselves.
+    lo, est, hi = (round_half_away(v, decimals) for v in (low, estimate, high))
+    assert lo <= est <= hi, (shown, estimate, low, high)
+    return shown
+
+
+def interval_words(level: float, low: str, high: str) -> str:
+    """"95%-betrouwbaarheidsinterval {low} tot {high}": an interval as the sentences name it.
+
+    Examples
+    --------
+    >>> interval_words(0.95, "0,09", "0,18")
+    '95%-betrouwbaarheidsinterval 0,09 tot 0,18'
+    """
+    return f"{nl_number(level * 100, 0)}%-betrouwbaarheidsinterval {low} tot {high}"
 
 
 def nl_percent(value: float, decimals: int = 0) -> str:
@@ -230,8 +316,38 @@ def _difference_sentence(f: Findings) -> str:
     return sentence
 
 
+#: Why a group that says the background is unknown is drawn but not compared (:attr:`Findings.not_compared`).
+_NOT_COMPARED_WHY = {
+    "parent_education": "‘Onbekend’ is geen opleidingsniveau: het betekent alleen dat de opleiding van de ouders niet in de gegevens staat",
+}
+
+
+def not_compared_sentence(f: Findings, in_figure: bool = True) -> str:
+    """The sentences that say which drawn groups are not compared, and why; "" when every group is.
+
+    ``in_figure``: said under the figure itself ("staan wel in de figuur"); False for the summary.
+
+    Examples
+    --------
+    >>> f = Findings("parent_education", 2023, 2025, ["hbo", "onbekend"], not_compared=["onbekend"])
+    >>> print(not_compared_sentence(f))
+    Leerlingen van wie de opleiding van de ouders onbekend is, staan wel in de figuur, maar worden niet met andere groepen of jaren vergeleken. ‘Onbekend’ is geen opleidingsniveau: het betekent alleen dat de opleiding van de ouders niet in de gegevens staat.
+    >>> print(not_compared_sentence(f, in_figure=False).split(". ")[0])
+    Leerlingen van wie de opleiding van de ouders onbekend is, worden niet met andere groepen of jaren vergeleken
+    """
+    if not f.not_compared:
+        return ""
+    who = nl_list([group_phrase(g) for g in f.not_compared])
+    why = _NOT_COMPARED_WHY.get(f.by, "De groep zegt alleen dat de achtergrond onbekend is")
+    shown = "staan wel in de figuur, maar " if in_figure else ""
+    return f"{who[0].upper()}{who[1:]}, {shown}worden niet met andere groepen of jaren vergeleken. {why}."
+
+
 def summary_sentences(f: Findings) -> list[str]:
     """The Dutch summary sentences of one figure, rendered from its findings.
+
+    Only the compared groups are spoken of: a group drawn but not compared (parental education
+    "onbekend") is in no finding; :func:`not_compared_sentence` says so, where a page shows these.
 
     Examples
     --------
@@ -248,16 +364,22 @@ def summary_sentences(f: Findings) -> list[str]:
 BY_TITLE = {None: "jaar", "sex": "jaar en geslacht", "parent_education": "jaar en opleiding ouders", "region": "jaar en regio"}
 
 
-def figure_caption(by: str | None, level: float) -> str:
-    """Caption of a diamond figure.
+def figure_caption(by: str | None, level: float, not_compared=()) -> str:
+    """Caption of a diamond figure; the groups drawn but not compared (``not_compared``) are named.
 
     Examples
     --------
     >>> figure_caption("sex", 0.95)
     'Sociale relaties met leraren, naar jaar en geslacht: gecorrigeerde afwijking van het gemiddelde met 95%-betrouwbaarheidsinterval.'
+    >>> figure_caption("parent_education", 0.95, ["onbekend"]).split(". ")[-1]
+    '‘Onbekend’ staat in de figuur, maar is niet getoetst.'
     """
-    return (f"Sociale relaties met leraren, naar {BY_TITLE[by]}: gecorrigeerde afwijking van het gemiddelde "
-            f"met {nl_number(level * 100, 0)}%-betrouwbaarheidsinterval.")
+    caption = (f"Sociale relaties met leraren, naar {BY_TITLE[by]}: gecorrigeerde afwijking van het gemiddelde "
+               f"met {nl_number(level * 100, 0)}%-betrouwbaarheidsinterval.")
+    if not_compared:
+        names = nl_list([quoted(group_label(g)) for g in not_compared])
+        caption += f" {names} {'staat' if len(not_compared) == 1 else 'staan'} in de figuur, maar {'is' if len(not_compared) == 1 else 'zijn'} niet getoetst."
+    return caption
 
 
 def leeswijzer(controls: list[str], level: float) -> str:
@@ -304,6 +426,8 @@ def diamond_alt(table: pd.DataFrame, f: Findings) -> str:
         text += " Significante verandering: " + "; ".join(f"{_inline_label(t.group)} {_CHANGE[t.direction]}" for t in changed) + "."
     if not f.differences and not changed:
         text += " Geen significante verschillen."
+    if f.not_compared:
+        text += f" Niet getoetst: {nl_list([_inline_label(g) for g in f.not_compared])}."
     return text
 
 
@@ -317,21 +441,21 @@ def chapter_paragraph(f: Findings, comparisons: pd.DataFrame, figure_ref: str, l
     ``fmt(key, value, decimals)`` formats each number; a notebook passes a recorder so every
     number shown is also written to ``numbers.json``.
     """
-    pct = nl_number(level * 100, 0)
     intro = {
         None: f"{figure_ref} toont per jaar de gemiddelde indexscore voor sociale relaties met leraren.",
         "sex": f"{figure_ref} splitst de ervaren sociale relaties met leraren uit naar geslacht.",
         "parent_education": f"{figure_ref} laat de ervaren sociale relaties met leraren zien naar het opleidingsniveau van de ouders.",
         "region": f"{figure_ref} splitst de ervaren sociale relaties met leraren uit naar regio.",
     }[f.by]
+    apart = not_compared_sentence(f)
     sentences = [intro, *summary_sentences(f)]
+    unknown = set(f.not_compared)
+    comparisons = comparisons[~(comparisons["group_a"].isin(unknown) | comparisons["group_b"].isin(unknown))]
     fl = comparisons[comparisons["family"] == "first_last"]
     if f.by is None and len(fl):
         r = fl.iloc[0]
-        sentences.append(
-            f"Het verschil tussen {f.last_year} en {f.first_year} is {fmt('change', r.estimate, 2)} standaarddeviatie "
-            f"({pct}%-betrouwbaarheidsinterval {fmt('change_ci_low', r.ci_low, 2)} tot {fmt('change_ci_high', r.ci_high, 2)})."
-        )
+        est, lo, hi = estimate_interval(r.estimate, r.ci_low, r.ci_high, 2, fmt=fmt, keys=("change", "change_ci_low", "change_ci_high"))
+        sentences.append(f"Het verschil tussen {f.last_year} en {f.first_year} is {est} standaarddeviatie ({interval_words(level, lo, hi)}).")
     if f.by is not None and f.all_stable and len(fl):
         # Like the factsheet's remark on the slight hbo decline: name the largest movement and say it is not significant.
         r = fl.loc[fl["estimate"].abs().idxmax()]
@@ -343,13 +467,18 @@ def chapter_paragraph(f: Findings, comparisons: pd.DataFrame, figure_ref: str, l
     for d in f.differences:
         row = comparisons[(comparisons["family"] == "between")
                           & (comparisons["group_a"].isin([d.higher, d.lower])) & (comparisons["group_b"].isin([d.higher, d.lower]))].iloc[0]
-        sign = 1 if row.group_b == d.higher else -1
-        lo, hi = sorted([sign * row.ci_low, sign * row.ci_high])
+        # The comparison's estimate is b minus a; the sentence says how much higher d.higher is: its size.
+        est, lo, hi = estimate_interval(row.estimate, row.ci_low, row.ci_high, 2, magnitude=True, fmt=fmt,
+                                        keys=("difference", "difference_ci_low", "difference_ci_high"))
         sentences.append(
-            f"In {d.year} scoren {group_phrase(d.higher)} {fmt('difference', d.estimate, 2)} standaarddeviatie hoger "
-            f"dan {group_phrase(d.lower)} ({pct}%-betrouwbaarheidsinterval "
-            f"{fmt('difference_ci_low', lo, 2)} tot {fmt('difference_ci_high', hi, 2)})."
+            f"In {d.year} scoren {group_phrase(d.higher)} {est} standaarddeviatie hoger "
+            f"dan {group_phrase(d.lower)} ({interval_words(level, lo, hi)})."
         )
+    if apart:
+        sentences.append(apart)
+        if f.by == "parent_education":
+            sentences.append("Hoe vaak ‘onbekend’ voorkomt en hoe de modellen ermee omgaan, leest u in de methoden bij "
+                             "{ref}`methoden-onbekend`.")
     disagree = comparisons[comparisons["disagree"]]
     if len(disagree):
         word = "vergelijking" if len(disagree) == 1 else "vergelijkingen"

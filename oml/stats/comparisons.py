@@ -6,6 +6,13 @@ Families (Holm-adjusted within each):
 * ``consecutive`` — within every group, each year vs the next;
 * ``between`` — every pair of groups in the latest year.
 
+A category that records only that a background is unknown (:data:`NOT_COMPARED`: parental education
+"onbekend") is drawn with its interval but is in no family: it is not a group of pupils with something
+in common (in real deliveries it is largely a matter of which schools delivered the parents'
+education, which can change from year to year), so neither a difference with a known group nor a
+change over the years would say anything about a kind of parent. Leaving it out also keeps it out of
+the Holm families of the groups that are compared.
+
 A difference :math:`\\hat\\theta_b - \\hat\\theta_a = (g_b - g_a)^\\top\\hat\\beta` has delta-method
 standard error :math:`\\sqrt{(g_b-g_a)^\\top V (g_b-g_a)}`; it gets a normal CI and a two-sided
 z-test. Alongside, the factsheet's reading rule — overlapping intervals mean "not
@@ -21,6 +28,9 @@ import pandas as pd
 from scipy.stats import norm
 
 from oml.stats.models import AdjustedMeans
+
+#: Per breakdown variable, the categories that say the background is unknown: drawn, never compared.
+NOT_COMPARED: dict[str, tuple[str, ...]] = {"parent_education": ("onbekend",)}
 
 COLUMNS = [
     "family", "group_a", "year_a", "group_b", "year_b", "estimate", "se", "ci_low", "ci_high",
@@ -48,11 +58,23 @@ def holm(p: np.ndarray) -> np.ndarray:
     return out
 
 
+def not_compared(by: str | None) -> tuple[str, ...]:
+    """The groups of breakdown ``by`` that are drawn but never compared (:data:`NOT_COMPARED`).
+
+    Examples
+    --------
+    >>> not_compared("parent_education"), not_compared("sex"), not_compared(None)
+    (('onbekend',), (), ())
+    """
+    return NOT_COMPARED.get(by, ()) if by is not None else ()
+
+
 def compare(am: AdjustedMeans, level: float | None = None, exclude=None) -> pd.DataFrame:
     """All comparisons of one figure, tidy: one row per comparison.
 
     ``estimate`` is cell b minus cell a (later minus earlier; for ``between``, the groups
-    in the order of the categories). ``significant`` is ``p_holm < 1 - level``.
+    in the order of the categories). ``significant`` is ``p_holm < 1 - level``. The groups
+    :func:`not_compared` names for ``am.by`` take part in no comparison.
 
     Parameters
     ----------
@@ -71,6 +93,9 @@ def compare(am: AdjustedMeans, level: float | None = None, exclude=None) -> pd.D
     >>> c = compare(adjusted_means(add_index(generate(n=800, seed=4, history=False)), by="sex"))
     >>> c.groupby("family").size().to_dict()
     {'between': 1, 'consecutive': 4, 'first_last': 2}
+    >>> c = compare(adjusted_means(add_index(generate(n=800, seed=4, history=False)), by="parent_education"))
+    >>> "onbekend" in set(c["group_a"]) | set(c["group_b"]), c.groupby("family").size().to_dict()
+    (False, {'between': 3, 'consecutive': 6, 'first_last': 3})
     """
     level = am.level if level is None else level
     t = am.table
@@ -79,7 +104,8 @@ def compare(am: AdjustedMeans, level: float | None = None, exclude=None) -> pd.D
         skip = skip | np.asarray(exclude, dtype=bool)
     idx = {(int(y), g): i for i, (y, g) in enumerate(zip(t["year"], t["group"]))}
     years = sorted(t["year"].unique())
-    groups = list(dict.fromkeys(t["group"]))
+    unknown = set(not_compared(am.by))
+    groups = [g for g in dict.fromkeys(t["group"]) if g not in unknown]
     pairs = []
     for g in groups:
         pairs.append(("first_last", (years[0], g), (years[-1], g)))

@@ -52,6 +52,14 @@ class Findings:
     untested_trend: list[str] = field(default_factory=list)
     #: Groups left out of the comparisons between groups in the last year.
     untested_between: list[str] = field(default_factory=list)
+    #: Groups drawn but never compared, on purpose: they say the background is unknown
+    #: (:func:`oml.stats.comparisons.not_compared`), so no sentence may speak of them as a group.
+    not_compared: list[str] = field(default_factory=list)
+
+    @property
+    def compared_groups(self) -> list[str]:
+        """The groups the comparisons are about (all but :attr:`not_compared`)."""
+        return [g for g in self.groups if g not in self.not_compared]
 
     @property
     def has_trend(self) -> bool:
@@ -64,12 +72,15 @@ class Findings:
         return self.has_trend and not self.untested_trend and all(t.direction == STABLE for t in self.trends)
 
 
-def findings(comparisons: pd.DataFrame, by: str | None, groups: list[str], years: list[int] | None = None) -> Findings:
+def findings(comparisons: pd.DataFrame, by: str | None, groups: list[str], years: list[int] | None = None,
+             not_compared: tuple[str, ...] | list[str] = ()) -> Findings:
     """Read the comparisons of one figure into :class:`Findings`.
 
     ``years`` are the years of the figure (default: those in the comparisons). Groups that
     are missing from a family of comparisons (suppressed or empty cells) are listed as
-    untested, so no sentence claims something about them.
+    untested, so no sentence claims something about them. Groups in ``not_compared`` (drawn,
+    never compared on purpose: :func:`oml.stats.comparisons.not_compared`) are listed apart,
+    and a comparison that involves one of them is ignored.
 
     Examples
     --------
@@ -79,10 +90,14 @@ def findings(comparisons: pd.DataFrame, by: str | None, groups: list[str], years
     >>> f.all_stable, f.first_year, f.last_year
     (True, 2023, 2025)
     """
-    fl = comparisons[comparisons["family"] == "first_last"]
     if years is None:
         years = pd.concat([comparisons["year_a"], comparisons["year_b"]]).tolist()
-    out = Findings(by=by, first_year=int(min(years)), last_year=int(max(years)), groups=list(groups))
+    out = Findings(by=by, first_year=int(min(years)), last_year=int(max(years)), groups=list(groups),
+                   not_compared=[g for g in groups if g in set(not_compared)])
+    unknown = set(out.not_compared)
+    comparisons = comparisons[~(comparisons["group_a"].isin(unknown) | comparisons["group_b"].isin(unknown))]
+    fl = comparisons[comparisons["family"] == "first_last"]
+    groups = out.compared_groups
     for row in fl.itertuples(index=False):
         out.trends.append(Trend(row.group_a, int(row.year_a), int(row.year_b), direction(float(row.estimate), bool(row.significant)),
                                 float(row.estimate), float(row.p_holm)))

@@ -9,14 +9,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from oml.stats.comparisons import compare
+from oml.stats.clustering import clustering_by_period
+from oml.stats.comparisons import compare, not_compared
 from oml.stats.disclosure import MIN_CELL, primary, secondary, suppress
 from oml.stats.distribution import answer_distribution
 from oml.stats.findings import Findings, findings
 from oml.stats.index import add_index, quality_summary
 from oml.stats.models import BREAKDOWNS, TIDY, AdjustedMeans, adjusted_means
 from oml.stats.reliability import cronbach_alpha, item_statistics
-from oml.stats.tables import table1
+from oml.stats.tables import table1, unknown_by_school, unknown_share
 
 
 @dataclass
@@ -34,7 +35,9 @@ def breakdown(frame: pd.DataFrame, by: str | None, level: float = 0.95, min_cell
     """Adjusted means of one figure with disclosure control, its comparisons and findings.
 
     ``frame`` must carry the ``index`` column (:func:`oml.stats.index.add_index`). Cells with
-    fewer than ``min_cell`` pupils are published empty and left out of every comparison.
+    fewer than ``min_cell`` pupils are published empty and left out of every comparison; a group
+    that says the background is unknown (:func:`oml.stats.comparisons.not_compared`) is drawn but
+    compared with nothing.
 
     Examples
     --------
@@ -58,7 +61,7 @@ def breakdown(frame: pd.DataFrame, by: str | None, level: float = 0.95, min_cell
     comps = compare(am, level, exclude=hidden.to_numpy())
     groups = [g for g in dict.fromkeys(am.table["group"])]
     years = sorted(int(y) for y in am.table["year"].unique())
-    return Breakdown(by, am, table[[*TIDY, "suppressed"]], comps, findings(comps, by, groups, years))
+    return Breakdown(by, am, table[[*TIDY, "suppressed"]], comps, findings(comps, by, groups, years, not_compared(by)))
 
 
 def breakdowns(frame: pd.DataFrame, level: float = 0.95, min_cell: int = MIN_CELL) -> dict:
@@ -73,11 +76,14 @@ def compute_all(frame: pd.DataFrame, level: float = 0.95, min_cell: int = MIN_CE
     --------
     >>> from oml.data.synth import generate
     >>> sorted(compute_all(generate(n=900, seed=5, history=False)))
-    ['alpha', 'breakdowns', 'distribution', 'items', 'quality', 'table1']
+    ['alpha', 'breakdowns', 'clustering', 'distribution', 'items', 'quality', 'table1', 'unknown', 'unknown_schools']
     """
     data = add_index(frame)
     return {
         "table1": table1(frame, min_cell),
+        "unknown": unknown_share(frame, min_cell),
+        "unknown_schools": unknown_by_school(frame, min_cell=min_cell),
+        "clustering": clustering_by_period(data),
         "distribution": answer_distribution(frame),
         "alpha": cronbach_alpha(frame, level),
         "items": item_statistics(frame),

@@ -131,3 +131,111 @@ def test_largest_nonsignificant_change_is_named(frame):
     assert b.findings.all_stable
     assert f"De grootste verandering tussen {b.findings.first_year} en {b.findings.last_year}" in text
     assert group_phrase(largest.group_a) + "; ook die is niet significant" in text
+
+
+# --------------------------------------------------------------------------- rounding: half away from zero
+def _half_away_reference(value: float, decimals: int) -> str:
+    """Reference, in exact rational arithmetic: the float's shortest decimal (repr) as a Fraction, |x| * 10^d + 1/2
+    floored, the sign put back; written out as plain digits with a point."""
+    from fractions import Fraction
+
+    x = Fraction(repr(float(value)))
+    scaled = abs(x) * 10 ** decimals + Fraction(1, 2)
+    n = scaled.numerator // scaled.denominator
+    digits = str(n).rjust(decimals + 1, "0")
+    text = digits if decimals == 0 else digits[:-decimals] + "." + digits[-decimals:]
+    return ("-" if x < 0 and n != 0 else "") + text
+
+
+@pytest.mark.parametrize("value, decimals, expected", [
+    (0.125, 2, "0,13"), (-0.125, 2, "\u22120,13"), (2.675, 2, "2,68"), (62.5, 0, "63"), (0.5, 0, "1"),
+    (-0.005, 2, "\u22120,01"), (1.45, 1, "1,5"), (0.0449999, 2, "0,04"),
+])
+def test_ties_round_half_away_from_zero(value, decimals, expected):
+    # Binary formatting (f"{x:.2f}") gives 0,12 for 0.125 (ties to even) and 2,67 for 2.675 (the float is 2.67499...).
+    assert nl_number(value, decimals) == expected
+
+
+def test_round_half_away_against_exact_fractions():
+    from oml.report.text import round_half_away
+
+    rng = np.random.default_rng(5)
+    values = np.concatenate([rng.normal(0, 1, 300), np.round(rng.normal(0, 1, 300), 3), rng.integers(-999, 999, 100) / 200])
+    for value in values:
+        for d in (0, 1, 2, 3):
+            assert str(round_half_away(float(value), d)).lstrip("-") == _half_away_reference(value, d).lstrip("-")
+            assert nl_number(value, d).replace(".", "").replace(",", ".").replace("\u2212", "-") == _half_away_reference(value, d)
+
+
+def test_estimate_inside_its_interval_after_rounding():
+    from decimal import Decimal
+
+    from oml.report.text import estimate_interval
+
+    def parse(text):
+        return Decimal(text.replace(".", "").replace(",", ".").replace("\u2212", "-"))
+
+    rng = np.random.default_rng(6)
+    # Many intervals, some built so that the estimate or a bound lies exactly on a rounding tie.
+    est = np.concatenate([rng.normal(0, 0.2, 500), np.round(rng.normal(0, 0.2, 500), 2) + 0.005])
+    half = np.abs(rng.normal(0.05, 0.03, 1000))
+    for e, h in zip(est, half):
+        for magnitude in (False, True):
+            shown = estimate_interval(e, e - h, e + h, 2, magnitude=magnitude)
+            value, low, high = map(parse, shown)
+            assert low <= value <= high
+            if magnitude:
+                assert value >= 0 and shown[0] == nl_number(abs(e), 2)
+            else:
+                assert shown == (nl_number(e, 2), nl_number(e - h, 2), nl_number(e + h, 2))
+    with pytest.raises(ValueError, match="not inside"):
+        estimate_interval(0.3, 0.0, 0.2)
+
+
+def test_a_decline_is_shown_with_the_interval_of_its_size():
+    # The issue's case: a decline of 0,13 printed beside -0,18 tot -0,09. Its size goes with the size's interval.
+    from oml.report.text import estimate_interval, interval_words
+
+    est, lo, hi = estimate_interval(-0.1349, -0.1793, -0.0905, magnitude=True)
+    assert f"een daling van {est} standaarddeviatie ({interval_words(0.95, lo, hi)})" == \
+        "een daling van 0,13 standaarddeviatie (95%-betrouwbaarheidsinterval 0,09 tot 0,18)"
+
+
+def test_difference_sentence_uses_the_consistent_interval():
+    import pandas as pd
+
+    from oml.report.text import chapter_paragraph
+
+    # b minus a = -0.125 (a tie): "a" is higher by 0,13 with the mirrored interval 0,08 tot 0,17.
+    comps = pd.DataFrame([{"family": "between", "group_a": "Noord-Limburg", "year_a": 2031, "group_b": "Sittard-Geleen",
+                           "year_b": 2031, "estimate": -0.125, "se": 0.02, "ci_low": -0.165, "ci_high": -0.085, "p": 0.001,
+                           "p_holm": 0.001, "significant": True, "overlap": False, "overlap_says_significant": True,
+                           "disagree": False}])
+    f = Findings("region", 2031, 2031, ["Noord-Limburg", "Sittard-Geleen"], [],
+                 [Difference(2031, "Noord-Limburg", "Sittard-Geleen", 0.125, 0.001)])
+    text = chapter_paragraph(f, comps, "Figuur 5", 0.95)
+    assert ("leerlingen in Noord-Limburg 0,13 standaarddeviatie hoger dan leerlingen in Sittard-Geleen "
+            "(95%-betrouwbaarheidsinterval 0,09 tot 0,17)") in text
+
+
+# --------------------------------------------------------------------------- parental education "onbekend"
+def test_summary_and_paragraph_never_speak_of_unknown_as_parents(frame):
+    from oml.report.text import chapter_paragraph, diamond_alt, not_compared_sentence
+
+    data = frame.copy()
+    schools = data["school_id"].unique()
+    third = set(np.random.default_rng(2).choice(schools, len(schools) // 3, replace=False))
+    whole = data["school_id"].isin(third).to_numpy()
+    data.loc[whole, "parent_education"] = "onbekend"
+    data.loc[whole, "index"] += 0.6  # those schools score higher: tested as a group, "onbekend" came out "higher"
+    b = breakdown(data, "parent_education")
+    sentences = summary_sentences(b.findings)
+    assert not any("onbekend" in s for s in sentences)
+    apart = not_compared_sentence(b.findings)
+    assert apart.startswith("Leerlingen van wie de opleiding van de ouders onbekend is, staan wel in de figuur")
+    paragraph = chapter_paragraph(b.findings, b.comparisons, "Figuur 4", 0.95)
+    assert apart in paragraph and "{ref}`methoden-onbekend`" in paragraph
+    assert "betere sociale relaties met leraren dan leerlingen van wie" not in paragraph
+    assert "Niet getoetst: onbekend." in diamond_alt(b.table, b.findings)
+    # Other breakdowns have nothing apart.
+    assert not_compared_sentence(breakdown(frame, "sex").findings) == ""

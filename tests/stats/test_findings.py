@@ -61,7 +61,9 @@ def test_sex_no_difference_both_stable(figures, years):
 def test_parent_education_no_differences_all_stable(frame, figures, years):
     f = figures["parent_education"].findings
     assert f.differences == []
-    assert sorted(t.group for t in f.trends) == sorted(frame["parent_education"].cat.categories)
+    # "onbekend" is drawn but not a group of parents: no trend, no difference, named apart.
+    assert sorted(t.group for t in f.trends) == sorted(g for g in frame["parent_education"].cat.categories if g != "onbekend")
+    assert f.not_compared == ["onbekend"] and f.untested_trend == [] and f.untested_between == []
     assert f.all_stable
     difference, trend = summary_sentences(f)
     assert f"In {years[1]} verschillen de ervaren sociale relaties met leraren niet significant" in difference
@@ -126,3 +128,16 @@ def test_single_year_makes_no_trend_claim(frame, by):
     f = breakdown(frame[frame["year"] == last], by).findings
     assert f.trends == []
     assert not any("gelijk gebleven" in s or "geworden" in s for s in summary_sentences(f))
+
+
+def test_comparisons_with_a_not_compared_group_are_ignored():
+    # Even if a comparison with "onbekend" were handed in, no finding speaks of it.
+    c = pd.DataFrame([
+        _row("first_last", "hbo", 2023, "hbo", 2025, 0.01, False),
+        _row("first_last", "onbekend", 2023, "onbekend", 2025, 0.4, True),
+        _row("between", "hbo", 2025, "onbekend", 2025, 0.5, True),
+    ])
+    f = findings(c, "parent_education", ["hbo", "onbekend"], not_compared=("onbekend",))
+    assert f.not_compared == ["onbekend"] and f.compared_groups == ["hbo"]
+    assert [t.group for t in f.trends] == ["hbo"] and f.differences == []
+    assert f.untested_trend == [] and f.untested_between == [] and f.all_stable

@@ -113,3 +113,88 @@ def test_empty_category_is_not_published():
     t = table1(frame).set_index("group")
     assert t.loc["wo", "suppressed"] and np.isnan(t.loc["wo", "n"])
     assert t.loc[["mbo of lager", "hbo", "wo", "onbekend"], "suppressed"].sum() >= 2
+
+
+# --------------------------------------------------------------------------- parental education "onbekend"
+def _school_third_unknown(frame: pd.DataFrame, seed: int = 1) -> pd.DataFrame:
+    """Every pupil of a random third of the schools gets "onbekend": "onbekend" made a matter of the school."""
+    out = frame.copy()
+    schools = out["school_id"].unique()
+    third = np.random.default_rng(seed).choice(schools, len(schools) // 3, replace=False)
+    out.loc[out["school_id"].isin(third), "parent_education"] = "onbekend"
+    return out
+
+
+def test_unknown_share_against_direct_counts(default_frame):
+    from oml.stats.tables import unknown_share
+
+    t = unknown_share(default_frame)
+    unknown = default_frame["parent_education"] == "onbekend"
+    total = t[t["variable"] == "totaal"].iloc[0]
+    # Reference: Table 1's published count of "onbekend" (facts.md) and direct counts per year and region.
+    assert total["unknown"] == PUBLISHED["onbekend"][0] and total["pupils"] == PUBLISHED_N
+    for variable in ("year", "region", "school_size"):
+        part = t[t["variable"] == variable]
+        assert part["pupils"].sum() == PUBLISHED_N and part["unknown"].sum() == PUBLISHED["onbekend"][0]
+    for year, part in default_frame.groupby("year"):
+        row = t[(t["variable"] == "year") & (t["group"] == str(year))].iloc[0]
+        assert row["percent"] == pytest.approx(100 * unknown[part.index].mean(), abs=1e-12)
+    assert not t["suppressed"].any()
+
+
+def test_school_size_class_by_hand():
+    from oml.stats.tables import school_size_class, size_labels
+
+    # a: 28 pupils over 2 years = 14 a year; b: 15 in one year; c: 60 over 2 years = 30 a year
+    df = pd.DataFrame({"school_id": ["a"] * 28 + ["b"] * 15 + ["c"] * 60,
+                       "year": [2023] * 14 + [2024] * 14 + [2025] * 15 + [2023] * 30 + [2025] * 30})
+    got = school_size_class(df).groupby(df["school_id"]).first().to_dict()
+    assert got == {"a": size_labels()[0], "b": size_labels()[1], "c": size_labels()[2]}
+
+
+def test_unknown_share_hides_a_small_count_and_a_second_one(default_frame):
+    from oml.stats.tables import unknown_share
+
+    last = default_frame["year"].max()
+    df = default_frame.copy()
+    rows = df.index[(df["year"] == last) & (df["parent_education"] == "onbekend")]
+    df.loc[rows[5:], "parent_education"] = "hbo"  # 5 pupils with "onbekend" left in the last year
+    t = unknown_share(df)
+    years = t[t["variable"] == "year"].set_index("group")
+    assert years.loc[str(last), "suppressed"] and np.isnan(years.loc[str(last), "percent"])
+    # The years add up to the total (published): a second year is hidden, so 5 cannot be recovered.
+    assert years["suppressed"].sum() >= 2
+
+
+def test_poisson_binomial_tail_against_enumeration():
+    import itertools
+
+    from oml.stats.tables import _at_least
+
+    p = np.array([0.1, 0.5, 0.7, 0.25, 0.9])
+    # Reference: sum over all 2^5 outcomes of their probability.
+    for k in range(len(p) + 2):
+        brute = sum(np.prod(np.where(o, p, 1 - p)) for o in itertools.product([0, 1], repeat=len(p)) if sum(o) >= k)
+        assert _at_least(p, k) == pytest.approx(brute, abs=1e-14)
+
+
+def test_unknown_by_school_on_default_and_school_dependent_data(default_frame):
+    from math import comb
+
+    from oml.stats.tables import unknown_by_school
+
+    t = unknown_by_school(default_frame).set_index("kind")
+    # The generator draws "onbekend" per pupil: no school is (almost) all or none, as chance says.
+    assert not t["more_than_chance"].any() and t.loc["all", "schools"] == 0
+    assert t["schools"].sum() == default_frame["school_id"].nunique() and t["pupils"].sum() == PUBLISHED_N
+    # Reference for "expected": the binomial tail per school written out with math.comb.
+    p = PUBLISHED["onbekend"][0] / PUBLISHED_N
+    sizes = default_frame.groupby("school_id", observed=True).size()
+    expected = sum(sum(comb(m, j) * p ** j * (1 - p) ** (m - j) for j in range(m + 1) if 10 * j >= 9 * m) for m in sizes)
+    assert t.loc["all", "expected"] == pytest.approx(expected, rel=1e-9, abs=1e-300)
+
+    s = unknown_by_school(_school_third_unknown(default_frame)).set_index("kind")
+    assert bool(s.loc["all", "more_than_chance"]) and s.loc["all", "schools"] >= default_frame["school_id"].nunique() // 3
+    assert s.loc["all", "expected"] < 1 and s.loc["all", "p_chance"] < 1e-6
+    assert s.loc["all", "percent_of_unknown"] == pytest.approx(
+        100 * s.loc["all", "unknown"] / s["unknown"].sum(), abs=1e-12)
