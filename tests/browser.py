@@ -19,8 +19,12 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 #: axe-core, pinned in tests/a11y/package-lock.json and installed by ``make setup`` (npm ci) into .cache/npm.
 AXE = REPO / ".cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
-#: The rule sets of WCAG 2.1 levels A and AA.
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+#: The rule sets of WCAG 2.2 levels A and AA (axe-core tags every rule with the WCAG version that added it).
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+#: A phone as Chromium emulates it: 375 × 800 CSS px, a touch screen, a mobile viewport.
+PHONE_METRICS = {"width": 375, "height": 800, "pixelRatio": 2.0, "mobile": True, "touch": True}
+#: "Slow 4G" as issue 22 measures it: 1,6 Mbit/s down, 750 kbit/s up, 150 ms round trip.
+SLOW_4G = {"offline": False, "latency": 150, "downloadThroughput": 1.6e6 / 8, "uploadThroughput": 750e3 / 8}
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -65,8 +69,13 @@ def serve(folder: Path):
 
 
 @contextlib.contextmanager
-def chromium(width: int = 1280, height: int = 900, dark: bool = False):
-    """A headless Chromium session (selenium WebDriver) with a fresh profile."""
+def chromium(width: int = 1280, height: int = 900, dark: bool = False, phone: bool = False, network_log: bool = False):
+    """A headless Chromium session (selenium WebDriver) with a fresh profile.
+
+    ``phone``: chromedriver's mobile emulation (:data:`PHONE_METRICS`: 375 × 800, touch events, a mobile
+    viewport), so a test can tap with a touch pointer. ``network_log``: Chromium's DevTools network events
+    are kept, for :func:`requests`.
+    """
     require()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -79,14 +88,126 @@ def chromium(width: int = 1280, height: int = 900, dark: bool = False):
     if dark:
         options.add_argument("--force-dark-mode")
         options.add_argument("--blink-settings=preferredColorScheme=0")
+    if phone:
+        metrics = {k: PHONE_METRICS[k] for k in ("width", "height", "pixelRatio", "touch", "mobile")}
+        options.add_experimental_option("mobileEmulation", {"deviceMetrics": metrics})
+    if network_log:
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     with tempfile.TemporaryDirectory(prefix="oml-chromium-") as profile:
         options.add_argument(f"--user-data-dir={profile}")
         driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
         try:
-            driver.set_window_size(width, height)
+            if not phone:
+                driver.set_window_size(width, height)
             yield driver
         finally:
             driver.quit()
+
+
+def tap(driver, element) -> None:
+    """Tap ``element`` with a finger: a W3C pointer of type "touch" (down and up at its centre), as a phone does.
+
+    The browser turns the touch into pointer, touch and click events itself; nothing is clicked by script.
+    """
+    from selenium.webdriver.common.actions import interaction
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    from selenium.webdriver.common.actions.pointer_input import PointerInput
+
+    actions = ActionBuilder(driver, mouse=PointerInput(interaction.POINTER_TOUCH, "finger"), duration=50)
+    actions.pointer_action.move_to(element).pointer_down().pause(0.05).pointer_up()
+    actions.perform()
+
+
+def swipe(driver, x: int, y_from: int, y_to: int) -> None:
+    """Drag a finger from (x, y_from) to (x, y_to), in CSS px of the window: the page (or the box under the
+    finger) scrolls the way a phone scrolls, by touch."""
+    from selenium.webdriver.common.actions import interaction
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    from selenium.webdriver.common.actions.pointer_input import PointerInput
+
+    actions = ActionBuilder(driver, mouse=PointerInput(interaction.POINTER_TOUCH, "finger"), duration=40)
+    finger = actions.pointer_action
+    finger.move_to_location(x, y_from).pointer_down()
+    steps = 8
+    for i in range(1, steps + 1):
+        finger.move_to_location(x, round(y_from + (y_to - y_from) * i / steps))
+    finger.pause(0.2).pointer_up()  # hold still before lifting: a scroll, not a fling
+    actions.perform()
+
+
+def requests(driver) -> list[dict]:
+    """Every request the browser sent since the last call: ``[{url, status}]`` (DevTools network events).
+
+    ``status`` is the HTTP status, or None for a request that got no answer (refused, blocked, failed). Needs a
+    driver made with ``chromium(network_log=True)``. Unlike the Resource Timing list, this has every request,
+    also those that failed.
+    """
+    import json
+
+    sent, status = {}, {}
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        params = message.get("params", {})
+        if message.get("method") == "Network.requestWillBeSent":
+            sent.setdefault(params["requestId"], params["request"]["url"])
+        elif message.get("method") == "Network.responseReceived":
+            status[params["requestId"]] = params["response"]["status"]
+    return [{"url": url, "status": status.get(rid)} for rid, url in sent.items()]
+
+
+# What a loaded page fetched, from the Navigation and Resource Timing lists: every resource once, with its
+# uncompressed size (the test server does not compress, so transfer and body sizes agree).
+# Images a page would only fetch when scrolled to are fetched too: the weight of reading the whole page.
+_PAGE_WEIGHT = r"""
+const done = arguments[arguments.length - 1];
+const settle = () => new Promise(r => setTimeout(r, 500));
+const images = () => Promise.all(Array.from(document.images).map(i => {
+  i.loading = "eager";
+  return i.complete ? null : new Promise(r => { i.onload = i.onerror = r; });
+}));
+(document.readyState === "complete" ? Promise.resolve() : new Promise(r => window.addEventListener("load", r)))
+.then(images).then(settle)
+.then(() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  const items = [{url: nav.name, type: "document", bytes: nav.decodedBodySize}];
+  for (const r of performance.getEntriesByType("resource"))
+    items.push({url: r.name, type: r.initiatorType, bytes: r.decodedBodySize});
+  done(items);
+});
+"""
+
+
+def page_weight(driver, url: str) -> list[dict]:
+    """What the page at ``url`` loads: ``[{url, type, bytes}]`` (the document first), ``bytes`` uncompressed.
+
+    The browser cache is switched off, so every resource is fetched and counted, as on a first visit.
+    """
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+    driver.get(url)
+    driver.set_script_timeout(60)
+    return driver.execute_async_script(_PAGE_WEIGHT)
+
+
+def first_text_ms(driver, url: str, network: dict | None = None) -> float:
+    """Milliseconds from the start of the navigation to the first contentful paint (the first text on screen),
+    on an emulated network (default :data:`SLOW_4G`) with an empty cache, as a first visit on a phone network."""
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", network or SLOW_4G)
+    try:
+        driver.get("about:blank")
+        driver.get(url)
+        driver.set_script_timeout(60)
+        return driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "new PerformanceObserver((list, obs) => {"
+            "  const e = list.getEntries().find(e => e.name === 'first-contentful-paint');"
+            "  if (e) { obs.disconnect(); done(e.startTime); }"
+            "}).observe({type: 'paint', buffered: true});")
+    finally:
+        driver.execute_cdp_cmd("Network.emulateNetworkConditions",
+                               {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
 
 
 def axe_missing() -> str | None:
@@ -144,7 +265,7 @@ def load(driver, url: str) -> None:
 
 
 def axe(driver, exclude: dict[str, str] | None = None) -> list[dict]:
-    """axe-core's WCAG 2.1 A/AA violations on the open page: ``[{id, impact, help, nodes: [selector, ...]}]``.
+    """axe-core's WCAG 2.2 A/AA violations on the open page: ``[{id, impact, help, nodes: [selector, ...]}]``.
 
     ``exclude`` maps ``"rule-id selector"`` to the reason a node is a false positive; only that
     rule on that exact node is dropped, never a whole rule.

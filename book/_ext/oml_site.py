@@ -9,11 +9,18 @@
   with the deprecated ARIA role ``doc-biblioentry``); the search and colour-mode buttons are named
   by their own text (templates in ``templates/``); the themes' English interface texts become Dutch.
 * Links the PDF edition (``oml.site.pdf``) from the sidebar of every page.
+* Phones: one pair of sidebar toggles (the article header's), so the theme's handlers work; a close button
+  in the drawers (``templates/oml-drawer-close.html``, ``_static/oml.js``).
+* Light pages (``oml_assets.py``): one purged style sheet, inline SVG icons instead of Font Awesome, only
+  the scripts a page uses, the search index only on the search page; a favicon, a description and Open
+  Graph tags on every page.
 """
 from __future__ import annotations
 
+import html
 import json
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,14 +32,26 @@ from pybtex.style.template import field as bib_field
 from sphinxcontrib.bibtex.style.referencing import PersonStyle
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 
+import oml_assets
+
 GENERATED = Path("book") / "rapport"
 #: The PDF edition at the site root (written by ``oml.site.pdf.build_pdf`` where this link points).
 PDF_NAME = "sociale-relaties-met-leraren.pdf"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: The accessible name of the notice's landmark (the theme's default is the English "Announcement").
 NOTICE_LABEL = "Let op: synthetische gegevens"
-#: The sidebar of sphinx-book-theme, with the link to the PDF edition after the search button.
-SIDEBAR = ["navbar-logo.html", "icon-links.html", "search-button-field.html", "oml-pdf-link.html", "sbt-sidebar-nav.html"]
+#: The sidebar of sphinx-book-theme, with the link to the PDF edition after the search button, and a close
+#: button first (shown only when the sidebar opens as a drawer on a phone).
+SIDEBAR = ["oml-drawer-close.html", "navbar-logo.html", "icon-links.html", "search-button-field.html", "oml-pdf-link.html",
+           "sbt-sidebar-nav.html"]
+#: The page contents (right-hand sidebar, a drawer on a phone), with the same close button.
+SECONDARY_SIDEBAR = ["oml-drawer-close.html", "page-toc.html"]
+#: What a page is about, for search engines and link previews (after the page title).
+DESCRIPTION = ("levend rapport over de sociale relatie tussen leerlingen van groep 8 en hun leraren in Limburg, "
+               "naar de factsheet van de OnderwijsMonitor Limburg. Alle cijfers opnieuw berekend uit de gegevens.")
+#: Titles of the pages Sphinx makes itself (in Dutch, as the pages show them).
+SPECIAL_TITLES = {"genindex": "Index", "search": "Zoeken"}
+SYNTHETIC_NOTE = " Let op: deze versie is berekend uit synthetische (nagemaakte) gegevens."
 BANNER = (
     "Let op: alle cijfers, tabellen en figuren op deze site zijn berekend uit <strong>synthetische</strong> "
     "(nagemaakte) gegevens. Het zijn <strong>geen resultaten van de OnderwijsMonitor Limburg</strong>."
@@ -80,6 +99,14 @@ def _config_inited(app, config) -> None:
     config.html_sidebars = {"**": SIDEBAR}
     options = dict(config.html_theme_options or {})
     options["announcement"] = f'<div class="oml-synthetic-banner">{BANNER}</div>' if info["synthetic"] else ""
+    # pydata-sphinx-theme 0.17 fills its page header with a search button unless `navbar_persistent` is set,
+    # and that header brings a second pair of sidebar toggles, hidden by sphinx-book-theme's CSS but first in
+    # the page: both themes bind their click handlers to `document.querySelector(".primary-toggle")`, so the
+    # visible toggles in the article header did nothing (a phone reader could not open the menu). An empty
+    # `navbar_persistent` leaves that header empty, as sphinx-book-theme expects; templates/layout.html keeps
+    # only the element the theme's script measures.
+    options["navbar_persistent"] = []
+    options["secondary_sidebar_items"] = SECONDARY_SIDEBAR
     config.html_theme_options = options
 
 
@@ -101,6 +128,11 @@ DUTCH_UI = {
     'title="Toggle secondary sidebar"': 'title="Inhoud van deze pagina tonen of verbergen"',
     'title="previous page"': 'title="vorige pagina"',
     'title="next page"': 'title="volgende pagina"',
+    # The drawers (modal dialogs) the sidebars open in on a phone: named, so a screen reader says what opened.
+    '<dialog id="pst-primary-sidebar-modal">': '<dialog id="pst-primary-sidebar-modal" aria-label="Hoofdstukken">',
+    '<dialog id="pst-secondary-sidebar-modal">': '<dialog id="pst-secondary-sidebar-modal" aria-label="Op deze pagina">',
+    '<p class="prev-next-subtitle">previous</p>': '<p class="prev-next-subtitle">vorige</p>',
+    '<p class="prev-next-subtitle">next</p>': '<p class="prev-next-subtitle">volgende</p>',
     # The sidebar's fold-out toggle of a chapter with sections (the region pages) is an icon only:
     # give its <summary> a name (axe: summary-name).
     '<summary><span class="toctree-toggle" role="presentation">':
@@ -108,17 +140,46 @@ DUTCH_UI = {
 }
 
 
-def _dutch_ui(outdir: Path) -> None:
-    """Replace the themes' English interface texts by Dutch in every written page (idempotent)."""
-    for page in outdir.rglob("*.html"):
-        if "_static" in page.parts:
-            continue
+def _site_pages(outdir: Path) -> list[Path]:
+    """The HTML pages Sphinx wrote (not the theme's files, not the feedback demo copied in later)."""
+    return [p for p in sorted(outdir.rglob("*.html")) if "_static" not in p.parts]
+
+
+def _finish_pages(app) -> None:
+    """Every written page, and the site's style sheet; idempotent (a rebuild starts from the current site).
+
+    Pages: the themes' English interface texts in Dutch and inline SVG icons instead of Font Awesome. Then
+    the style-sheet bundle (:mod:`oml_assets`) from what these pages use, its hash in their link (so browsers
+    fetch a changed bundle), and the files no page loads any more are removed.
+    """
+    outdir = Path(app.outdir)
+    pages = {}
+    for page in _site_pages(outdir):
         text = page.read_text(encoding="utf-8")
-        dutch = text
+        done = text
         for english, nl in DUTCH_UI.items():
-            dutch = dutch.replace(english, nl)
-        if dutch != text:
-            page.write_text(dutch, encoding="utf-8")
+            done = done.replace(english, nl)
+        pages[page] = (text, oml_assets.inline_icons(done))
+    # The style sheets the pages would link, in cascade order: the theme's own (its templates link them), then
+    # those of Sphinx and the extensions (all pages share them; the builder's list, sorted as Sphinx sorts it).
+    registered = sorted(app.builder._css_files, key=lambda css: css.priority)
+    sheets = list(dict.fromkeys([*oml_assets.THEME_CSS, *(str(css.filename).removeprefix("_static/") for css in registered)]))
+    sheets = [s for s in sheets if s not in oml_assets.UNUSED_CSS and s != oml_assets.BUNDLE and "://" not in s]
+    finished = [done for _, done in pages.values()]
+    digest = oml_assets.write_bundle(outdir / "_static", sheets, finished, oml_assets.loaded_scripts(outdir, finished))
+    link = re.compile(re.escape(f"_static/{oml_assets.BUNDLE}") + r'(\?v=[0-9a-f]+)?"')
+    for page, (text, done) in pages.items():
+        done = link.sub(f'_static/{oml_assets.BUNDLE}?v={digest}"', done)
+        if done != text:
+            page.write_text(done, encoding="utf-8")
+    for name in oml_assets.REMOVED_FILES:
+        path = outdir / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+        if path.parent.is_dir() and path.parent != outdir / "_static" and not any(path.parent.iterdir()):
+            path.parent.rmdir()  # _static/vendor, once Font Awesome is gone
 
 
 # docutils writes each bibliography entry as <div role="doc-biblioentry"> inside <div role="list">:
@@ -132,12 +193,34 @@ def _page_context(app, pagename, templatename, context, doctree) -> None:
     context["oml_pdf_name"] = PDF_NAME
     if "body" in context:
         context["body"] = _BIBLIOENTRY.sub(r'\1 role="listitem"', context["body"])
+    # A description and Open Graph tags (templates/layout.html): the page's title, then what the site is.
+    # The index and the search page set their title in their templates, after this.
+    title = html.unescape(re.sub(r"<[^>]+>", "", context.get("title") or "")).strip() or SPECIAL_TITLES.get(pagename, "")
+    site = context.get("docstitle") or app.config.project
+    is_root = pagename == app.config.root_doc
+    context["oml_og_title"] = site if is_root or not title else f"{title} — {site}"
+    note = SYNTHETIC_NOTE if app.tags.has("synthetic") else ""
+    context["oml_description"] = f"{title}: {DESCRIPTION}{note}" if title and not is_root else f"Een {DESCRIPTION}{note}"
+    context["oml_og_type"] = "website" if is_root else "article"
+    base = (app.config.html_baseurl or "").rstrip("/")
+    context["oml_og_url"] = f"{base}/{app.builder.get_target_uri(pagename)}" if base else ""
+
+
+def _page_assets(app, pagename, templatename, context, doctree) -> None:
+    """Only what this page uses (runs after the themes' own handlers): the bundle and the scripts it needs."""
+    from sphinx.builders.html._assets import _CascadingStyleSheet, _JavaScript
+
+    context["css_files"] = [_CascadingStyleSheet(f"_static/{oml_assets.BUNDLE}", priority=200)]
+    scripts = oml_assets.page_scripts(context.get("script_files", []), context.get("body", ""), pagename, _JavaScript)
+    # The theme's script, last (its template linked it after Bootstrap, at the end of the page).
+    scripts.append(_JavaScript("_static/scripts/pydata-sphinx-theme.js", priority=900, defer="defer"))
+    context["script_files"] = scripts
 
 
 def _build_finished(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
-    _dutch_ui(Path(app.outdir))
+    _finish_pages(app)
     entries = []
     for fragment in sorted((Path(app.srcdir) / GENERATED).glob("files/*.numbers.json")):
         for entry in json.loads(fragment.read_text(encoding="utf-8")):
@@ -151,7 +234,8 @@ def _build_finished(app, exception) -> None:
 def setup(app):
     app.connect("config-inited", _config_inited)
     app.connect("html-page-context", _page_context)
-    app.connect("build-finished", _build_finished)
+    app.connect("html-page-context", _page_assets, priority=900)
+    app.connect("build-finished", _build_finished, priority=900)  # after the themes have written their files (pygments.css)
     app.add_css_file("oml.css")
     app.add_js_file("oml.js")
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
