@@ -60,6 +60,21 @@ class Layout:
     #: The build folder, when not ``root/_build`` (the benchmark measures in a folder of its own).
     build_dir: Path | None = None
 
+    def public_name(self, path: str | Path) -> str:
+        """How a data file may be named in anything published: relative to the project when inside it, else
+        its file name only (its folder may be private).
+
+        Examples
+        --------
+        >>> lay = Layout(Path("/p"))
+        >>> lay.public_name("/p/_build/data/x.parquet"), lay.public_name("/secure/levering/oml-2025.sav")
+        ('_build/data/x.parquet', 'oml-2025.sav')
+        """
+        try:
+            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return Path(path).name
+
     # ------------------------------------------------------------------ sources
     @property
     def package(self) -> Path:

@@ -45,20 +45,6 @@ def page_stamp(layout: Layout, page: str) -> Stamp:
     return Stamp(layout.stamp(f"page-{page}"))
 
 
-def _portable(path: Path, root: Path) -> str:
-    """A data path as the notebooks get it (and publish it): relative to the project root, or the file name only.
-
-    The same inputs then give the same executed notebooks wherever the project lives, and no
-    private folder of a data file is published in a notebook's parameters;
-    :func:`oml.report.notebook.load_frame` resolves a relative path against the project root and
-    the file name against ``OML_DATA`` (set by the engine to the file it read).
-    """
-    try:
-        return Path(path).resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return Path(path).name
-
-
 @dataclass
 class Data:
     """The build's input: where it is, and its facts (from the validation)."""
@@ -256,7 +242,9 @@ def _job(run: Run, data_path: Path, layout: Layout) -> dict:
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    params = {**run.parameters, "data": _portable(data_path, layout.root), "page": run.page}
+    # Published with the notebook: the data file by a public name only; the engine knows the file itself
+    # (OML_DATA, resolved by oml.report.notebook.load_frame).
+    params = {**run.parameters, "data": layout.public_name(data_path), "page": run.page}
     # The log and the error note live next to the page's folder: the folder itself is published.
     log, error = work.parent / f"{run.page}.log", work.parent / f"{run.page}.error"
     error.unlink(missing_ok=True)

@@ -157,7 +157,7 @@ def write_build_record(layout: Layout, facts: DataFacts, data: str | None = None
         "oml_version": oml.__version__,
         "data": {"name": facts.name, "sha256": facts.sha256, "rows": facts.rows,
                  "synthetic": facts.synthetic, "path": None if data is None else str(Path(data).resolve()),
-                 "file": None if data is None else _relative(Path(data), root), "default": data is None,
+                 "file": None if data is None else layout.public_name(data), "default": data is None,
                  "delivery": facts.delivery},
         "numbers_sha256": file_sha256(layout.numbers_manifest),
         "findings": current_findings(root),
@@ -166,14 +166,6 @@ def write_build_record(layout: Layout, facts: DataFacts, data: str | None = None
     }
     layout.record.write_text(json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False), encoding="utf-8")
     return layout.record
-
-
-def _relative(path: Path, root: Path) -> str:
-    """The data file as a rebuild names it: relative to the project root when inside it, else its name."""
-    try:
-        return path.resolve().relative_to(Path(root).resolve()).as_posix()
-    except ValueError:
-        return path.name
 
 
 def _has_head(root: Path) -> bool:
