@@ -301,17 +301,17 @@ def agreement_lines(table: pd.DataFrame, breaks: list[int] | None = None, ax=Non
 
 
 def funnel_plot(target: float, sd: float, n: int, estimate: float, ax=None, levels=(0.95, 0.998),
-                label: str = "Uw school", reference: str = "Limburg", n_range: tuple[float, float] | None = None):
-    """Funnel plot of ONE unit: its point and the control limits around the reference mean.
+                label: str = "Uw school", reference: str = "Limburg", between_var: float = 0.0):
+    """Funnel plot of ONE unit: its point and the random-effects control limits around the reference mean.
 
-    The limits :math:`\\theta_0 \\pm z_{(1+c)/2}\\, s/\\sqrt{n}` are drawn over a range of
-    pupil counts that depends only on the unit's own ``n`` (default ``n/4`` to ``3n``, at least
-    up to 100), so the figure reveals nothing about other schools: no other points, no other sizes.
+    The limits :math:`\\theta_0 \\pm z_{(1+c)/2} \\sqrt{\\tau^2 + s^2/n}` (:func:`oml.stats.units.funnel_limits`)
+    are drawn over a range of pupil counts that depends only on the unit's own ``n`` (``n/4`` to ``3n``, at
+    least up to 100), so the figure reveals nothing about other schools: no other points, no other sizes.
 
     Parameters
     ----------
     target, sd : float
-        Reference mean :math:`\\theta_0` and pupil-level standard deviation :math:`s`.
+        Reference mean :math:`\\theta_0` and within-school standard deviation :math:`s`.
     n : int
         The unit's number of pupils.
     estimate : float
@@ -321,8 +321,8 @@ def funnel_plot(target: float, sd: float, n: int, estimate: float, ax=None, leve
         Control-limit levels, inner first.
     label, reference : str
         Legend labels of the point and the reference line.
-    n_range : (float, float), optional
-        Range of pupil counts on the x-axis.
+    between_var : float
+        The between-school variance :math:`\\tau^2` the limits allow for (0: the plain normal limits).
 
     Returns
     -------
@@ -330,36 +330,38 @@ def funnel_plot(target: float, sd: float, n: int, estimate: float, ax=None, leve
 
     Examples
     --------
-    >>> ax = funnel_plot(0.0, 1.0, 60, 0.3)
+    >>> ax = funnel_plot(0.0, 1.0, 60, 0.3, between_var=0.045)
     >>> len(ax.lines)  # reference line, two limits on each side, the point
     6
     >>> plt.close(ax.figure)
     """
-    from scipy.stats import norm
+    from oml.stats.units import funnel_limits
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(FIGSIZE[0], FIGSIZE[1]))
-    lo, hi = n_range if n_range is not None else (max(2.0, n / 4), max(100.0, 3.0 * n))
+        _, ax = plt.subplots(figsize=FIGSIZE)
+    lo, hi = max(2.0, n / 4), max(100.0, 3.0 * n)
     grid = np.linspace(lo, hi, 200)
     ax.axhline(target, color="black", linewidth=1, label=f"Gemiddelde {reference}")
     styles = ["--", ":"]
     for k, level in enumerate(levels):
-        half = norm.ppf(0.5 + level / 2) * sd / np.sqrt(grid)
-        pct = nl_number(level * 100, 1 if (level * 100) % 1 else 0)
+        f = funnel_limits(target, sd, grid, (level,), between_var)
+        pct = nl_number(level * 100, 1 if abs(level * 100 - round(level * 100)) > 1e-9 else 0)
         style = styles[k % len(styles)]
-        ax.plot(grid, target + half, color="0.35", linestyle=style, linewidth=1.3, label=f"{pct}%-grenzen")
-        ax.plot(grid, target - half, color="0.35", linestyle=style, linewidth=1.3)
+        ax.plot(grid, f["high"], color="0.35", linestyle=style, linewidth=1.3, label=f"{pct}%-grenzen")
+        ax.plot(grid, f["low"], color="0.35", linestyle=style, linewidth=1.3)
     ax.plot([n], [estimate], linestyle="none", marker="D", markersize=10, color=PALETTE[0], markeredgecolor="white",
             label=label)
-    outer = norm.ppf(0.5 + max(levels) / 2) * sd / np.sqrt(lo)
-    reach = max(abs(estimate - target) * 1.2, min(outer, 1.5), 0.2)
+    outer = float(funnel_limits(target, sd, [lo], (max(levels),), between_var)["high"].iloc[0]) - target
+    reach = max(abs(estimate - target) * 1.2, min(outer * 1.1, 1.5), 0.2)
     ax.set_ylim(target - reach, target + reach)
     ax.set_xlim(0, hi)
     ax.set_xlabel("Aantal leerlingen")
     ax.set_ylabel("Afwijking van het gemiddelde (sd)")
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=8, steps=[1, 2, 5, 10]))  # one decimal never rounds a tick
     _nl_ticks(ax)
     _nl_ticks(ax, "x", 0)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=4, frameon=False)
+    # Two columns: four entries in one row are wider than the figure (the last one was cut off).
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
     return ax
 
 

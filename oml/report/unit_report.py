@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-
 from matplotlib.ticker import MaxNLocator
 
 from oml.data import codebook
@@ -102,10 +101,29 @@ def _reference_phrase(ref: str, region: str | None) -> str:
     return "het gemiddelde van Limburg" if ref == LIMBURG else f"het gemiddelde van de regio {region}"
 
 
+def _plain(key, value, decimals=0) -> str:
+    return nl_number(value, decimals)
+
+
+def _interval_detail(r, key: str, fmt) -> str:
+    """"verschil 0,25 standaarddeviatie, 95%-betrouwbaarheidsinterval 0,05 tot 0,45": a comparison with the
+    interval of its own test (``r.ci_level``, the level its verdict rests on)."""
+    est, low, high = text.estimate_interval(float(r.estimate), float(r.ci_low), float(r.ci_high), 2, fmt=fmt,
+                                            keys=(f"{key}/difference", f"{key}/ci_low", f"{key}/ci_high"))
+    return f"verschil {est} standaarddeviatie, {_level_words(r.ci_level)}-betrouwbaarheidsinterval {low} tot {high}"
+
+
+def _level_words(level: float) -> str:
+    """"95%", "98,3%": a confidence level as the report names it (one decimal when it has one)."""
+    pct = level * 100
+    return f"{nl_number(pct, 0 if abs(pct - round(pct)) < 1e-9 else 1)}%"
+
+
 def period_sentence(um: stats.UnitMeans, ref: str, subject: str, span: str, fmt) -> str | None:
     """"Over 2023–2025 samen is de index van uw school significant hoger dan …", from the period test.
 
-    ``fmt(key, value, decimals)`` formats (and records) each number.
+    ``fmt(key, value, decimals)`` formats (and records) each number. The interval is the test's own: it
+    leaves out 0 exactly when the sentence says "significant".
     """
     c = um.comparisons
     row = c[(c["family"] == "period") & (c["group_b"] == ref)]
@@ -113,11 +131,8 @@ def period_sentence(um: stats.UnitMeans, ref: str, subject: str, span: str, fmt)
         return None
     r = row.iloc[0]
     d = _direction(r)
-    pct = nl_number(um.level * 100)
     sentence = f"Over {span} samen is de index van {subject} {_DIRECTION[d]} {_reference_phrase(ref, um.region)}"
-    detail = (f"verschil {fmt(f'period/{ref}/difference', r.estimate, 2)} standaarddeviatie, {pct}%-betrouwbaarheidsinterval "
-              f"{fmt(f'period/{ref}/ci_low', r.ci_low, 2)} tot {fmt(f'period/{ref}/ci_high', r.ci_high, 2)}")
-    return f"{sentence} ({detail})."
+    return f"{sentence} ({_interval_detail(r, f'period/{ref}', fmt)})."
 
 
 def yearly_sentence(um: stats.UnitMeans, ref: str, subject: str) -> str | None:
@@ -132,35 +147,47 @@ def yearly_sentence(um: stats.UnitMeans, ref: str, subject: str) -> str | None:
     parts = [f"in {nl_list(years)} {_DIRECTION[d]}" for d, years in groups.items()]
     if len(groups) == 1 and len(rows) > 1:
         parts = [f"in elk getoond jaar {_DIRECTION[next(iter(groups))]}"]
-    return (f"Per jaar bekeken is de index van {subject} {nl_list(parts)} {_reference_phrase(ref, um.region)} "
-            "(getoetst met Holm-correctie voor het aantal jaren).")
+    how = (f"getoetst met Bonferroni-correctie voor {nl_number(len(rows))} jaren; de verschillen met hun intervallen staan "
+           "in de tabel met verschillen" if len(rows) > 1 else "het verschil met zijn interval staat in de tabel met verschillen")
+    return f"Per jaar bekeken is de index van {subject} {nl_list(parts)} {_reference_phrase(ref, um.region)} ({how})."
 
 
-def trend_sentence(um: stats.UnitMeans, subject: str) -> str | None:
-    """The unit's last shown year against its first: significantly up, down, or not."""
+def trend_sentence(um: stats.UnitMeans, subject: str, fmt=None) -> str | None:
+    """The unit's last shown year against its first: significantly up, down, or not, with the test's interval."""
     c = um.comparisons
     row = c[c["family"] == "first_last"]
     if row.empty:
         return None
     r = row.iloc[0]
     word = {STABLE: "niet significant veranderd", HIGHER: "significant gestegen", LOWER: "significant gedaald"}[_direction(r)]
-    return f"Tussen {r.year_b} en {r.year_a} is de index van {subject} {word}."
+    detail = _interval_detail(r, "first_last", fmt or _plain)
+    return f"Tussen {r.year_b} en {r.year_a} is de index van {subject} {word} ({detail})."
 
 
 def pooled_sentence(um: stats.UnitMeans, subject: str) -> str | None:
-    """Says which years are not shown on their own, and why."""
+    """Says which years are not shown on their own, and why.
+
+    Examples
+    --------
+    >>> um = stats.UnitMeans("school", "s", None, 0.95, 10, pd.DataFrame(
+    ...     {"year": ["totaal"], "group": ["unit"], "suppressed": [False]}), pd.DataFrame(), [2023, 2024], [2025])
+    >>> print(pooled_sentence(um, "uw school"))
+    In 2023 en 2024 was het aantal leerlingen van uw school telkens kleiner dan 10; die leerlingen tellen mee in de cijfers over de hele periode, maar die jaren worden niet apart getoond. Om te voorkomen dat zo'n klein jaar uit de andere cijfers is terug te rekenen, wordt ook 2025 niet apart getoond.
+    """
     if um.below_threshold or not (um.pooled_years or um.protecting_years):
         return None
     n = nl_number(um.min_cell)
     out = []
     if um.pooled_years:
         years = nl_list([str(y) for y in um.pooled_years])
-        verb = "was" if len(um.pooled_years) == 1 else "waren"
-        out.append(f"In {years} {verb} het aantal leerlingen van {subject} kleiner dan {n}; die leerlingen tellen mee "
-                   "in de cijfers over de hele periode, maar het jaar wordt niet apart getoond.")
+        one = len(um.pooled_years) == 1
+        out.append(f"In {years} was het aantal leerlingen van {subject} {'' if one else 'telkens '}kleiner dan {n}; die "
+                   "leerlingen tellen mee in de cijfers over de hele periode, maar "
+                   + ("het jaar wordt" if one else "die jaren worden") + " niet apart getoond.")
     if um.protecting_years:
         years = nl_list([str(y) for y in um.protecting_years])
-        out.append(f"Om te voorkomen dat zo'n klein jaar uit de andere cijfers is terug te rekenen, wordt ook {years} "
+        verb = "wordt" if len(um.protecting_years) == 1 else "worden"
+        out.append(f"Om te voorkomen dat zo'n klein jaar uit de andere cijfers is terug te rekenen, {verb} ook {years} "
                    "niet apart getoond.")
     return " ".join(out)
 
@@ -200,18 +227,80 @@ def coverage_sentence(coverage: stats.BoardCoverage, name, min_cell: int, span: 
     return " ".join(out)
 
 
-def funnel_sentence(pos: stats.FunnelPosition, subject: str) -> str:
-    """Where the unit lies in the funnel, in words."""
+def funnel_sentence(pos: stats.FunnelPosition, subject: str, period=None) -> str:
+    """Where the unit lies in the funnel, in words, in agreement with the period test against Limburg.
+
+    ``period`` is that test (the ``period``/``limburg`` row of ``UnitMeans.comparisons``). The funnel asks
+    whether the school stands out among schools of its size; the test whether its pupils score differently
+    from Limburg's. The sentence names both where they differ, and never calls a difference the test finds
+    significant chance or "geen duidelijk verschil".
+
+    Examples
+    --------
+    >>> limits = stats.funnel_limits(0.0, 1.0, [50], between_var=0.04)
+    >>> pos = stats.FunnelPosition(50, 0.3, 0.0, 1.0, limits, "inside", HIGHER, 0.04)
+    >>> print(funnel_sentence(pos, "uw school", pd.Series({"estimate": 0.3, "significant": True})))
+    In de trechterfiguur ligt uw school binnen de 95%-grenzen: de index is wel significant hoger dan het Limburgse gemiddelde, maar het verschil is niet groter dan scholen van deze grootte gewoonlijk van elkaar verschillen.
+    """
     word = "hoger" if pos.direction == HIGHER else "lager"
-    inner, outer = (nl_number(r.level * 100, 1 if (r.level * 100) % 1 else 0) for r in pos.limits.itertuples())
+    inner, outer = (_level_words(r.level) for r in pos.limits.itertuples())
+    significant = bool(period is not None and period["significant"])
     if pos.position == "inside":
-        return (f"In de trechterfiguur ligt {subject} binnen de {inner}%-grenzen: gegeven het aantal leerlingen past de "
-                "afwijking van het Limburgse gemiddelde bij wat je door toeval kunt verwachten.")
+        if significant:
+            return (f"In de trechterfiguur ligt {subject} binnen de {inner}-grenzen: de index is wel significant {word} dan "
+                    "het Limburgse gemiddelde, maar het verschil is niet groter dan scholen van deze grootte gewoonlijk "
+                    "van elkaar verschillen.")
+        return (f"In de trechterfiguur ligt {subject} binnen de {inner}-grenzen: de afwijking van het Limburgse gemiddelde "
+                "is niet groter dan scholen van deze grootte gewoonlijk van elkaar verschillen.")
+    where = (f"buiten de {inner}-grenzen maar binnen de {outer}-grenzen" if pos.position == "between"
+             else f"buiten de {outer}-grenzen")
+    if not significant:
+        return (f"In de trechterfiguur ligt {subject} {where} ({word} dan het Limburgse gemiddelde), maar het verschil met "
+                "Limburg is niet significant: met dit aantal leerlingen is de schatting te onzeker voor een conclusie.")
     if pos.position == "between":
-        return (f"In de trechterfiguur ligt {subject} buiten de {inner}%-grenzen maar binnen de {outer}%-grenzen ({word} "
-                "dan het Limburgse gemiddelde): een signaal om verder te bekijken, geen duidelijk verschil.")
-    return (f"In de trechterfiguur ligt {subject} buiten de {outer}%-grenzen: de index is duidelijk {word} dan je bij een "
-            "school van deze grootte door toeval zou verwachten.")
+        return (f"In de trechterfiguur ligt {subject} {where} ({word} dan het Limburgse gemiddelde): {subject} valt op "
+                "tussen scholen van deze grootte, een signaal om verder te bekijken.")
+    return (f"In de trechterfiguur ligt {subject} {where}: de index is duidelijk {word} dan bij scholen van deze grootte "
+            "gewoonlijk voorkomt.")
+
+
+BOARD_TESTS = ("Bij het bestuur houden de toetsen en intervallen er rekening mee dat de leerlingen in scholen zitten, en dat "
+               "scholen ook zonder verschil tussen besturen van elkaar verschillen. Een bestuur wijkt dus pas significant af als zijn "
+               "scholen samen meer afwijken dan scholen gewoonlijk doen; bij een school gaan de toetsen over de leerlingen "
+               "van die school. Daardoor kan een school wel significant afwijken en het bestuur niet.")
+
+
+def _period_row(um: stats.UnitMeans, ref: str):
+    """The period test of the unit against ``ref`` (a row of ``UnitMeans.comparisons``), or ``None``."""
+    c = um.comparisons
+    row = c[(c["family"] == "period") & (c["group_b"] == ref)]
+    return None if row.empty else row.iloc[0]
+
+
+def guide_text(level: float) -> str:
+    """The reading guide under a report's diamond figure: what the lines are, and where the tests are.
+
+    Not the public figures' guide (:func:`oml.report.text.leeswijzer`): in a report the overlap rule of thumb
+    would contradict the tests the sentences report, so it is not offered.
+
+    Examples
+    --------
+    >>> "Of twee lijnen overlappen, zegt niet" in guide_text(0.95)
+    True
+    """
+    controls = nl_list([VARIABLE_LABELS[c] for c in stats.CONTROLS])
+    return ("**Leeswijzer.** De nullijn is het gemiddelde over alle scholen en alle jaren; elke diamant laat zien hoeveel "
+            f"een jaar of groep daarvan afwijkt (in standaarddeviaties). De verticale lijnen zijn {_level_words(level)}-"
+            "betrouwbaarheidsintervallen: hoe langer de lijn, hoe onzekerder de schatting, bijvoorbeeld omdat er weinig "
+            "leerlingen zijn of hun antwoorden sterk uiteenlopen. Of twee lijnen overlappen, zegt niet of het verschil "
+            "significant is: een sterretje markeert de verschillen die in de toets significant zijn, en de tabel met "
+            f"verschillen geeft elk verschil met het interval van zijn toets. De gemiddelden zijn gecorrigeerd voor {controls}.")
+
+
+def funnel_axes(pos: stats.FunnelPosition, label: str, reference: str = "Limburg"):
+    """The funnel figure of ONE unit (:func:`oml.report.plotting.funnel_plot` with the unit's own limits)."""
+    return plotting.funnel_plot(pos.target, pos.sd, pos.n, pos.estimate, levels=tuple(pos.limits["level"].unique()),
+                                label=label, reference=reference, between_var=pos.between_var)
 
 
 # ----------------------------------------------------------------------------- the report
@@ -301,10 +390,12 @@ class FeedbackReport:
         out = [period_sentence(s.means, LIMBURG, s.subject, self.span, fmt)]
         if s.means.region is not None:
             out.append(period_sentence(s.means, REGION, s.subject, self.span, fmt))
-        out += [yearly_sentence(s.means, LIMBURG, s.subject), trend_sentence(s.means, s.subject),
+        out += [yearly_sentence(s.means, LIMBURG, s.subject), trend_sentence(s.means, s.subject, fmt),
                 pooled_sentence(s.means, s.subject)]
         if s.funnel is not None:
-            out.append(funnel_sentence(s.funnel, s.subject))
+            out.append(funnel_sentence(s.funnel, s.subject, _period_row(s.means, LIMBURG)))
+        if s.means.coverage is not None and not s.means.below_threshold:  # a board: what its tests ask
+            out.append(BOARD_TESTS)
         return [x for x in out if x]
 
     def _school_name(self, school: str) -> str:
@@ -355,9 +446,10 @@ class FeedbackReport:
             ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 5, 10]))
             out.append(self._figure(ax, alt, caption))
         out.append(self._index_table(s, labels))
+        if not um.below_threshold:
+            out.append(self._difference_table(s, labels))
         if figure:
-            guide = text.leeswijzer(list(stats.CONTROLS), self.level)
-            out.append(f'<p class="oml-guide">{_md_bold(guide)}</p>')
+            out.append(f'<p class="oml-guide">{_md_bold(guide_text(self.level))}</p>')
         note = pooled_sentence(um, s.subject)
         if note:
             out.append(f"<p>{_e(note)}</p>")
@@ -381,9 +473,55 @@ class FeedbackReport:
         legend = ""
         if um.table.loc[um.table["group"].isin(groups), "suppressed"].any():
             legend = f'<p class="oml-legend">{SUPPRESSED} = niet getoond: gebaseerd op minder dan {nl_number(self.min_cell)} leerlingen.</p>'
-        caption = f"Gecorrigeerde index (afwijking van het gemiddelde in standaarddeviaties) met {nl_number(self.level * 100)}%-betrouwbaarheidsinterval."
+        caption = (f"Gecorrigeerde index (afwijking van het gemiddelde in standaarddeviaties) met "
+                   f"{_level_words(self.level)}-betrouwbaarheidsinterval.")
+        if UNIT in groups and len(groups) > 1:
+            caption += " Of twee intervallen hier overlappen, is geen toets: de verschillen staan in de tabel hieronder."
         return (f'<table class="oml-table"><caption>{_e(caption)}</caption><thead><tr><th scope="col">Jaar</th>{head}</tr></thead>'
                 f"<tbody>{''.join(rows)}</tbody></table>{legend}")
+
+    def _difference_table(self, s: Section, labels: dict) -> str:
+        """The unit minus each reference, per year and over the period: the tests the sentences report, with the
+        interval of each test (per year Bonferroni-corrected), so that a difference is called significant exactly
+        when its interval leaves out 0."""
+        um = s.means
+        c = um.comparisons
+        refs = [g for g in (LIMBURG, REGION) if g in set(c["group_b"])]
+        if not refs:
+            return ""
+        fmt = self._fmt(s.unit)
+        found = {(str(r.year_a), r.group_b): r for r in c[c["family"].isin([*refs, "period"])].itertuples(index=False)}
+        verdict = {HIGHER: "hoger", LOWER: "lager", STABLE: "niet significant"}
+        head = "".join(f'<th scope="col">Verschil met {_e(labels[g])}</th><th scope="col">Uitkomst</th>' for g in refs)
+        rows = []
+        for year in [*um.years, PERIOD]:
+            cells = []
+            for g in refs:
+                r = found.get((str(year), g))
+                if r is None:
+                    cells.append(f"<td>{SUPPRESSED}</td><td></td>")
+                    continue
+                key = f"difference/{year}/{g}"
+                est, low, high = text.estimate_interval(float(r.estimate), float(r.ci_low), float(r.ci_high), 2, fmt=fmt,
+                                                        keys=(f"{key}/estimate", f"{key}/ci_low", f"{key}/ci_high"))
+                cells.append(f"<td>{est} ({low} tot {high})</td><td>{verdict[_direction(r)]}</td>")
+            label = self.span if year == PERIOD else str(year)
+            rows.append(f'<tr><th scope="row">{_e(label)}</th>{"".join(cells)}</tr>')
+        yearly = c[c["family"].isin(refs)]
+        per_year = sorted({(int(round(r.ci_level * 1e6)), len(yearly[yearly["group_b"] == r.group_b]))
+                           for r in yearly.itertuples(index=False)})
+        parts = [f"per jaar {_level_words(lvl / 1e6)}" + (f" (Bonferroni-correctie voor {nl_number(m)} jaren)" if m > 1 else "")
+                 for lvl, m in per_year]
+        parts.append(f"over {self.span} {_level_words(self.level)}")
+        caption = (f"Verschil van {s.subject} met " + nl_list([labels[g] for g in refs]) + " in standaarddeviaties, met het "
+                   "betrouwbaarheidsinterval dat bij de toets hoort: " + "; ".join(parts) + ". Een verschil is significant "
+                   "als het interval 0 niet bevat.")
+        legend = ""
+        if any(f"<td>{SUPPRESSED}</td>" in r for r in rows):
+            legend = (f'<p class="oml-legend">{SUPPRESSED} = geen vergelijking: het jaar van {_e(s.subject)} of de '
+                      "vergelijkingsgroep wordt niet getoond.</p>")
+        return (f'<table class="oml-table oml-differences"><caption>{_e(caption)}</caption><thead><tr><th scope="col">Jaar'
+                f"</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{legend}")
 
     def answers_block(self, s: Section, level: int = 2) -> str:
         """Shares (dis)agreeing per statement, the unit next to Limburg, over the period."""
@@ -466,21 +604,23 @@ class FeedbackReport:
         for r in pos.limits.itertuples():
             fmt(f"funnel/{r.level}/low", r.low, 2)
             fmt(f"funnel/{r.level}/high", r.high, 2)
-        sentence = funnel_sentence(pos, s.subject)
+        sentence = funnel_sentence(pos, s.subject, _period_row(s.means, LIMBURG))
         if not figure:
             return f"<{h}>Waar staat {_e(s.subject)}, gegeven het aantal leerlingen?</{h}><p>{_e(sentence)}</p>"
-        ax = plotting.funnel_plot(pos.target, pos.sd, pos.n, pos.estimate, levels=tuple(pos.limits["level"]),
-                                  label=_short(s))
+        ax = funnel_axes(pos, _short(s))
         caption = (f"Trechterfiguur: de gecorrigeerde index van {s.subject} over {self.span} (punt) tegen het aantal "
-                   "leerlingen, met de controlegrenzen rond het Limburgse gemiddelde. Andere scholen staan niet in deze figuur.")
+                   "leerlingen, met de controlegrenzen rond het Limburgse gemiddelde; de grenzen houden rekening met de "
+                   "gewone verschillen tussen scholen. Andere scholen staan niet in deze figuur.")
         alt = f"Trechterfiguur met één punt ({s.subject}) en de controlegrenzen rond het Limburgse gemiddelde. {sentence}"
-        explain = ("Een kleine school heeft door toeval meer kans op een uitschieter dan een grote. De trechter laat zien "
-                   "hoe ver een school van het Limburgse gemiddelde mag liggen voordat dat opvalt: hoe meer leerlingen, "
-                   "hoe smaller de trechter. De grenzen gaan uit van de spreiding tussen leerlingen en van het Limburgse "
-                   "gemiddelde als vast punt; de zinnen hierboven volgen de formele toets, die ook de onzekerheid van dat "
-                   "gemiddelde meeneemt.")
+        explain = ("Scholen verschillen van elkaar: door de leerlingen die er toevallig zitten, en doordat scholen nu eenmaal "
+                   "niet gelijk zijn, ook als ze allemaal goed werk doen. De trechter laat zien hoe ver een school van deze "
+                   "grootte van het Limburgse gemiddelde kan liggen zonder op te vallen tussen de scholen: hoe meer "
+                   "leerlingen, hoe smaller de trechter, maar nooit smaller dan de gewone verschillen tussen scholen. Zo "
+                   "beantwoordt de trechter een andere vraag dan de toets in ‘In het kort’: de toets zegt of de leerlingen "
+                   "van uw school gemiddeld anders scoren dan die van heel Limburg, de trechter of dat verschil groter is "
+                   "dan scholen onderling gewoonlijk verschillen.")
         return (f"<{h}>Waar staat {_e(s.subject)}, gegeven het aantal leerlingen?</{h}><p>{_e(explain)}</p>"
-                + self._figure(ax, alt, caption, bottom=0.27) + f"<p>{_e(sentence)}</p>")
+                + self._figure(ax, alt, caption, bottom=0.33) + f"<p>{_e(sentence)}</p>")
 
     def school_section(self, s: Section) -> str:
         """A school's part of a board report."""
@@ -531,8 +671,12 @@ class FeedbackReport:
                 "<p>De index is het gemiddelde van de stellingen die een leerling beantwoordde (minstens de helft), "
                 "omgerekend zodat 0 het gemiddelde over alle scholen en jaren is en 1 één standaarddeviatie. De cijfers zijn "
                 f"gecorrigeerd voor {controls} van de leerlingen: verschillen in samenstelling tellen dus niet mee. "
-                f"Toetsen zijn tweezijdig op {nl_number((1 - self.level) * 100)}{PCT}, met Holm-correctie binnen elke reeks "
-                f"vergelijkingen. Geen cijfer rust op minder dan {nl_number(self.min_cell)} leerlingen; een te klein jaar telt "
+                f"Toetsen zijn tweezijdig op {nl_number((1 - self.level) * 100)}{PCT} en gebruiken de t-verdeling, met een "
+                "correctie voor kleine aantallen leerlingen; de vergelijkingen per jaar zijn gecorrigeerd voor het aantal "
+                "jaren (Bonferroni), en elk interval bij een verschil hoort bij de toets ervan. "
+                + ("Bij het bestuur tellen ook de gewone verschillen tussen scholen mee. " if self.kind == "board" else
+                   "De trechtergrenzen houden rekening met de gewone verschillen tussen scholen. ")
+                + f"Geen cijfer rust op minder dan {nl_number(self.min_cell)} leerlingen; een te klein jaar telt "
                 "mee in de hele periode. Regio en Limburg worden alleen getoond als er genoeg scholen van andere besturen in "
                 "zitten, zodat niemand de cijfers van een andere school kan terugrekenen."
                 + (" De cijfers van het bestuur tellen alleen wat de rapporten van zijn scholen laten zien; scholen met te "

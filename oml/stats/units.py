@@ -14,17 +14,50 @@ indicators and the sample mean of every control column: the unit is its own cell
 region is the unit plus the rest of the region, Limburg is every cell of the year (the
 period: of every year). Differences and their z-tests use :math:`\\sqrt{d^\\top V d}`.
 
-Covariance. Sandwich (CR1) with the pupils of *other* schools clustered by school, and
-every pupil of the unit a cluster of their own. The report is about this unit's pupils:
-its own sampling error is the spread between its pupils, which a cluster-robust variance
-with the unit as one cluster cannot estimate (the unit's cell residuals sum to zero, so
-that cluster's score is zero and the unit's standard error would be too small). Region and
-Limburg keep the school-clustered variance of the public figures.
+Covariance. A sandwich whose meat has parts. The pupils of *other* schools are clustered by
+school (CR1, as the public figures), so that the region and Limburg carry the ordinary variation
+between schools. The unit's own pupils are each a cluster of their own, with the HC2 small-sample
+correction (MacKinnon & White 1985; CR2 of Bell & McCaffrey 2002 with clusters of one pupil): each
+residual is divided by :math:`\\sqrt{1-h_{ii}}`, which makes the variance of a cell mean unbiased under
+equal variances (HC0/CR1 would underestimate it by the factor :math:`(n_c-1)/n_c`). The report is about
+this unit's pupils: its own sampling error is the spread between its pupils, which a cluster-robust
+variance with the unit as one cluster cannot estimate (the unit's cell residuals sum to zero, so that
+cluster's score is zero and the unit's standard error would be too small).
+
+A *board* is judged as a group of schools: its pupils sit in schools, which differ from each other
+also without any difference between boards. Its covariance adds the between-school part of the
+random-intercept model for the board's own schools, :math:`\\hat\\tau^2 \\sum_s a_s a_s^\\top` with
+:math:`a_s = (X^\\top X)^{-1} \\sum_{i \\in s} x_i` over the board's pupils of school :math:`s` and
+:math:`\\hat\\tau^2` the between-school variance of the adjusted index (:func:`school_spread`, estimated
+once per dataset from all schools). Clustering by the board's own schools (CR1/CR2) was the other
+option; it cannot be used for the 18 boards of one school in the default data (one cluster, no
+spread), gives one degree of freedom to a board of two, and a zero between-school score to a board
+year with one shown school, whereas :math:`\\hat\\tau^2` rests on every school of Limburg.
+
+Intervals and tests use the t distribution. Degrees of freedom per contrast :math:`d`: the unit's
+part gets the Bell–McCaffrey (2002) Satterthwaite degrees of freedom of the HC2 variance
+(:math:`(\\operatorname{tr} C)^2 / \\lVert C \\rVert_F^2`, :math:`C = D_u (I - H_{UU}) D_u`, so
+:math:`n_c - 1` for one cell and :math:`n - 3` for three equal cells), the other schools' part
+:math:`G_d - 1` with :math:`G_d` the other schools in the contrast's cells, a board's between-school
+part the number of schools minus 1; they are combined by Welch–Satterthwaite.
+
+Tests. The unit against Limburg and against its region per year, Bonferroni-corrected over the
+shown years per reference; over the period (one test per reference) and its last against its first
+shown year (one test). Every comparison's interval is the one of its test: per year at level
+:math:`1 - \\alpha/m` for :math:`m` years, otherwise at :math:`1 - \\alpha`, so a difference is
+significant exactly when its interval leaves out 0. Holm's step-down test has no intervals of that
+simple form (its compatible intervals, Strassburger & Bretz 2008, only bound a rejected difference
+at 0), and with at most three years per family Bonferroni loses little.
 
 Funnel. Around Limburg's adjusted mean over the period :math:`\\theta_0`, the control limits
-for a unit of :math:`n` pupils are :math:`\\theta_0 \\pm z_{(1+c)/2}\\, s / \\sqrt{n}` with
-:math:`s` the pupil-level residual standard deviation of the model (Spiegelhalter 2005,
-normal approximation), for :math:`c` = 95 % and 99,8 %.
+for a unit of :math:`n` pupils are :math:`\\theta_0 \\pm z_{(1+c)/2} \\sqrt{\\hat\\tau^2 + s^2/n}`, for
+:math:`c` = 95 % and 99,8 %: the additive random-effects limits of Spiegelhalter (2005, "Funnel plots
+for comparing institutional performance", Stat Med 24:1185–1202; and "Handling over-dispersion of
+performance indicators", Qual Saf Health Care 14:347–351), with :math:`s` the within-school residual
+standard deviation and :math:`\\hat\\tau^2` the DerSimonian–Laird between-school variance
+(:func:`school_spread`). Limits :math:`\\theta_0 \\pm z\\, s/\\sqrt{n}` would treat the ordinary
+differences between schools as signal: on the default data a third of the schools fell outside
+their 95 % limits.
 
 Disclosure control. A year with fewer than ``min_cell`` of the unit's pupils is not shown
 on its own: its pupils count in the period. Because the years add up to the period, a
@@ -58,14 +91,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
+from scipy.special import stdtr, stdtrit
 from scipy.stats import norm
 
 from oml.data.contract import item_columns
-from oml.stats.comparisons import holm
 from oml.stats.direction import Direction, direction
 from oml.stats.disclosure import MIN_CELL, secondary_mask
-from oml.stats.models import ols_cluster
 
 KINDS = ("school", "board")
 CONTROLS = ("sex", "age", "parent_education")
@@ -76,9 +107,11 @@ PERIOD = "totaal"
 #: Fewest other schools a reference group (region, Limburg) must hold to be shown.
 MIN_OTHER_SCHOOLS = 3
 FUNNEL_LEVELS = (0.95, 0.998)
-TIDY = ["year", "group", "estimate", "se", "ci_low", "ci_high", "n", "suppressed"]
-COLUMNS = ["family", "group_a", "year_a", "group_b", "year_b", "estimate", "se", "ci_low", "ci_high", "p", "p_holm",
-           "significant"]
+TIDY = ["year", "group", "estimate", "se", "df", "ci_low", "ci_high", "n", "suppressed"]
+#: ``ci_level`` is the level of the comparison's interval (per year Bonferroni-corrected), ``p_adjusted`` its p-value
+#: times the number of tests in its family (at most 1); ``significant`` is ``p_adjusted < 1 - level``.
+COLUMNS = ["family", "group_a", "year_a", "group_b", "year_b", "estimate", "se", "df", "ci_level", "ci_low", "ci_high",
+           "p", "p_adjusted", "significant"]
 _ID_COLUMN = {"school": "school_id", "board": "board_id"}
 
 
@@ -110,6 +143,28 @@ class BoardCoverage:
         return not (self.small or self.period_only or self.not_counted)
 
 
+@dataclass(frozen=True)
+class SchoolSpread:
+    """How much the adjusted index varies within and between the schools of a dataset (:func:`school_spread`).
+
+    ``between_var`` is :math:`\\hat\\tau^2`, the DerSimonian–Laird between-school variance of the schools'
+    adjusted means; ``within_sd`` the pupil-level residual standard deviation within a school and year;
+    ``schools`` the schools, ``q`` Cochran's heterogeneity statistic, ``mean`` the pupil-weighted mean of the
+    schools' adjusted means (the centre of the estimate). Aggregates over every school: no school's figure.
+    """
+
+    between_var: float
+    within_sd: float
+    schools: int
+    q: float
+    mean: float
+
+    @property
+    def icc(self) -> float:
+        """The school intraclass correlation of the adjusted index, :math:`\\tau^2 / (\\tau^2 + s^2)`."""
+        return self.between_var / (self.between_var + self.within_sd ** 2)
+
+
 @dataclass
 class UnitMeans:
     """Adjusted index of one unit next to its references, per year and over the period."""
@@ -126,11 +181,13 @@ class UnitMeans:
     #: Years of the unit hidden because they are too small (primary) or to protect those (secondary).
     pooled_years: list[int] = field(default_factory=list)
     protecting_years: list[int] = field(default_factory=list)
-    #: Pupil-level residual standard deviation of the model (the funnel's spread).
+    #: Pupil-level residual standard deviation of the report's model (schools not in it: includes their spread).
     residual_sd: float = float("nan")
     years: list[int] = field(default_factory=list)
     #: A board's report: which schools and years its figures count (:func:`board_coverage`); ``None`` for a school.
     coverage: BoardCoverage | None = None
+    #: The spread of the adjusted index within and between schools of the whole dataset (:func:`school_spread`).
+    spread: SchoolSpread | None = None
 
     def __post_init__(self):
         self._rows = {(str(r.year), r.group): r for r in self.table.itertuples(index=False)}
@@ -203,6 +260,8 @@ class Prepared:
     n_all: int  # rows of the frame (pupils with and without an index)
     #: Results of :func:`adjusted_unit_means` kept by :func:`remember`, by (kind, unit, level, min_cell).
     memo: dict = field(default_factory=dict)
+    #: :func:`school_spread` of the data, computed on first use and kept (one per dataset, as the arrays).
+    spread: SchoolSpread | None = None
 
 
 _PREPARED: dict[int, tuple] = {}
@@ -250,6 +309,73 @@ def prepare(frame: pd.DataFrame) -> Prepared:
     except TypeError:  # an object without weak references: just do not cache
         pass
     return prepared
+
+
+def school_spread(frame: pd.DataFrame) -> SchoolSpread:
+    """Between- and within-school spread of the adjusted index: the funnel's :math:`\\hat\\tau^2` and :math:`s`.
+
+    Computed once per dataset (kept with :func:`prepare`'s arrays). The model is the reports' model with
+    every school-year its own cell: the index on one indicator per school × year plus the controls, fitted
+    by projecting the controls out within the cells (Frisch–Waugh–Lovell; the same coefficients as the
+    dummy regression, without its 500 columns). Then, per school :math:`j` with :math:`n_j` pupils:
+
+    * its adjusted mean over the period :math:`y_j`, the mean over its pupils of
+      :math:`y_i - \\hat\\gamma^\\top (c_i - \\bar c)` (what a report's period estimate is, up to the
+      controls' coefficients of its own model);
+    * its within variance :math:`v_j = s^2 / n_j`, :math:`s^2` the residual variance within the cells
+      (:math:`N` minus cells minus controls degrees of freedom);
+    * the DerSimonian–Laird estimate (DerSimonian & Laird 1986; the method-of-moments estimate
+      Spiegelhalter 2005 uses for funnel limits):
+      :math:`\\hat\\tau^2 = \\max\\big(0, \\frac{Q - (I-1)}{S_1 - S_2/S_1}\\big)`, with :math:`w_j = 1/v_j`,
+      :math:`S_r = \\sum_j w_j^r`, :math:`Q = \\sum_j w_j (y_j - \\bar y_w)^2` and :math:`I` schools. With
+      weights proportional to :math:`n_j`, :math:`\\bar y_w` is the pupil-weighted mean: Limburg's mean,
+      the funnel's target.
+
+    A closed form, chosen over a REML fit (statsmodels ``MixedLM``) for being instant and the same number on
+    every machine; the two agree on the default data (tested).
+
+    Examples
+    --------
+    >>> from oml.data.synth import generate
+    >>> from oml.stats.index import add_index
+    >>> spread = school_spread(add_index(generate(n=3000, seed=11, history=False)))
+    >>> spread.schools, 0.0 <= spread.icc < 0.2
+    (44, True)
+    """
+    return _school_spread(prepare(frame))
+
+
+def _school_spread(pre: Prepared) -> SchoolSpread:
+    if pre.spread is not None:
+        return pre.spread
+    y, c = pre.index, pre.controls
+    years, year_code = np.unique(pre.year, return_inverse=True)
+    cell = pre.school_code.astype(np.int64) * len(years) + year_code
+    cells, cell = np.unique(cell, return_inverse=True)
+    size = np.bincount(cell, minlength=len(cells)).astype(float)
+
+    def within(v):  # deviations from the cell means, column by column
+        v = v.reshape(len(v), -1)
+        means = np.column_stack([np.bincount(cell, weights=v[:, j], minlength=len(cells)) for j in range(v.shape[1])])
+        return v - means[cell] / size[cell, None]
+
+    yw, cw = within(y)[:, 0], within(c)
+    gamma = np.linalg.lstsq(cw, yw, rcond=None)[0] if c.shape[1] else np.zeros(0)
+    resid = yw - cw @ gamma
+    dof = len(y) - len(cells) - c.shape[1]
+    s2 = float(resid @ resid / dof) if dof > 0 else float("nan")
+    adjusted = y - (c - c.mean(axis=0)) @ gamma
+    n_school = np.bincount(pre.school_code, minlength=len(pre.school_ids)).astype(float)
+    keep = n_school > 0
+    means = np.bincount(pre.school_code, weights=adjusted, minlength=len(pre.school_ids))[keep] / n_school[keep]
+    w = n_school[keep] / s2
+    centre = float(w @ means / w.sum())
+    q = float(w @ (means - centre) ** 2)
+    k = int(keep.sum())
+    denominator = w.sum() - (w @ w) / w.sum()
+    tau2 = max(0.0, (q - (k - 1)) / denominator) if k > 1 and denominator > 0 else 0.0
+    pre.spread = SchoolSpread(float(tau2), float(np.sqrt(s2)), k, q, centre)
+    return pre.spread
 
 
 _PARTS = (UNIT, REGION, LIMBURG, POOLED)
@@ -306,7 +432,7 @@ def adjusted_unit_means(frame: pd.DataFrame, kind: str, unit: str, level: float 
     Returns
     -------
     UnitMeans
-        ``table`` (``year, group, estimate, se, ci_low, ci_high, n, suppressed``; groups ``unit``,
+        ``table`` (``year, group, estimate, se, df, ci_low, ci_high, n, suppressed``: t intervals; groups ``unit``,
         ``region``, ``limburg``; ``year`` ``"totaal"`` = the period) and the comparisons.
 
     Examples
@@ -361,10 +487,10 @@ def _adjusted_unit_means(frame: pd.DataFrame, pre: Prepared, kind: str, unit: st
     x = np.zeros((len(codes), len(cells) + pre.controls.shape[1]))
     x[np.arange(len(codes)), index] = 1.0
     x[:, len(cells):] = pre.controls
-    # Clusters: schools for the other pupils; each of the unit's pupils is a cluster of their own.
     n_schools = int(pre.school_code.max()) + 1 if len(pre.school_code) else 0
-    clusters = np.where(own, n_schools + np.arange(len(own)), pre.school_code)
-    params, cov = ols_cluster(x, pre.index, clusters)
+    spread = _school_spread(pre)
+    fit = _sandwich(x, pre, own, index, len(cells), n_schools, spread if kind == "board" else None)
+    params = fit.params
     resid = pre.index - x @ params
     residual_sd = float(np.sqrt(resid @ resid / (x.shape[0] - x.shape[1])))
     control_means = x[:, len(cells):].mean(axis=0)
@@ -396,20 +522,108 @@ def _adjusted_unit_means(frame: pd.DataFrame, pre: Prepared, kind: str, unit: st
     grads = np.array(grads)
     table = pd.DataFrame(rows)
     estimate = grads @ params
-    se = np.sqrt(np.einsum("ij,jk,ik->i", grads, cov, grads))
-    z = norm.ppf(0.5 + level / 2)
-    table["estimate"], table["se"] = estimate, se
-    table["ci_low"], table["ci_high"] = estimate - z * se, estimate + z * se
+    se, df = np.array([fit.se_df(g) for g in grads]).T if len(grads) else (np.empty(0), np.empty(0))
+    half = stdtrit(df, 0.5 + level / 2) * se
+    table["estimate"], table["se"], table["df"] = estimate, se, df
+    table["ci_low"], table["ci_high"] = estimate - half, estimate + half
 
     hidden, pooled, protecting = _disclosure(table, min_cell)
-    for c in ("estimate", "se", "ci_low", "ci_high"):
+    for c in ("estimate", "se", "df", "ci_low", "ci_high"):
         table.loc[hidden, c] = np.nan
     table["n"] = table["n"].astype("float64").where(~hidden)
     table["suppressed"] = hidden
     table["year"] = table["year"].astype(object)
-    comparisons = _compare(table, grads, params, cov, level, years, groups)
+    comparisons = _compare(table, grads, fit, level, years, groups)
     return UnitMeans(kind, str(unit), region, level, min_cell, table[TIDY].reset_index(drop=True), comparisons,
-                     pooled, protecting, residual_sd, years, coverage)
+                     pooled, protecting, residual_sd, years, coverage, spread)
+
+
+@dataclass
+class _Fit:
+    """The report's OLS and its covariance in parts, and what the degrees of freedom of a contrast need."""
+
+    params: np.ndarray
+    unit: np.ndarray  # HC2 part: the unit's pupils, each a cluster of one
+    between: np.ndarray  # a board's between-school part, tau^2 sum_s a_s a_s'; zeros for a school
+    other: np.ndarray  # CR1 part: the other pupils clustered by school
+    xtx_inv: np.ndarray
+    unit_rows: np.ndarray  # the unit's rows of X
+    inflate: np.ndarray  # 1 / sqrt(1 - h_ii) per unit pupil (0 where h_ii = 1: a residual of exactly 0)
+    one_minus_h: np.ndarray
+    presence: np.ndarray  # (cells x schools): an other school has pupils in the cell
+    n_cells: int
+    other_df: float  # other schools - 1
+    between_df: float  # schools of the dataset - 1
+
+    @property
+    def cov(self) -> np.ndarray:
+        return self.unit + self.between + self.other
+
+    def se_df(self, d: np.ndarray) -> tuple[float, float]:
+        """Standard error and Welch–Satterthwaite degrees of freedom of the contrast ``d`` (module docstring)."""
+        parts = [float(d @ self.unit @ d), float(d @ self.between @ d), float(d @ self.other @ d)]
+        # C = D_u (I - H_UU) D_u with H_UU = R M R': tr C = sum u^2 (1 - h), and, without the n x n matrix,
+        # ||C||_F^2 = sum u^4 (1 - 2h) + tr(S M S M) with S = R' diag(u^2) R.
+        a2 = (self.unit_rows @ (self.xtx_inv @ d)) ** 2
+        u2 = a2 * self.inflate ** 2
+        lone = self.inflate == 0
+        if lone.any() and not lone.all():  # a lone pupil's share rests on the others' residuals (see _sandwich)
+            u2[~lone] += a2[lone].sum() / (~lone).sum() * self.inflate[~lone] ** 2
+        sm = (self.unit_rows.T @ (self.unit_rows * u2[:, None])) @ self.xtx_inv
+        trace = float(u2 @ self.one_minus_h)
+        frobenius = float(u2 ** 2 @ (1.0 - 2.0 * (1.0 - self.one_minus_h)) + np.einsum("ij,ji->", sm, sm))
+        unit_df = trace ** 2 / frobenius if frobenius > 0 else np.inf
+        used = np.flatnonzero(d[:self.n_cells])
+        schools = int(self.presence[used].any(axis=0).sum()) if len(used) else 0
+        other_df = schools - 1.0 if schools >= 2 else self.other_df
+        variance = sum(parts)
+        spread = sum(v * v / f for v, f in zip(parts, (unit_df, self.between_df, other_df)) if v > 0 and f > 0)
+        df = variance ** 2 / spread if spread > 0 else np.inf
+        return float(np.sqrt(variance)), float(min(df, 1e6))
+
+
+def _sandwich(x: np.ndarray, pre: Prepared, own: np.ndarray, index: np.ndarray, n_cells: int, n_schools: int,
+              spread: SchoolSpread | None) -> _Fit:
+    """OLS with the report's covariance: HC2 for the unit's pupils, CR1 by school for the others, and for a
+    board (``spread`` given) the between-school part of its own schools (module docstring)."""
+    y = pre.index
+    xtx_inv = np.linalg.inv(x.T @ x)
+    params = xtx_inv @ (x.T @ y)
+    resid = y - x @ params
+    n, k = x.shape
+    # Other pupils: CR1 by school, with the small-sample factor of the public figures (G/(G-1) (N-1)/(N-K)).
+    other = ~own
+    codes = pre.school_code[other]
+    g = len(np.unique(codes))
+    scores = np.column_stack([np.bincount(codes, weights=x[other, j] * resid[other], minlength=n_schools)
+                              for j in range(k)])
+    factor = (g / (g - 1)) * ((n - 1) / (n - k)) if g > 1 else 1.0
+    cov_other = factor * (xtx_inv @ (scores.T @ scores) @ xtx_inv)
+    # The unit's pupils: HC2, each residual over sqrt(1 - h_ii).
+    rows = x[own]
+    one_minus_h = 1.0 - np.einsum("ij,ij->i", rows @ xtx_inv, rows)
+    ok = one_minus_h > 1e-8
+    inflate = np.where(ok, 1.0 / np.sqrt(np.where(ok, one_minus_h, 1.0)), 0.0)
+    adjusted = rows * (resid[own] * inflate)[:, None]
+    meat = adjusted.T @ adjusted
+    # A pupil alone in a cell (h_ii = 1) is fitted exactly: its residual says nothing about its variance, which
+    # then is the mean HC2 squared residual of the unit's other pupils (unbiased under equal variances).
+    lone = ~ok
+    if lone.any() and ok.any():
+        meat += float(np.mean((resid[own] * inflate)[ok] ** 2)) * (rows[lone].T @ rows[lone])
+    cov_unit = xtx_inv @ meat @ xtx_inv
+    # A board: tau^2 sum over its schools of a_s a_s', a_s = (X'X)^-1 (sum of the school's rows).
+    cov_between = np.zeros((k, k))
+    if spread is not None and spread.between_var > 0 and own.any():
+        school, _ = pd.factorize(pre.school_code[own])
+        sums = np.column_stack([np.bincount(school, weights=rows[:, j]) for j in range(k)])
+        a = sums @ xtx_inv
+        cov_between = spread.between_var * (a.T @ a)
+    presence = np.zeros((n_cells, max(n_schools, 1)), dtype=bool)
+    presence[index[other], codes] = True
+    return _Fit(params, cov_unit, cov_between, cov_other, xtx_inv, rows, inflate, one_minus_h,
+                presence, n_cells, float(max(g - 1, 1)),
+                float(max((spread.schools if spread is not None else 2) - 1, 1)))
 
 
 def hidden_years(counts, min_cell: int = MIN_CELL) -> tuple[bool, np.ndarray, np.ndarray]:
@@ -541,33 +755,24 @@ def _disclosure(table: pd.DataFrame, min_cell: int) -> tuple[np.ndarray, list[in
     return hidden, pooled, protecting
 
 
-def _test(grads, params, cov, a: int, b: int, z: float) -> dict:
-    d = grads[a] - grads[b]
-    est = float(d @ params)
-    se = float(np.sqrt(d @ cov @ d))
-    # ndtr(-x) is exactly norm.sf(x) (scipy's own definition), without the distribution object's per-call cost.
-    p = float(2 * ndtr(-abs(est) / se))
-    return {"estimate": est, "se": se, "ci_low": est - z * se, "ci_high": est + z * se, "p": p}
-
-
-def _compare(table: pd.DataFrame, grads, params, cov, level: float, years: list[int], groups: list[str]) -> pd.DataFrame:
+def _compare(table: pd.DataFrame, grads, fit: _Fit, level: float, years: list[int], groups: list[str]) -> pd.DataFrame:
     """Unit minus reference per shown year and over the period; the unit's last minus first shown year.
 
-    Families, Holm-adjusted within each: ``limburg`` and ``region`` (one test per year, per
-    reference), ``period`` (one test per reference: each is its own question, and its sentence
-    shows its interval, which must agree with the test), ``first_last`` (one test).
-    ``estimate`` is ``group_a`` minus ``group_b`` (the unit minus the reference; later minus earlier).
+    Families: ``limburg`` and ``region`` (one test per shown year, per reference, Bonferroni over the
+    years: p-values times :math:`m`, intervals at level :math:`1 - \\alpha/m`), ``period`` (one test per
+    reference: each is its own question) and ``first_last`` (one test). t-tests with the contrast's
+    degrees of freedom; every interval is the one of its test, so ``significant`` is exactly "the
+    interval leaves out 0". ``estimate`` is ``group_a`` minus ``group_b`` (the unit minus the reference;
+    later minus earlier).
     """
-    z = norm.ppf(0.5 + level / 2)
     where = {(str(y), g): i for i, (y, g) in enumerate(zip(table["year"], table["group"]))}
     shown = ~table["suppressed"].to_numpy()
-    rows = []
+    pairs = []
 
     def add(family, ga, ya, gb, yb):
         a, b = where[(str(ya), ga)], where[(str(yb), gb)]
         if shown[a] and shown[b]:
-            rows.append({"family": family, "group_a": ga, "year_a": ya, "group_b": gb, "year_b": yb,
-                         **_test(grads, params, cov, a, b, z)})
+            pairs.append(({"family": family, "group_a": ga, "year_a": ya, "group_b": gb, "year_b": yb}, a, b))
 
     refs = [g for g in (LIMBURG, REGION) if g in groups]
     for ref in refs:
@@ -579,32 +784,46 @@ def _compare(table: pd.DataFrame, grads, params, cov, level: float, years: list[
     for ref in refs:
         add("period", UNIT, PERIOD, ref, PERIOD)
     # A family is one question asked of several cells: per year against one reference.
-    families: dict[tuple[str, str], list[int]] = {}
-    for k, row in enumerate(rows):
-        families.setdefault((row["family"], row["group_b"]), []).append(k)
-    p_holm = np.full(len(rows), np.nan)
-    for members in families.values():
-        p_holm[members] = holm(np.array([rows[k]["p"] for k in members]))
-    out = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("p_holm", "significant")])
-    out["p_holm"] = p_holm
-    out["significant"] = p_holm < 1 - level
+    size: dict[tuple[str, str], int] = {}
+    for row, _, _ in pairs:
+        key = (row["family"], row["group_b"])
+        size[key] = size.get(key, 0) + 1
+    alpha = 1 - level
+    rows = []
+    for row, a, b in pairs:
+        m = size[(row["family"], row["group_b"])]
+        d = grads[a] - grads[b]
+        est = float(d @ fit.params)
+        se, df = fit.se_df(d)
+        half = float(stdtrit(df, 1 - alpha / (2 * m))) * se
+        p = float(2 * stdtr(df, -abs(est) / se))
+        rows.append({**row, "estimate": est, "se": se, "df": df, "ci_level": 1 - alpha / m, "ci_low": est - half,
+                     "ci_high": est + half, "p": p, "p_adjusted": min(1.0, m * p)})
+    out = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "significant"])
+    out["significant"] = out["p_adjusted"].to_numpy(dtype=float) < alpha
     return out[COLUMNS]
 
 
 # ----------------------------------------------------------------------------- funnel
-def funnel_limits(target: float, sd: float, n, levels=FUNNEL_LEVELS) -> pd.DataFrame:
-    """Control limits of a funnel plot: :math:`\\theta_0 \\pm z_{(1+c)/2}\\, s/\\sqrt{n}` per level :math:`c`.
+def funnel_limits(target: float, sd: float, n, levels=FUNNEL_LEVELS, between_var: float = 0.0) -> pd.DataFrame:
+    """Control limits of a funnel plot: :math:`\\theta_0 \\pm z_{(1+c)/2} \\sqrt{\\tau^2 + s^2/n}` per level :math:`c`.
+
+    The additive random-effects limits of Spiegelhalter (2005): ``between_var`` is the between-school
+    variance :math:`\\tau^2` (:func:`school_spread`), ``sd`` the within-school standard deviation :math:`s`.
+    With ``between_var`` 0 they are the plain normal limits :math:`\\theta_0 \\pm z\\, s/\\sqrt{n}`.
 
     Examples
     --------
     >>> f = funnel_limits(0.0, 1.0, [25, 100], levels=(0.95,))
     >>> [round(v, 4) for v in f["high"]]
     [0.392, 0.196]
+    >>> [round(v, 4) for v in funnel_limits(0.0, 1.0, [25, 100], (0.95,), between_var=0.04)["high"]]
+    [0.5544, 0.4383]
     """
     n = np.atleast_1d(np.asarray(n, dtype=float))
     parts = []
     for level in levels:
-        half = norm.ppf(0.5 + level / 2) * sd / np.sqrt(n)
+        half = norm.ppf(0.5 + level / 2) * np.sqrt(between_var + sd ** 2 / n)
         parts.append(pd.DataFrame({"level": level, "n": n, "low": target - half, "high": target + half}))
     return pd.concat(parts, ignore_index=True)
 
@@ -616,28 +835,32 @@ class FunnelPosition:
     n: int
     estimate: float
     target: float
-    sd: float
+    sd: float  # within-school standard deviation s
     limits: pd.DataFrame  # funnel_limits at the unit's own n
     position: str  # "inside", "between" (outside 95 %, inside 99.8 %) or "outside"
     direction: Direction  # HIGHER or LOWER: the sign of estimate - target
+    between_var: float = 0.0  # tau^2: the ordinary variance between schools the limits allow for
 
 
 def funnel_position(um: UnitMeans, levels=FUNNEL_LEVELS) -> FunnelPosition | None:
-    """The unit's point in the funnel around Limburg's adjusted mean over the period (``None`` below the threshold).
+    """The unit's point in the funnel around Limburg's adjusted mean over the period.
 
-    Uses only the unit's own period estimate and pupil count, Limburg's period mean and the
-    model's residual sd: nothing about any other school.
+    ``None`` when the unit is below the threshold or Limburg's period is not shown. Uses only the
+    unit's own period estimate and pupil count, Limburg's period mean and the spread within and
+    between all schools of Limburg (:func:`school_spread`): nothing about any other single school.
     """
-    if um.below_threshold:
+    if um.below_threshold or um.period(LIMBURG).suppressed:
         return None
     own, ref = um.period(UNIT), um.period(LIMBURG)
     n = int(own.n)
-    limits = funnel_limits(float(ref.estimate), um.residual_sd, [n], levels)
+    spread = um.spread
+    sd = spread.within_sd if spread is not None else um.residual_sd
+    tau2 = spread.between_var if spread is not None else 0.0
+    limits = funnel_limits(float(ref.estimate), sd, [n], levels, tau2)
     est = float(own.estimate)
     outside = [(est < r.low or est > r.high) for r in limits.itertuples()]
     position = "outside" if all(outside) else ("between" if any(outside) else "inside")
-    return FunnelPosition(n, est, float(ref.estimate), um.residual_sd, limits, position,
-                          direction(est - float(ref.estimate)))
+    return FunnelPosition(n, est, float(ref.estimate), sd, limits, position, direction(est - float(ref.estimate)), tau2)
 
 
 # ----------------------------------------------------------------------------- answers

@@ -249,3 +249,77 @@ def test_render_document_collects_marked_outputs_only(tmp_path):
     path.write_text(json.dumps({"cells": []}), encoding="utf-8")
     with pytest.raises(ValueError, match="no feedback-report blocks"):
         fr.render_document(path)
+
+
+# --------------------------------------------------------------------------- one verdict per comparison (issue 21)
+def _difference_rows(html: str) -> dict:
+    """The table of differences: (row label, reference column) -> (estimate, low, high, verdict) as shown."""
+    table = re.search(r'<table class="oml-table oml-differences">(.*?)</table>', html, flags=re.S).group(1)
+    refs = re.findall(r'<th scope="col">Verschil met ([^<]+)</th>', table)
+    out = {}
+    for label, cells in re.findall(r'<tr><th scope="row">([^<]+)</th>(.*?)</tr>', table):
+        values = re.findall(r"<td>([^<]*)</td><td>([^<]*)</td>", cells)
+        for ref, (value, verdict) in zip(refs, values):
+            m = re.fullmatch(r"(\S+) \((\S+) tot (\S+)\)", value)
+            out[(label, ref)] = (*m.groups(), verdict) if m else (value, None, None, verdict)
+    return out
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.6])
+def test_difference_table_shows_the_tests_of_the_sentences(small_frame, shift):
+    unit = _school(small_frame, 2)
+    data = small_frame.copy()
+    data.loc[data["school_id"] == unit, "index"] += shift
+    html = fr.report_html(data, "school", unit, min_cell=MIN_CELL)
+    um = fs.adjusted_unit_means(data, "school", unit)
+    shown = _difference_rows(html)
+    labels = {"limburg": "Limburg", "region": um.region}
+    c = um.comparisons
+    for r in c[c["family"].isin(["limburg", "region", "period"])].itertuples(index=False):
+        label = "2023–2025" if r.year_a == "totaal" else str(r.year_a)
+        est, low, high, verdict = shown[(label, labels[r.group_b])]
+        # The interval shown is the test's own: it leaves out 0 exactly when the verdict is "hoger" or "lager".
+        assert (est, low, high) == tuple(fr.nl_number(v, 2) for v in (r.estimate, r.ci_low, r.ci_high))
+        assert verdict == ("niet significant" if not r.significant else "hoger" if r.estimate > 0 else "lager")
+        assert r.significant == (r.ci_low > 0 or r.ci_high < 0)
+    text = " ".join(_visible_text(html).split())
+    period = c[(c["family"] == "period") & (c["group_b"] == "limburg")].iloc[0]
+    low, high = fr.nl_number(period.ci_low, 2), fr.nl_number(period.ci_high, 2)
+    assert f"95%-betrouwbaarheidsinterval {low} tot {high})" in text  # the sentence's interval is the table's
+    if shift:
+        assert period.significant and "significant hoger dan het gemiddelde van Limburg" in text
+
+
+def test_no_comparison_is_called_significant_and_chance(small_frame):
+    """No 'significant' next to 'past bij toeval' or 'geen duidelijk verschil' for the same comparison: the funnel
+    sentence follows the period test against Limburg."""
+    limits = fs.funnel_limits(0.0, 1.0, [40], between_var=0.04)
+    for position in ("inside", "between", "outside"):
+        for significant in (True, False):
+            pos = fs.FunnelPosition(40, 0.5, 0.0, 1.0, limits, position, fr.HIGHER, 0.04)
+            sentence = fr.funnel_sentence(pos, "uw school", pd.Series({"estimate": 0.5, "significant": significant}))
+            assert "toeval" not in sentence and "geen duidelijk verschil" not in sentence
+            assert ("niet significant" in sentence) == (not significant and position != "inside"), sentence
+            if significant and position == "inside":
+                assert "wel significant hoger" in sentence
+    for school in sorted(small_frame["school_id"].unique())[:6]:
+        text = " ".join(_visible_text(fr.report_html(small_frame, "school", school)).split())
+        assert "toeval kunt verwachten" not in text and "geen duidelijk verschil" not in text
+
+
+def test_years_not_shown_are_worded_right(small_frame):
+    unit = _school(small_frame)
+    data = _shrink(_shrink(small_frame, unit, 2023, 4), unit, 2024, 3)
+    text = " ".join(_visible_text(fr.report_html(data, "school", unit, min_cell=MIN_CELL)).split())
+    assert "waren het aantal" not in text
+    assert ("In 2023 en 2024 was het aantal leerlingen van uw school telkens kleiner dan 10; die leerlingen tellen mee in "
+            "de cijfers over de hele periode, maar die jaren worden niet apart getoond.") in text
+
+
+def test_board_report_says_what_its_tests_ask(small_frame):
+    sizes = small_frame.drop_duplicates("school_id").groupby("board_id").size()
+    html = fr.report_html(small_frame, "board", sizes.idxmax(), min_cell=MIN_CELL)
+    text = " ".join(_visible_text(html).split())
+    assert fr.BOARD_TESTS in text
+    assert "Holm" not in text and "Bonferroni" in text
+    assert "Overlappen twee lijnen, dan is het verschil" not in text  # the overlap rule of thumb is not offered

@@ -8,8 +8,10 @@ import pandas as pd
 import patsy
 import pytest
 import statsmodels.api as sm
-from scipy.stats import norm
+from scipy.stats import t as t_dist
+from statsmodels.stats.meta_analysis import combine_effects
 from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.outliers_influence import OLSInfluence
 
 from oml.stats import units as fb
 
@@ -26,9 +28,33 @@ def _school(frame: pd.DataFrame, rank: int = 0) -> str:
 
 
 # --------------------------------------------------------------------------- against statsmodels
+def _spread_reference(frame: pd.DataFrame) -> tuple[float, float]:
+    """Independent path for :func:`fb.school_spread`: (tau^2, within variance).
+
+    statsmodels OLS of the index on ``C(school|year)`` and the controls (patsy dummies); each school's adjusted
+    mean is the mean over its pupils of index minus the controls' fitted part; the within variance is the
+    model's residual variance; tau^2 is statsmodels' DerSimonian–Laird (``combine_effects(method_re="dl")``).
+    """
+    data = frame.loc[frame["index"].notna()].copy()
+    data["cell"] = data["school_id"].astype(str) + "|" + data["year"].astype(int).astype(str)
+    data["sex"], data["parent_education"] = data["sex"].astype(str), data["parent_education"].astype(str)
+    y, x = patsy.dmatrices("index ~ 0 + C(cell) + C(sex) + age + C(parent_education)", data, return_type="dataframe")
+    res = sm.OLS(y, x).fit()
+    controls = [c for c in x.columns if not c.startswith("C(cell)")]
+    adjusted = data["index"].to_numpy() - x[controls].to_numpy() @ res.params[controls].to_numpy()
+    per_school = pd.Series(adjusted).groupby(data["school_id"].astype(str).to_numpy())
+    means, sizes = per_school.mean(), per_school.size()
+    return float(combine_effects(means.to_numpy(), res.scale / sizes.to_numpy(), method_re="dl").tau2), float(res.scale)
+
+
 def _reference(frame: pd.DataFrame, kind: str, unit: str, level: float = 0.95) -> dict:
-    """Independent path: patsy formula with an intercept and treatment coding, statsmodels' cluster
-    covariance, and the adjusted means as averaged counterfactual design rows (Stata ``margins``)."""
+    """Independent path: patsy formula with an intercept and treatment coding fitted by statsmodels, the adjusted
+    means as averaged counterfactual design rows (Stata ``margins``), and the covariance written out from its
+    definition: HC2 for the unit's pupils with statsmodels' leverages (``OLSInfluence.hat_matrix_diag``;
+    MacKinnon & White 1985), CR1 by school for the other pupils (statsmodels' ``cov_type="cluster"`` factor), and for
+    a board tau^2 Z Z' over its pupils (a dense random-intercept covariance, tau^2 from :func:`_spread_reference`).
+    Degrees of freedom: Bell–McCaffrey from the dense matrix C = D_u (I - H_UU) D_u, other schools in the contrast's
+    cells minus 1, schools minus 1; Welch–Satterthwaite over the three."""
     mask = fb.unit_mask(frame, kind, unit)
     region = fb.unit_region(frame, mask) if kind == "school" else None
     data = frame.loc[frame["index"].notna()].copy()
@@ -47,9 +73,24 @@ def _reference(frame: pd.DataFrame, kind: str, unit: str, level: float = 0.95) -
     data["cell"] = data["year"].astype(int).astype(str) + "|" + part
     data["sex"] = data["sex"].astype(str)
     data["parent_education"] = data["parent_education"].astype(str)
-    groups = np.where(own, "p" + data["pupil_id"].astype(str), "s" + data["school_id"].astype(str))
     y, x = patsy.dmatrices("index ~ C(cell) + C(sex) + age + C(parent_education)", data, return_type="dataframe")
-    res = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(groups)[0]})
+    res = sm.OLS(y, x).fit()
+    xm, e = x.to_numpy(), res.resid.to_numpy()
+    n_obs, k_par = xm.shape
+    bread = res.normalized_cov_params.to_numpy()  # statsmodels' (X'X)^-1
+    h = OLSInfluence(res).hat_matrix_diag
+    hc2 = xm[own] * (e[own] / np.sqrt(1 - h[own]))[:, None]
+    cov_unit = bread @ hc2.T @ hc2 @ bread
+    schools = data["school_id"].astype(str).to_numpy()
+    scores = pd.DataFrame(xm[~own] * e[~own][:, None]).groupby(schools[~own]).sum().to_numpy()
+    g = len(scores)
+    cov_other = (g / (g - 1)) * ((n_obs - 1) / (n_obs - k_par)) * bread @ scores.T @ scores @ bread
+    cov_between = np.zeros_like(cov_unit)
+    tau2 = _spread_reference(frame)[0]
+    if kind == "board":
+        z = (schools[own][:, None] == schools[own][None, :]).astype(float)  # Z Z' over the board's pupils
+        cov_between = bread @ xm[own].T @ (tau2 * z) @ xm[own] @ bread
+    cov = cov_unit + cov_other + cov_between
     info = x.design_info
     rows = {}
     for cell in data["cell"].unique():
@@ -57,22 +98,36 @@ def _reference(frame: pd.DataFrame, kind: str, unit: str, level: float = 0.95) -
         rows[cell] = np.asarray(patsy.build_design_matrices([info], counterfactual)[0]).mean(axis=0)
     n = data["cell"].value_counts()
     members = {"unit": ("unit",), "region": ("unit", "region"), "limburg": ("unit", "pooled", "region", "limburg")}
+    other_schools = {c: set(schools[(data["cell"].to_numpy() == c) & ~own]) for c in rows}
+    hat_uu = xm[own] @ bread @ xm[own].T
+    n_schools = data["school_id"].nunique()
 
-    def gradient(year, group):
+    def weights(year, group) -> dict:
         parts = ("unit", "pooled") if (year, group) == ("totaal", "unit") else members[group]
         cells = [c for c in rows if (year == "totaal" or c.startswith(f"{year}|")) and c.split("|")[1] in parts]
-        w = np.array([n[c] for c in cells], dtype=float)
-        return sum(wi * rows[c] for wi, c in zip(w / w.sum(), cells))
+        total = sum(n[c] for c in cells)
+        return {c: n[c] / total for c in cells}
+
+    def contrast(wa: dict, wb: dict | None = None) -> dict:
+        wb = wb or {}
+        d = sum(w * rows[c] for c, w in wa.items()) - sum((w * rows[c] for c, w in wb.items()), np.zeros(k_par))
+        variances = [float(d @ v @ d) for v in (cov_unit, cov_between, cov_other)]
+        u = (xm[own] @ bread @ d) / np.sqrt(1 - h[own])
+        c_mat = np.diag(u) @ (np.eye(len(u)) - hat_uu) @ np.diag(u)
+        unit_df = np.trace(c_mat) ** 2 / (c_mat ** 2).sum()
+        used = {c for c in set(wa) | set(wb) if abs(wa.get(c, 0.0) - wb.get(c, 0.0)) > 0}
+        involved = set().union(*(other_schools[c] for c in used)) if used else set()
+        other_df = len(involved) - 1 if len(involved) >= 2 else g - 1
+        dfs = (unit_df, n_schools - 1, other_df)
+        df = sum(variances) ** 2 / sum(v * v / f for v, f in zip(variances, dfs) if v > 0)
+        return {"estimate": float(d @ res.params.to_numpy()), "se": float(np.sqrt(d @ cov @ d)), "df": float(df)}
 
     out = {}
     for year in [*sorted(data["year"].astype(int).unique()), "totaal"]:
         for group in (["unit", "region", "limburg"] if region else ["unit", "limburg"]):
-            g = gradient(year, group)
-            cells = [c for c in rows if (year == "totaal" or c.startswith(f"{year}|"))
-                     and c.split("|")[1] in (("unit", "pooled") if (year, group) == ("totaal", "unit") else members[group])]
-            out[(str(year), group)] = (float(g @ res.params.to_numpy()), float(np.sqrt(g @ res.cov_params().to_numpy() @ g)), g,
-                                       int(sum(n[c] for c in cells)))
-    return {"means": out, "params": res.params.to_numpy(), "cov": res.cov_params().to_numpy()}
+            w = weights(year, group)
+            out[(str(year), group)] = {**contrast(w), "n": int(sum(n[c] for c in w)), "weights": w}
+    return {"means": out, "contrast": contrast}
 
 
 @pytest.mark.parametrize("kind", ["school", "board"])
@@ -83,15 +138,19 @@ def test_adjusted_means_match_statsmodels_counterfactual_margins(small_frame, ki
     for r in um.table.itertuples(index=False):
         if r.suppressed:
             continue
-        est, se, _, n = ref["means"][(str(r.year), r.group)]
-        # Reference: statsmodels OLS (patsy, intercept + treatment coding), cov_type="cluster" with the unit's
-        # pupils as their own clusters; margins as averaged counterfactual design rows.
-        assert r.estimate == pytest.approx(est, abs=1e-10)
-        assert r.se == pytest.approx(se, rel=1e-8)
-        assert r.n == n
+        cell = ref["means"][(str(r.year), r.group)]
+        # Reference: statsmodels OLS (patsy, intercept + treatment coding) and the covariance from its definition
+        # (see _reference); margins as averaged counterfactual design rows.
+        assert r.estimate == pytest.approx(cell["estimate"], abs=1e-10)
+        assert r.se == pytest.approx(cell["se"], rel=1e-8)
+        assert r.df == pytest.approx(cell["df"], rel=1e-6)
+        # Interval: the t quantile of scipy.stats.t (the code uses scipy.special.stdtrit).
+        half = t_dist.ppf(0.975, cell["df"]) * cell["se"]
+        assert (r.ci_low, r.ci_high) == pytest.approx((cell["estimate"] - half, cell["estimate"] + half), abs=1e-10)
+        assert r.n == cell["n"]
 
 
-def test_comparisons_match_statsmodels_and_holm(small_frame):
+def test_comparisons_match_statsmodels_and_bonferroni(small_frame):
     unit = _school(small_frame, 1)
     um = fb.adjusted_unit_means(small_frame, "school", unit, min_cell=MIN_CELL)
     ref = _reference(small_frame, "school", unit)
@@ -99,19 +158,25 @@ def test_comparisons_match_statsmodels_and_holm(small_frame):
     for (_family, _), part in c.groupby(["family", "group_b"]):
         p_ref = []
         for r in part.itertuples(index=False):
-            d = ref["means"][(str(r.year_a), r.group_a)][2] - ref["means"][(str(r.year_b), r.group_b)][2]
-            est, se = d @ ref["params"], np.sqrt(d @ ref["cov"] @ d)
-            assert r.estimate == pytest.approx(est, abs=1e-10)
-            assert r.se == pytest.approx(se, rel=1e-8)
-            p_ref.append(2 * norm.sf(abs(est / se)))
-        # Reference: statsmodels multipletests(method="holm") within each family (one reference each).
-        np.testing.assert_allclose(part["p_holm"], multipletests(p_ref, method="holm")[1], rtol=1e-10)
+            got = ref["contrast"](ref["means"][(str(r.year_a), r.group_a)]["weights"],
+                                  ref["means"][(str(r.year_b), r.group_b)]["weights"])
+            assert r.estimate == pytest.approx(got["estimate"], abs=1e-10)
+            assert r.se == pytest.approx(got["se"], rel=1e-8)
+            assert r.df == pytest.approx(got["df"], rel=1e-6)
+            p_ref.append(2 * t_dist.sf(abs(got["estimate"] / got["se"]), got["df"]))
+            # The interval is the test's: level 1 - alpha/m for a family of m tests.
+            half = t_dist.ppf(1 - 0.05 / (2 * len(part)), got["df"]) * got["se"]
+            assert r.ci_level == pytest.approx(1 - 0.05 / len(part))
+            assert (r.ci_low, r.ci_high) == pytest.approx((got["estimate"] - half, got["estimate"] + half), abs=1e-10)
+        # Reference: statsmodels multipletests(method="bonferroni") within each family (one reference each).
+        np.testing.assert_allclose(part["p"], p_ref, rtol=1e-8)
+        np.testing.assert_allclose(part["p_adjusted"], multipletests(p_ref, method="bonferroni")[1], rtol=1e-8)
     assert set(c["family"]) == {"limburg", "region", "first_last", "period"}
     assert (c["group_a"] == "unit").all()
-    # One test per period question: its interval and its verdict agree.
+    # Every interval belongs to its test: significant exactly when it leaves out 0.
+    assert (c["significant"] == ((c["ci_low"] > 0) | (c["ci_high"] < 0))).all()
     period = c[c["family"] == "period"]
-    assert (period["p_holm"] == period["p"]).all()
-    assert (period["significant"] == ((period["ci_low"] > 0) | (period["ci_high"] < 0))).all()
+    assert (period["p_adjusted"] == period["p"]).all() and (period["ci_level"] == 0.95).all()
 
 
 def test_unit_standard_error_reflects_its_pupils_not_one_cluster(small_frame):
