@@ -258,6 +258,21 @@ class Prepared:
     board_known: np.ndarray  # bool: the pupil's board is known (data without boards: all False)
     controls: np.ndarray  # control columns (sex and parental-education dummies, age)
     n_all: int  # rows of the frame (pupils with and without an index)
+    # Integer codes of the columns a report compares with one value, so that a report at national scale
+    # (hundreds of thousands of pupils, thousands of reports) compares integers, not strings.
+    years: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # sorted distinct years
+    year_code: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # position in ``years``
+    region_code: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    region_of: dict = field(default_factory=dict)  # region -> its code
+    board_code: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # of ``board``; -1: no boards
+    board_of: dict = field(default_factory=dict)  # board id -> its code
+    school_of: dict = field(default_factory=dict)  # school id -> its code in ``school_code``
+    #: The controls' sample means as a report's model computes them, by its number of cells.
+    control_means: dict = field(default_factory=dict)
+    school_sums: object = None  # :func:`_school_sums`
+    #: :func:`answer_shares` of the whole frame, by ``min_cell``.
+    answers: dict = field(default_factory=dict)
+    school_n: np.ndarray | None = None  # pupils with an index per school code
     #: Results of :func:`adjusted_unit_means` kept by :func:`remember`, by (kind, unit, level, min_cell).
     memo: dict = field(default_factory=dict)
     #: :func:`school_spread` of the data, computed on first use and kept (one per dataset, as the arrays).
@@ -271,8 +286,7 @@ def prepare(frame: pd.DataFrame) -> Prepared:
     """The model's shared arrays for ``frame`` (cached per frame object for the life of the process)."""
     import weakref
 
-    # Same object, same length, same index values: an in-place change of the data is not served stale.
-    stamp = (len(frame), float(np.nansum(frame["index"].to_numpy(dtype=float))))
+    stamp = _stamp(frame)
     hit = _PREPARED.get(id(frame))
     if hit is not None and hit[0]() is frame and hit[2] == stamp:
         return hit[1]
@@ -291,17 +305,31 @@ def prepare(frame: pd.DataFrame) -> Prepared:
             blocks.append(dummies)
     school = data["school_id"].astype(str).to_numpy()
     school_code, school_ids = pd.factorize(school)
+    year = data["year"].astype("int64").to_numpy()
+    years, year_code = np.unique(year, return_inverse=True)
+    region = data["region"].astype(str).to_numpy()
+    region_code, region_ids = pd.factorize(region)
+    board = data["board_id"].astype(str).to_numpy() if "board_id" in data else None
+    board_known = data["board_id"].notna().to_numpy() if "board_id" in data else np.zeros(len(data), dtype=bool)
+    board_code, board_ids = pd.factorize(board) if board is not None else (np.full(len(data), -1), [])
     prepared = Prepared(
         index=data["index"].to_numpy(dtype=float),
-        year=data["year"].astype("int64").to_numpy(),
-        region=data["region"].astype(str).to_numpy(),
+        year=year,
+        region=region,
         school=school,
-        board=data["board_id"].astype(str).to_numpy() if "board_id" in data else None,
+        board=board,
         school_code=school_code,
         school_ids=np.asarray(school_ids, dtype=object),
-        board_known=(data["board_id"].notna().to_numpy() if "board_id" in data else np.zeros(len(data), dtype=bool)),
+        board_known=board_known,
         controls=np.hstack(blocks),
         n_all=len(frame),
+        years=years.astype(np.int64),
+        year_code=year_code.reshape(-1).astype(np.int64),
+        region_code=region_code.astype(np.int64),
+        region_of={str(r): k for k, r in enumerate(region_ids)},
+        board_code=board_code.astype(np.int64),
+        board_of={str(b): k for k, b in enumerate(board_ids)},
+        school_of={str(s): k for k, s in enumerate(school_ids)},
     )
     try:
         _PREPARED.clear()  # one dataset at a time: a build holds one
@@ -309,6 +337,19 @@ def prepare(frame: pd.DataFrame) -> Prepared:
     except TypeError:  # an object without weak references: just do not cache
         pass
     return prepared
+
+
+def _stamp(frame: pd.DataFrame) -> tuple:
+    # Same object, same length, same index values: an in-place change of the data is not served stale.
+    return len(frame), float(np.nansum(frame["index"].to_numpy(dtype=float)))
+
+
+def _prepared_for(frame: pd.DataFrame) -> Prepared | None:
+    """The arrays :func:`prepare` keeps for exactly this frame, if it made them (never computed here)."""
+    hit = _PREPARED.get(id(frame))
+    if hit is None or hit[0]() is not frame or "index" not in frame or hit[2] != _stamp(frame):
+        return None
+    return hit[1]
 
 
 def school_spread(frame: pd.DataFrame) -> SchoolSpread:
@@ -407,6 +448,7 @@ def remember(frame: pd.DataFrame, kind: str, unit: str, level: float = 0.95, min
     key = _memo_key(kind, unit, level, min_cell)
     if key not in pre.memo:
         pre.memo[key] = _adjusted_unit_means(frame, pre, kind, unit, level, min_cell)
+    answer_shares(frame, min_cell)  # every report shows Limburg's answers: kept with the arrays too
 
 
 def _memo_key(kind: str, unit: str, level: float, min_cell: int) -> tuple:
@@ -453,26 +495,47 @@ def adjusted_unit_means(frame: pd.DataFrame, kind: str, unit: str, level: float 
     return _adjusted_unit_means(frame, pre, kind, unit, level, min_cell)
 
 
+def _equals(codes: np.ndarray, code: int | None) -> np.ndarray:
+    """``codes == code`` (all False when ``code`` is None: a value not among the coded rows)."""
+    return codes == code if code is not None else np.zeros(len(codes), dtype=bool)
+
+
+def _distinct(values: np.ndarray, size: int) -> np.ndarray:
+    """``np.unique(values)`` of integers in ``[0, size)``: sorted, by counting instead of sorting or hashing.
+
+    Examples
+    --------
+    >>> _distinct(np.array([5, 1, 5, 0]), 8).tolist()
+    [0, 1, 5]
+    """
+    return np.flatnonzero(np.bincount(values, minlength=size)) if len(values) else np.empty(0, dtype=np.int64)
+
+
 def _adjusted_unit_means(frame: pd.DataFrame, pre: Prepared, kind: str, unit: str, level: float,
                          min_cell: int) -> UnitMeans:
     mask_all = unit_mask(frame, kind, unit)
     region = unit_region(frame, mask_all) if kind == "school" else None
-    years = sorted(int(y) for y in np.unique(pre.year))
-    year_code = np.searchsorted(years, pre.year)
+    years = [int(y) for y in pre.years]
+    year_code = pre.year_code
     # Part of every pupil: 0 = the unit, 1 = the rest of its region, 2 = the rest of Limburg, 3 = the unit's
     # pupils counted in its period only (a board's schools' hidden years).
     part = np.full(len(pre.index), 2)
     coverage = None
     if kind == "school":
-        if region is not None:
-            part[pre.region == region] = 1
-        own = pre.school == str(unit)
+        if region is not None and region in pre.region_of:
+            part[pre.region_code == pre.region_of[region]] = 1
+        own = _equals(pre.school_code, pre.school_of.get(str(unit)))
         part[own] = 0
         # The boards the school belongs to: their other schools do not count as "other" for the references.
-        boards = np.unique(pre.board[own & pre.board_known]) if pre.board is not None else np.empty(0)
-        same_board = own | (pre.board_known & np.isin(pre.board, boards)) if len(boards) else own
+        boards = np.unique(pre.board_code[own & pre.board_known]) if pre.board is not None else np.empty(0, dtype=int)
+        if len(boards):
+            of_boards = np.zeros(len(pre.board_of), dtype=bool)
+            of_boards[boards] = True
+            same_board = own | (pre.board_known & of_boards[pre.board_code])
+        else:
+            same_board = own
     else:
-        in_board = pre.board == str(unit)
+        in_board = _equals(pre.board_code, pre.board_of.get(str(unit)))
         counted, coverage = _board_cover(frame, pre, str(unit), year_code, np.array(years), min_cell)
         part[counted == _COUNTED] = 0
         part[counted == _PERIOD_ONLY] = 3
@@ -493,7 +556,10 @@ def _adjusted_unit_means(frame: pd.DataFrame, pre: Prepared, kind: str, unit: st
     params = fit.params
     resid = pre.index - x @ params
     residual_sd = float(np.sqrt(resid @ resid / (x.shape[0] - x.shape[1])))
-    control_means = x[:, len(cells):].mean(axis=0)
+    # The same for every report with this many cells: kept (the very expression, so the very same bits).
+    control_means = pre.control_means.get(len(cells))
+    if control_means is None:
+        control_means = pre.control_means[len(cells)] = x[:, len(cells):].mean(axis=0)
     n_cell = np.bincount(index, minlength=len(cells))
     cell_year = np.array([years[c // 4] for c in cells])
     cell_part = np.array([_PARTS[c % 4] for c in cells], dtype=object)
@@ -501,7 +567,7 @@ def _adjusted_unit_means(frame: pd.DataFrame, pre: Prepared, kind: str, unit: st
     # Pupils and schools outside the unit's board(s) behind each cell, for the "other schools" rule.
     outside = ~same_board
     outside_pupils = np.bincount(index[outside], minlength=len(cells))
-    pairs = np.unique(index[outside] * (n_schools + 1) + pre.school_code[outside])
+    pairs = _distinct(index[outside] * (n_schools + 1) + pre.school_code[outside], len(cells) * (n_schools + 1))
     pair_cell, pair_school = pairs // (n_schools + 1), pairs % (n_schools + 1)
 
     rows, grads = [], []
@@ -582,6 +648,17 @@ class _Fit:
         return float(np.sqrt(variance)), float(min(df, 1e6))
 
 
+def _school_sums(pre: Prepared, n_schools: int):
+    """The sparse (schools x pupils) 0/1 matrix that sums rows by school (made once per dataset)."""
+    if pre.school_sums is None or pre.school_sums.shape[0] != n_schools:
+        from scipy.sparse import csr_matrix
+
+        n = len(pre.school_code)
+        pre.school_sums = csr_matrix((np.ones(n), (pre.school_code, np.arange(n))), shape=(n_schools, n))
+        pre.school_sums.sort_indices()
+    return pre.school_sums
+
+
 def _sandwich(x: np.ndarray, pre: Prepared, own: np.ndarray, index: np.ndarray, n_cells: int, n_schools: int,
               spread: SchoolSpread | None) -> _Fit:
     """OLS with the report's covariance: HC2 for the unit's pupils, CR1 by school for the others, and for a
@@ -594,9 +671,11 @@ def _sandwich(x: np.ndarray, pre: Prepared, own: np.ndarray, index: np.ndarray, 
     # Other pupils: CR1 by school, with the small-sample factor of the public figures (G/(G-1) (N-1)/(N-K)).
     other = ~own
     codes = pre.school_code[other]
-    g = len(np.unique(codes))
-    scores = np.column_stack([np.bincount(codes, weights=x[other, j] * resid[other], minlength=n_schools)
-                              for j in range(k)])
+    g = len(_distinct(codes, n_schools))
+    # Each school's score sum_i x_i e_i over its other pupils, as one sparse (schools x pupils) product: it adds
+    # each school's pupils in row order, as np.bincount does, so the sums are the very same. The unit's rows
+    # weigh exactly 0 (adding 0.0 leaves a sum as it was), which spares selecting the other rows of X.
+    scores = _school_sums(pre, n_schools) @ (x * np.where(other, resid, 0.0)[:, None])
     factor = (g / (g - 1)) * ((n - 1) / (n - k)) if g > 1 else 1.0
     cov_other = factor * (xtx_inv @ (scores.T @ scores) @ xtx_inv)
     # The unit's pupils: HC2, each residual over sqrt(1 - h_ii).
@@ -670,7 +749,7 @@ def _board_cover(frame: pd.DataFrame, pre: Prepared, board: str, year_code: np.n
     """
     n_schools, n_years = (int(pre.school_code.max()) + 1 if len(pre.school_code) else 0), len(years)
     cell = pre.school_code * n_years + year_code
-    in_board = pre.board == board
+    in_board = _equals(pre.board_code, pre.board_of.get(board))
     counts = np.bincount(cell, minlength=n_schools * n_years).reshape(n_schools, n_years)
     here = np.bincount(cell[in_board], minlength=n_schools * n_years).reshape(n_schools, n_years)
     whole = (counts > 0) & (here == counts)  # the school's whole year is in this board
@@ -724,8 +803,7 @@ def board_coverage(frame: pd.DataFrame, board: str, min_cell: int = MIN_CELL) ->
     """
     pre = prepare(frame)
     unit_mask(frame, "board", board)  # a clear error for an unknown board
-    years = np.unique(pre.year)
-    return _board_cover(frame, pre, str(board), np.searchsorted(years, pre.year), years, min_cell)[1]
+    return _board_cover(frame, pre, str(board), pre.year_code, pre.years, min_cell)[1]
 
 
 def _disclosure(table: pd.DataFrame, min_cell: int) -> tuple[np.ndarray, list[int], list[int]]:
@@ -883,8 +961,17 @@ def answer_shares(frame: pd.DataFrame, min_cell: int = MIN_CELL) -> pd.DataFrame
     >>> answer_shares(df)[["category", "suppressed"]].values.tolist()  # 3 pupils disagree; 12 hidden too, else 3 = 35 - 20 - 12
     [['oneens', True], ['neutraal', False], ['eens', True]]
     """
-    items, counts, n = _answer_counts(frame)
-    return _shares(items, counts, n, _answer_hidden(counts, n, np.zeros(counts.shape, dtype=bool), min_cell), min_cell)
+    # All pupils' answers (Limburg's, in every report) are counted once per dataset: at national scale a count
+    # over every pupil per report is no small cost.
+    pre = _prepared_for(frame)
+    kept = pre.answers.get(int(min_cell)) if pre is not None else None
+    if kept is None:
+        items, counts, n = _answer_counts(frame)
+        kept = _shares(items, counts, n, _answer_hidden(counts, n, np.zeros(counts.shape, dtype=bool), min_cell),
+                       min_cell)
+        if pre is not None:
+            pre.answers[int(min_cell)] = kept
+    return kept.copy()  # a copy: what a caller changes stays with that caller
 
 
 def _answer_counts(frame: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -1062,7 +1149,14 @@ def board_schools(frame: pd.DataFrame, board: str, min_cell: int = MIN_CELL) -> 
     >>> board_schools(df, "B").values.tolist()
     [['a', True], ['b', False]]
     """
-    ids = frame["school_id"].astype(str)
-    schools = sorted(ids[unit_mask(frame, "board", board)].unique())
-    n = ids[frame["index"].notna() & ids.isin(schools)].value_counts().reindex(schools, fill_value=0)
-    return pd.DataFrame({"school_id": schools, "meets_threshold": (n >= min_cell).to_numpy()})
+    pre = _prepared_for(frame)
+    if pre is None:
+        ids = frame["school_id"].astype(str)
+        schools = sorted(ids[unit_mask(frame, "board", board)].unique())
+        n = ids[frame["index"].notna() & ids.isin(schools)].value_counts().reindex(schools, fill_value=0).to_numpy()
+    else:  # the same counts from the kept arrays (their rows are the pupils with an index), without a string pass
+        schools = sorted(frame.loc[unit_mask(frame, "board", board), "school_id"].astype(str).unique())
+        if pre.school_n is None:
+            pre.school_n = np.bincount(pre.school_code, minlength=len(pre.school_ids))
+        n = np.array([pre.school_n[pre.school_of[s]] if s in pre.school_of else 0 for s in schools], dtype=np.int64)
+    return pd.DataFrame({"school_id": schools, "meets_threshold": n >= min_cell})
