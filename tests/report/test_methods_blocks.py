@@ -92,3 +92,101 @@ def test_clustering_block_words_the_current_period(long_frame, tmp_path):
     # Both periods are in the table, one column each.
     assert {f"methoden/clustering/{p}/icc" for p in table["period"]} <= set(shown)
     assert "Vierpuntsschaal (2017–2022)" in block and "Vijfpuntsschaal (2023–2025)" in block
+
+
+# ----------------------------------------------------------------------------- issue 24 points 2-4: how firm the conclusions are
+def _numbers_recorded(ctx, block: str) -> None:
+    """Every number in the running text is a recorded one, a year, or a figure/table reference."""
+    recorded = {e["text"] for e in ctx.pub.entries}
+    prose = _prose(block).replace("groep 8", "groep")
+    prose = re.sub(r"\{(numref|ref)\}`[^`]*`", "", prose)
+    for number in re.findall(r"(?<![A-Za-z\d])\d[\d.,]*(?:\u00a0%)?", prose):  # not the 1 of CR1
+        assert number.rstrip(".,") in recorded or re.fullmatch(r"20\d\d", number), number
+
+
+@pytest.fixture(scope="module")
+def school_matter(default_frame):
+    """The default data with "onbekend" a matter of the school: 45 % of the schools deliver none, the others all; with the index."""
+    from oml.stats.index import add_index
+
+    out = default_frame.copy()
+    rng = np.random.default_rng(24)
+    schools = out["school_id"].unique()
+    none = rng.choice(schools, int(0.45 * len(schools)), replace=False)
+    delivered = ~out["school_id"].isin(none)
+    unknown = out["parent_education"].astype(str) == "onbekend"
+    fill = pd.Series(rng.choice(["mbo of lager", "hbo", "wo"], len(out), p=[0.4, 0.38, 0.22]), index=out.index)
+    out.loc[delivered & unknown, "parent_education"] = fill[delivered & unknown]
+    out.loc[~delivered, "parent_education"] = "onbekend"
+    return add_index(out)
+
+
+@pytest.mark.parametrize("data", ["frame", "school_matter"])
+def test_sensitivity_block(data, request, tmp_path):
+    from oml.report import methods
+    from oml.stats.results import breakdowns
+    from oml.stats.sensitivity import sensitivity
+
+    frame = request.getfixturevalue(data)
+    ctx = _ctx(frame, tmp_path)
+    table = sensitivity(frame, breakdowns(frame), imputations=5)
+    block = methods.sensitivity_block(ctx, table)
+    changed = table["changed"].any()
+    assert ("hangt het oordeel af van die keuze" in block) == changed
+    assert ("Geen van de" in block) == (not changed)
+    assert "{numref}`fig-verschillen-regio`" in block and ":name: tab-gevoeligheid" in block
+    assert "n.v.t." in block  # no parental-education control on Figure 4: not a variant there
+    _numbers_recorded(ctx, block)
+    shown = {e["key"]: e for e in ctx.pub.entries}
+    assert shown["methoden/gevoeligheid_conclusies"]["value"] == int((table["variant"] == "published").sum())
+
+
+def test_sensitivity_block_without_unknown(frame, tmp_path):
+    from oml.report import methods
+    from oml.stats.results import breakdowns
+    from oml.stats.sensitivity import sensitivity
+
+    known = frame.assign(parent_education=frame["parent_education"].replace({"onbekend": "hbo"}))
+    block = methods.sensitivity_block(_ctx(known, tmp_path), sensitivity(known, breakdowns(known)))
+    assert "geen gevoeligheidsanalyse nodig" in block
+
+
+def test_robustness_block_and_fragile_note(frame, tmp_path):
+    from oml.report import methods
+    from oml.stats.results import breakdown, breakdowns
+    from oml.stats.robustness import check_all
+
+    ctx = _ctx(frame, tmp_path / "a")
+    results = breakdowns(frame)
+    block = methods.robustness_block(ctx, check_all(frame, results))
+    assert "Geen enkele conclusie verandert" in block and ":name: tab-robuustheid" in block
+    _numbers_recorded(ctx, block)
+    assert all(methods.fragile_note(ctx, r) == "" for r in results.values())  # nothing fragile: no mark anywhere
+
+    # A trend made by participation only (as in tests/stats/test_robustness.py): the weakest schools miss the last year.
+    means = frame.groupby("school_id", observed=True)["index"].mean()
+    low = means.index[means <= means.quantile(0.35)]
+    data = frame[~((frame["year"] == frame["year"].max()) & frame["school_id"].isin(low))].copy()
+    ctx = _ctx(data, tmp_path / "b")
+    results = {None: breakdown(data, None)}
+    block = methods.robustness_block(ctx, check_all(data, results))
+    assert "verandert het oordeel onder ten minste één controle" in block and "tab-robuustheid-anders" in block
+    assert "alle leerlingen: tussen 2023 en 2025 positiever geworden" in block
+    note = methods.fragile_note(ctx, results[None])
+    assert note.startswith(":::{admonition} Let op: een conclusie is niet robuust")
+    assert "trend binnen scholen, met vaste schooleffecten: gelijk gebleven" in note and "{ref}`methoden-robuustheid`" in note
+
+
+def test_own_coverage_block(small_frame, tmp_path):
+    from oml.report import methods
+    from oml.stats.results import breakdowns
+    from oml.stats.robustness import simulated_coverage
+
+    ctx = _ctx(small_frame, tmp_path)
+    cov = simulated_coverage(small_frame, breakdowns(small_frame), replications=200)
+    block = methods.own_coverage_block(ctx, cov)
+    assert ":name: tab-dekking-eigen" in block and "200 herhalingen" in block
+    _numbers_recorded(ctx, block)
+    shown = {e["key"]: e for e in ctx.pub.entries}
+    assert shown["methoden/dekking-eigen/region/coverage/mean"]["value"] == pytest.approx(
+        100 * cov.loc[cov["by"] == "region", "coverage"].mean())
