@@ -188,11 +188,39 @@ def _finish_pages(app) -> None:
 _BIBLIOENTRY = re.compile(r'(<div class="citation" id="[^"]+") role="doc-biblioentry"')
 
 
+#: A figure's image in the page; a phone variant of it (``<name>-smal.svg``, :func:`oml.report.plotting.portrait_path`)
+#: is served below this width: there the wide figure's text would fall under 11 CSS px (tests/site/test_figures_phone.py).
+PORTRAIT_MEDIA = "(max-width: 40rem)"
+PORTRAIT_SUFFIX = "-smal"
+_FIGURE_IMAGE = re.compile(r'<img (?P<before>[^>]*?)src="(?P<dir>[^"]*_images/)(?P<name>[^"/]+)\.svg"(?P<after>[^>]*?)/?>')
+
+
+def _portrait_pictures(app, body: str) -> str:
+    """Each figure image that has a phone variant becomes a ``<picture>``: the narrow, tall variant below
+    :data:`PORTRAIT_MEDIA`, the wide one above; the variant is copied next to the image (no page references it
+    itself, so Sphinx would not). The alt text, the link and the figure's number stay as they are."""
+    files = Path(app.srcdir) / GENERATED / "files"
+    images = Path(app.outdir) / "_images"
+
+    def swap(match: re.Match) -> str:
+        name = f"{match['name']}{PORTRAIT_SUFFIX}.svg"
+        source = files / name
+        if match["name"].endswith(PORTRAIT_SUFFIX) or not source.is_file():
+            return match[0]
+        images.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, images / name)
+        return (f'<picture class="oml-picture"><source media="{PORTRAIT_MEDIA}" srcset="{match["dir"]}{name}" '
+                f'type="image/svg+xml" />{match[0]}</picture>')
+
+    return _FIGURE_IMAGE.sub(swap, body)
+
+
 def _page_context(app, pagename, templatename, context, doctree) -> None:
     context["oml_announcement_label"] = NOTICE_LABEL
     context["oml_pdf_name"] = PDF_NAME
     if "body" in context:
         context["body"] = _BIBLIOENTRY.sub(r'\1 role="listitem"', context["body"])
+        context["body"] = _portrait_pictures(app, context["body"])
     # A description and Open Graph tags (templates/layout.html): the page's title, then what the site is.
     # The index and the search page set their title in their templates, after this.
     title = html.unescape(re.sub(r"<[^>]+>", "", context.get("title") or "")).strip() or SPECIAL_TITLES.get(pagename, "")

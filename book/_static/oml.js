@@ -17,8 +17,28 @@
       figure.removeAttribute("role");
     }
   });
+  // The same for the table of a figure ("Toon als tabel", a <details>): a tab stop only while it is open and wider
+  // than the page, so a closed table adds none (the theme does this for its own wide tables).
+  // Every box that scrolls sideways (a wide table) says on which side more of it lies (data-oml-more), so that the
+  // CSS can fade that edge: a visible cue that the table goes on.
+  const more = (box) => {
+    const left = box.scrollLeft > 1, right = box.scrollLeft + box.clientWidth < box.scrollWidth - 1;
+    const side = left && right ? "both" : left ? "left" : right ? "right" : "";
+    if (side) box.dataset.omlMore = side; else delete box.dataset.omlMore;
+  };
+  const markTables = () => {
+    document.querySelectorAll(".oml-table-scroll").forEach((box) => {
+      if (box.scrollWidth > box.clientWidth) box.tabIndex = 0; else box.removeAttribute("tabindex");
+    });
+    document.querySelectorAll(".oml-table-scroll, .pst-scrollable-table-container").forEach(more);
+  };
+  document.addEventListener("scroll", (event) => {
+    if (event.target instanceof Element && event.target.matches(".oml-table-scroll, .pst-scrollable-table-container")) more(event.target);
+  }, {capture: true, passive: true});  // scroll does not bubble: caught on its way down
+  document.addEventListener("toggle", markTables, true);  // nor does toggle
+  ready(markTables);
   let timer = null;
-  window.addEventListener("resize", () => { clearTimeout(timer); timer = setTimeout(mark, 200); });
+  window.addEventListener("resize", () => { clearTimeout(timer); timer = setTimeout(() => { mark(); markTables(); }, 200); });
   if (document.readyState === "complete") mark(); else window.addEventListener("load", mark);
 
   ready(() => {

@@ -13,7 +13,8 @@ import pandas as pd
 
 from oml.data import codebook, contract, scales
 from oml.report import plotting, text
-from oml.report.publish import NOT_ASKED_LEGEND, figure_block, provenance, suppression_legend, table_block
+from oml.report.publish import (NOT_ASKED_LEGEND, diamond_table, figure_block, figure_table, provenance,
+                                suppression_legend, table_block)
 from oml.report.text import NOT_ASKED, nl_number
 
 PCT = "\u00a0%"
@@ -161,8 +162,17 @@ def answers_figure(ctx, distribution: pd.DataFrame) -> str:
         caption += " " + text.not_asked_sentence(never, words.wording, " en staat daarom niet in de figuur") if never else ""
     if any(words.illustrative(i) for i in agree.index):
         caption += (" † Formulering ter illustratie: de factsheet beschrijft alleen de stellingen over praten over "
-                    "problemen en je op je gemak voelen.")
-    return (figure_block(f"files/{path.name}", "fig-algemeen-beeld", caption, alt) + suppression_legend(dist, ctx.min_cell) + "\n"
+                    "problemen en zich op het gemak voelen.")
+    # The table view: the pooled percentages the bars draw, statement by answer (a suppressed statement is not drawn).
+    drawn_pct = dist[dist["period"] == "totaal"].pivot(index="item", columns="answer", values="percent").dropna()
+    drawn_pct = drawn_pct.loc[[i for i in drawn if i in drawn_pct.index]]  # in the order of the bars
+    cells = pd.DataFrame({"Stelling": [words.label(i) for i in drawn_pct.index]})
+    for answer in drawn_pct.columns:
+        cells[legend[int(answer)]] = [nl_number(v, 0) + PCT for v in drawn_pct[answer]]
+    view = figure_table(cells,
+                        f"De cijfers van de figuur hierboven: percentage leerlingen per antwoord, {year_span(ctx)} samen.")
+    return (figure_block(f"files/{path.name}", "fig-algemeen-beeld", caption, alt) + "\n\n" + view
+            + suppression_legend(dist, ctx.min_cell) + "\n"
             + provenance(ctx.notebook, ["oml.stats.distribution.answer_distribution", "oml.report.plotting.answer_bars"], csv))
 
 
@@ -192,7 +202,9 @@ def alpha_items(ctx, left_out: list[str]) -> str:
 # ----------------------------------------------------------------------------- Figures 2-5
 def breakdown_text(ctx, result) -> str:
     """The paragraph above a diamond figure, from the findings and comparisons."""
-    return text.chapter_paragraph(result.findings, result.comparisons, f"{{numref}}`fig-{ctx.pub.page}`", ctx.level, ctx.pub.formatter())
+    from oml.report.methods import fragile_note  # a conclusion that changes under a multilevel or CR2 check is marked
+
+    return fragile_note(ctx, result) + text.chapter_paragraph(result.findings, result.comparisons, f"{{numref}}`fig-{ctx.pub.page}`", ctx.level, ctx.pub.formatter())
 
 
 def breakdown_figure(ctx, result) -> str:
@@ -203,15 +215,30 @@ def breakdown_figure(ctx, result) -> str:
     csv = ctx.pub.csv("figuur", drawn)
     tests = ctx.pub.csv("toetsen", result.comparisons)
     ctx.pub.table("figuur", drawn, ["year", "group"], {"estimate": 2, "se": 3, "ci_low": 2, "ci_high": 2, "n": 0})
-    ax = plotting.diamond_plot(result.table, result.comparisons, level=ctx.level)
-    path = plotting.save(ax.figure, ctx.pub.files / f"{ctx.pub.page}-figuur.svg")
-    block = figure_block(f"files/{path.name}", f"fig-{ctx.pub.page}", text.figure_caption(result.by, ctx.level, result.findings.not_compared),
-                         text.diamond_alt(result.table, result.findings))
+    path = diamond_figures(result.table, result.comparisons, ctx.level, ctx.pub.files / f"{ctx.pub.page}-figuur.svg")
+    caption = text.figure_caption(result.by, ctx.level, result.findings.not_compared)
+    block = figure_block(f"files/{path.name}", f"fig-{ctx.pub.page}", caption, text.diamond_alt(result.table, result.findings))
+    block += "\n\n" + figure_table(diamond_table(drawn, ctx.level), DIAMOND_TABLE_CAPTION)
     guide = text.leeswijzer(result.means.controls, ctx.level)
     prov = provenance(ctx.notebook, ["oml.stats.results.breakdown", "oml.stats.models.adjusted_means", "oml.stats.comparisons.compare",
                                      "oml.report.plotting.diamond_plot"], csv)
     prov = prov.replace("\n:::\n", f" Alle vergelijkingen: {{download}}`CSV <{tests}>`.\n:::\n")
     return block + suppression_legend(result.table, ctx.min_cell) + "\n\n" + guide + "\n" + prov
+
+
+#: The caption of a diamond figure's table view (raw HTML: no figure number can be referenced there).
+DIAMOND_TABLE_CAPTION = "De cijfers van de figuur hierboven: gecorrigeerde afwijking van het gemiddelde per jaar en groep, met interval."
+
+
+def diamond_figures(table: pd.DataFrame, comparisons: pd.DataFrame, level: float, path, breaks: list[int] | None = None):
+    """Draw and save a diamond figure (:func:`oml.report.plotting.diamond_plot`) and its phone variant next to it
+    (:func:`oml.report.plotting.diamond_portrait`, ``<name>-smal.svg``, served to narrow screens by the site); returns
+    the path of the first."""
+    ax = plotting.diamond_plot(table, comparisons, level=level, breaks=breaks)
+    saved = plotting.save(ax.figure, path)
+    ax = plotting.diamond_portrait(table, comparisons, level=level, breaks=breaks)
+    plotting.save(ax.figure, plotting.portrait_path(saved))
+    return saved
 
 
 # ----------------------------------------------------------------------------- methods

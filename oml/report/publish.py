@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -137,24 +138,79 @@ def suppression_legend(frame: pd.DataFrame, min_cell: int) -> str:
     return ""
 
 
+def _cell_number() -> int | None:
+    """The execution count of the notebook cell running now (``In [n]`` in Jupyter); None outside a kernel."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is part of the pinned environment
+        return None
+    shell = get_ipython()
+    return getattr(shell, "execution_count", None) if shell is not None else None
+
+
 def provenance(notebook: str, functions: list[str], csv: str | None = None) -> str:
-    """MyST block under a figure or table: notebook download, computing functions, CSV download.
+    """MyST block under a figure or table: one quiet line for readers, the details behind a toggle for reviewers.
+
+    The line reads "Bron en data: CSV · notebook · code": the CSV of exactly the drawn numbers and the
+    executed notebook are downloads; "code" opens a ``<details>`` (keyboard- and screen-reader-operable
+    without script) that names the functions which computed the block and the notebook cell that
+    called them. The PDF edition (:mod:`oml.site.pdf`) turns each block into a numbered note of its
+    technical appendix.
+
+    Parameters
+    ----------
+    notebook : str
+        File name of the executed notebook (beside the page).
+    functions : list of str
+        Dotted names of the functions that computed and drew the block.
+    csv : str, optional
+        Path of the CSV of the drawn numbers, relative to the page.
+
+    Returns
+    -------
+    str
+        A MyST ``container`` of class ``oml-provenance``.
 
     Examples
     --------
     >>> print(provenance("x.ipynb", ["oml.stats.tables.table1"], "files/x.csv"))  # doctest: +NORMALIZE_WHITESPACE
     <BLANKLINE>
-    :::{admonition} Herkomst van deze cijfers
-    :class: oml-provenance
-    Berekend door `oml.stats.tables.table1`. Notebook: {download}`x.ipynb <x.ipynb>`. Cijfers: {download}`CSV <files/x.csv>`.
+    ::::{container} oml-provenance
+    Bron en data: {download}`CSV <files/x.csv>` · {download}`notebook <x.ipynb>` ·
+    <BLANKLINE>
+    <details class="oml-provenance-details"><summary>code</summary>
+    <BLANKLINE>
+    :::{container} oml-provenance-text
+    Herkomst van deze cijfers: berekend door `oml.stats.tables.table1`, in notebook {download}`x.ipynb <x.ipynb>`. Cijfers: {download}`x.csv <files/x.csv>`.
     :::
     <BLANKLINE>
+    </details>
+    ::::
+    <BLANKLINE>
+
+    The reviewers' text is the only ``:::`` fence of the block, so a caller that adds to it (a second
+    CSV) by replacing ``"\\n:::\\n"`` adds inside the toggle:
+
+    >>> block = provenance("x.ipynb", ["f"]).replace("\\n:::\\n", " Meer.\\n:::\\n")
+    >>> block.count(" Meer."), block.index(" Meer.") < block.index("</details>")
+    (1, True)
     """
-    parts = [f"Berekend door {', '.join(f'`{f}`' for f in functions)}.",
-             f"Notebook: {{download}}`{notebook} <{notebook}>`."]
+    line = ["Bron en data:"]
     if csv:
-        parts.append(f"Cijfers: {{download}}`CSV <{csv}>`.")
-    return "\n:::{admonition} Herkomst van deze cijfers\n:class: oml-provenance\n" + " ".join(parts) + "\n:::\n"
+        line.append(f"{{download}}`CSV <{csv}>` ·")
+    line.append(f"{{download}}`notebook <{notebook}>` ·")
+    cell = _cell_number()
+    where = f"in cel [{cell}] van notebook" if cell else "in notebook"
+    detail = (f"Herkomst van deze cijfers: berekend door {', '.join(f'`{f}`' for f in functions)}, "
+              f"{where} {{download}}`{notebook} <{notebook}>`.")
+    if csv:
+        detail += f" Cijfers: {{download}}`{csv.rsplit('/', 1)[-1]} <{csv}>`."
+    # Raw HTML blocks around Markdown: MyST parses the Markdown between them, the browser opens and
+    # closes the <details> without script. The outer fence has four colons, so the reviewers' text
+    # closes the only ":::" fence: what a caller appends before it lands inside the toggle.
+    return ("\n::::{container} oml-provenance\n" + " ".join(line) + "\n\n"
+            '<details class="oml-provenance-details"><summary>code</summary>\n\n'
+            ":::{container} oml-provenance-text\n" + detail + "\n:::\n\n</details>\n::::\n")
 
 
 def figure_block(path: str, name: str, caption: str, alt: str) -> str:
@@ -200,3 +256,74 @@ def table_block(frame: pd.DataFrame, name: str, caption: str, header: list[str],
         lines.extend(f"  - {cell}" for cell in row[1:])
     lines.append(":::")
     return "\n".join(lines)
+
+
+_NUMERIC = re.compile(r"[−-]?[\d.]+(,\d+)?(\u00a0%)?|[•–]")
+
+
+def figure_table(frame: pd.DataFrame, caption: str, label: str = "Toon als tabel") -> str:
+    """"Toon als tabel" under a figure: exactly its plotted values as an accessible HTML table that opens by tap.
+
+    ``frame`` holds the cells as shown (text, formatted by :mod:`oml.report.text`), its column names are the
+    headers and its first column heads each row. The table sits in a ``<details>`` (a native disclosure: keyboard,
+    touch and screen readers work without script) and scrolls inside its own box when it is wider than the page;
+    then ``oml.js`` makes the box focusable, so it scrolls with the keyboard too (only then: a closed or fitting
+    table adds no tab stop). One HTML block without blank lines, so
+    that MyST passes it through as it is. The PDF edition leaves it out (``oml-screen-only``): it prints the CSV's
+    numbers nowhere else either, and a closed disclosure means nothing on paper.
+
+    Examples
+    --------
+    >>> print(figure_table(pd.DataFrame({"Jaar": ["2023"], "Afwijking": ["0,12"]}), "Cijfers van Figuur 2"))
+    <details class="oml-figure-table oml-screen-only"><summary>Toon als tabel</summary>
+    <div class="oml-table-scroll">
+    <table class="table"><caption>Cijfers van Figuur 2</caption>
+    <thead><tr><th scope="col">Jaar</th><th scope="col">Afwijking</th></tr></thead>
+    <tbody><tr><th scope="row" class="oml-num">2023</th><td class="oml-num">0,12</td></tr></tbody>
+    </table></div></details>
+    """
+    from html import escape
+
+    head = "".join(f'<th scope="col">{escape(str(c))}</th>' for c in frame.columns)
+    def cell(k: int, v: str) -> str:
+        if k == 0:
+            return f'<th scope="row" class="oml-num">{escape(v)}</th>' if _NUMERIC.fullmatch(v) else f'<th scope="row">{escape(v)}</th>'
+        # Numbers (and the symbols that stand in for one) align right, words left.
+        return f'<td class="oml-num">{escape(v)}</td>' if _NUMERIC.fullmatch(v) else f"<td>{escape(v)}</td>"
+
+    body = "".join("<tr>" + "".join(cell(k, str(v)) for k, v in enumerate(row)) + "</tr>"
+                   for row in frame.astype(str).itertuples(index=False))
+    caption = escape(" ".join(caption.split()))
+    return (f'<details class="oml-figure-table oml-screen-only"><summary>{escape(label)}</summary>\n'
+            '<div class="oml-table-scroll">\n'
+            f'<table class="table"><caption>{caption}</caption>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n'
+            "</table></div></details>")
+
+
+def diamond_table(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """The cells of a diamond figure's table view: year, group, deviation and interval, as drawn (2 decimals).
+
+    ``table`` is the frame the figure draws (``year, group, estimate, ci_low, ci_high``); a suppressed cell
+    shows the suppression symbol, as in the site's tables.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"year": [2023, 2023], "group": ["jongen", "meisje"], "estimate": [0.123, float("nan")],
+    ...                   "ci_low": [0.01, float("nan")], "ci_high": [0.2, float("nan")]})
+    >>> diamond_table(t).values.tolist()
+    [['2023', 'Jongens', '0,12', '0,01', '0,20'], ['2023', 'Meisjes', '•', '•', '•']]
+    """
+    from oml.report.text import group_label
+
+    pct = nl_number(level * 100, 0)
+
+    def cell(v) -> str:
+        return SUPPRESSED if pd.isna(v) else nl_number(v, 2)
+
+    return pd.DataFrame({
+        "Jaar": [str(int(y)) for y in table["year"]],
+        "Groep": [group_label(g) for g in table["group"]],
+        "Afwijking (sd)": [cell(v) for v in table["estimate"]],
+        f"{pct}%-interval van": [cell(v) for v in table["ci_low"]],
+        "tot": [cell(v) for v in table["ci_high"]],
+    })

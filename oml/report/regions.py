@@ -10,9 +10,10 @@ from __future__ import annotations
 import pandas as pd
 
 from oml.data import codebook
-from oml.report import plotting, text
-from oml.report.pages import PCT, year_span
-from oml.report.publish import NOT_ASKED_LEGEND, figure_block, provenance, suppression_legend, table_block
+from oml.report import text
+from oml.report.pages import DIAMOND_TABLE_CAPTION, PCT, diamond_figures, year_span
+from oml.report.publish import (NOT_ASKED_LEGEND, diamond_table, figure_block, figure_table, provenance, suppression_legend,
+                                table_block)
 from oml.report.text import nl_list, nl_number
 from oml.stats.models import TIDY
 from oml.stats.regions import LIMBURG, REST, RegionResult
@@ -56,8 +57,7 @@ def figure(ctx, rr: RegionResult) -> str:
     ctx.pub.table("figuur", drawn, ["year", "group"], {"estimate": 2, "se": 3, "ci_low": 2, "ci_high": 2, "n": 0})
     # Only the region's own changes are marked: the rest of Limburg is not drawn.
     own = rr.comparisons[(rr.comparisons["group_a"] == rr.region) & (rr.comparisons["group_b"] == rr.region)]
-    ax = plotting.diamond_plot(rr.table, own, level=ctx.level)
-    path = plotting.save(ax.figure, ctx.pub.files / f"{ctx.pub.page}-figuur.svg")
+    path = diamond_figures(rr.table, own, ctx.level, ctx.pub.files / f"{ctx.pub.page}-figuur.svg")
     pct = nl_number(ctx.level * 100, 0)
     caption = (f"Sociale relaties met leraren in {rr.region} en in heel Limburg, naar jaar: gecorrigeerde afwijking "
                f"van het gemiddelde met {pct}%-betrouwbaarheidsinterval.")
@@ -69,8 +69,9 @@ def figure(ctx, rr: RegionResult) -> str:
              f"{REST} (zie Methoden), niet met Limburg als geheel, waar de regio zelf deel van uitmaakt.")
     prov = provenance(ctx.notebook, [*_PROVENANCE, "oml.report.plotting.diamond_plot"], csv)
     prov = prov.replace("\n:::\n", f" Alle vergelijkingen: {{download}}`CSV <{tests}>`.\n:::\n")
-    return (figure_block(f"files/{path.name}", f"fig-{ctx.pub.page}", caption, _alt(rr, ctx)) + suppression_legend(rr.table, ctx.min_cell)
-            + "\n\n" + guide + "\n" + prov)
+    return (figure_block(f"files/{path.name}", f"fig-{ctx.pub.page}", caption, _alt(rr, ctx))
+            + "\n\n" + figure_table(diamond_table(drawn, ctx.level), DIAMOND_TABLE_CAPTION)
+            + suppression_legend(rr.table, ctx.min_cell) + "\n\n" + guide + "\n" + prov)
 
 
 def answers(ctx, rr: RegionResult) -> str:
@@ -96,7 +97,7 @@ def answers(ctx, rr: RegionResult) -> str:
     })
     caption = f"Aandeel leerlingen dat het (helemaal) eens is met elke stelling, {rr.region} en Limburg, {year_span(ctx)}."
     note = ("\n\n† Formulering ter illustratie: de factsheet beschrijft alleen de stellingen over praten over problemen "
-            "en je op je gemak voelen." if any(words.illustrative(i) for i in wide.index) else "")
+            "en zich op het gemak voelen." if any(words.illustrative(i) for i in wide.index) else "")
     if partly:
         note += "\n\n" + text.not_asked_sentence(partly, words.wording, "; het aandeel rust op de andere jaren")
     if never:
@@ -119,8 +120,7 @@ def within(ctx, rr: RegionResult, by: str) -> str:
     csv = ctx.pub.csv(f"figuur-{by}", drawn)
     tests = ctx.pub.csv(f"toetsen-{by}", result.comparisons)
     ctx.pub.table(f"figuur-{by}", drawn, ["year", "group"], {"estimate": 2, "se": 3, "ci_low": 2, "ci_high": 2, "n": 0})
-    ax = plotting.diamond_plot(result.table, result.comparisons, level=ctx.level)
-    path = plotting.save(ax.figure, ctx.pub.files / f"{name}.svg")
+    path = diamond_figures(result.table, result.comparisons, ctx.level, ctx.pub.files / f"{name}.svg")
     pct = nl_number(ctx.level * 100, 0)
     caption = (f"Sociale relaties met leraren in {rr.region}, naar jaar en {label}: gecorrigeerde afwijking van het "
                f"gemiddelde met {pct}%-betrouwbaarheidsinterval.")
@@ -131,6 +131,7 @@ def within(ctx, rr: RegionResult, by: str) -> str:
     prov = prov.replace("\n:::\n", f" Alle vergelijkingen: {{download}}`CSV <{tests}>`.\n:::\n")
     return (paragraph + "\n\n" + figure_block(f"files/{path.name}", f"fig-{name}", caption,
                                                text.diamond_alt(result.table, result.findings))
+            + "\n\n" + figure_table(diamond_table(drawn, ctx.level), DIAMOND_TABLE_CAPTION)
             + suppression_legend(result.table, ctx.min_cell) + "\n" + prov)
 
 

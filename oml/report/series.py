@@ -11,8 +11,8 @@ import pandas as pd
 
 from oml.data import codebook, contract, scales
 from oml.report import plotting, text
-from oml.report.pages import min_share_words
-from oml.report.publish import figure_block, provenance, suppression_legend, table_block
+from oml.report.pages import DIAMOND_TABLE_CAPTION, diamond_figures, min_share_words
+from oml.report.publish import diamond_table, figure_block, figure_table, provenance, suppression_legend, table_block
 from oml.report.text import nl_list, nl_number
 from oml.stats.findings import HIGHER, LOWER, STABLE, direction
 
@@ -159,8 +159,7 @@ def index_figure(ctx, s) -> str:
     csv = ctx.pub.csv("figuur", drawn)
     tests = ctx.pub.csv("toetsen", s.comparisons)
     ctx.pub.table("figuur", drawn, ["year", "group"], {"estimate": 2, "se": 3, "ci_low": 2, "ci_high": 2, "n": 0})
-    ax = plotting.diamond_plot(s.table, s.comparisons, level=ctx.level, breaks=s.breaks)
-    path = plotting.save(ax.figure, ctx.pub.files / f"{ctx.pub.page}-figuur.svg")
+    path = diamond_figures(s.table, s.comparisons, ctx.level, ctx.pub.files / f"{ctx.pub.page}-figuur.svg", breaks=s.breaks)
     caption = (f"Sociale relaties met leraren, naar jaar ({s.first_year}–{s.last_year}): gecorrigeerde afwijking van het gemiddelde "
                f"van de eigen periode met {nl_number(ctx.level * 100)}%-betrouwbaarheidsinterval. De stippellijn markeert de "
                "nieuwe antwoordschaal; links en rechts daarvan zijn de scores niet vergelijkbaar.")
@@ -174,7 +173,7 @@ def index_figure(ctx, s) -> str:
     alt += (" Significante verandering binnen een periode: " + "; ".join(f"{t.first_year}–{t.last_year} {words[t.direction]}" for _, t in changed) + "."
             if changed else " Geen significante verandering tussen eerste en laatste jaar binnen een periode.")
     guide = (f"**Leeswijzer.** De nullijn is per periode het gemiddelde over alle scholen en jaren van díe periode; elke diamant laat zien "
-             f"hoeveel een jaar daarvan afwijkt (in standaarddeviaties van die periode). De verticale lijnen zijn {nl_number(ctx.level * 100)}%-"
+             f"hoeveel een jaar daarvan afwijkt (in standaarddeviaties van die periode). De lijnen door de diamanten zijn {nl_number(ctx.level * 100)}%-"
              "betrouwbaarheidsintervallen. Een sterretje markeert een significant verschil tussen het eerste en laatste jaar van een "
              "periode (formele toets met Holm-correctie). Diamanten aan weerszijden van de stippellijn horen bij verschillende "
              f"antwoordschalen: vergelijk ze niet met elkaar. De gemiddelden zijn gecontroleerd voor "
@@ -183,7 +182,8 @@ def index_figure(ctx, s) -> str:
     prov = provenance(ctx.notebook, ["oml.stats.series.series", "oml.stats.results.breakdown", "oml.stats.comparisons.compare",
                                      "oml.report.plotting.diamond_plot"], csv)
     prov = prov.replace("\n:::\n", f" Alle vergelijkingen: {{download}}`CSV <{tests}>`.\n:::\n")
-    return figure_block(f"files/{path.name}", "fig-langere-reeks", caption, alt) + legend + "\n\n" + guide + "\n" + prov
+    view = figure_table(diamond_table(s.table[TIDY], ctx.level), DIAMOND_TABLE_CAPTION.replace(" en groep", ""))
+    return figure_block(f"files/{path.name}", "fig-langere-reeks", caption, alt) + "\n\n" + view + legend + "\n\n" + guide + "\n" + prov
 
 
 def agreement_figure(ctx, s, table: pd.DataFrame) -> str:
@@ -204,6 +204,15 @@ def agreement_figure(ctx, s, table: pd.DataFrame) -> str:
               for item in dict.fromkeys(table["item"])}
     ax = plotting.agreement_lines(table, breaks=s.breaks, labels=labels)
     path = plotting.save(ax.figure, ctx.pub.files / f"{ctx.pub.page}-stellingen.svg")
+    plotting.save(plotting.agreement_portrait(table, breaks=s.breaks, labels=labels).figure, plotting.portrait_path(path))
+    # The table view: the drawn percentages, statement by year (a year not asked or suppressed shows its symbol).
+    items = list(dict.fromkeys(table["item"]))
+    years = sorted(int(y) for y in table["year"].unique())
+    by_cell = table.assign(year=table["year"].astype(int)).set_index(["item", "year"])
+    cells = pd.DataFrame({"Stelling": [words.label(i) for i in items]})
+    for year in years:
+        cells[str(year)] = [_agreement_cell(by_cell, item, year) for item in items]
+    view = figure_table(cells, "De cijfers van de figuur hierboven: percentage leerlingen dat het (helemaal) eens is, per stelling en jaar.")
     rules = nl_list([f"in {p.first_year}–{p.last_year} antwoord {nl_list([str(a) for a in p.scale.answers if a >= p.scale.agree_from]).replace(' en ', ' of ')} "
                      f"van de {_scale_name(p.scale)}" for p in s.periods])
     caption = (f"Percentage leerlingen dat het (helemaal) eens is met elke stelling, per jaar ({s.first_year}–{s.last_year}). "
@@ -227,8 +236,18 @@ def agreement_figure(ctx, s, table: pd.DataFrame) -> str:
     intro = ("{numref}`fig-langere-reeks-stellingen` laat per stelling zien welk deel van de leerlingen het ermee eens is. Wat 'eens' "
              "is, hangt af van de schaal: met vier antwoorden zijn dat de bovenste twee, met vijf ook, maar dan ligt er een middencategorie "
              "onder. Een sprong bij de stippellijn kan daarom net zo goed aan de schaal liggen als aan de leerlingen.\n\n")
-    return (intro + figure_block(f"files/{path.name}", "fig-langere-reeks-stellingen", caption, alt) + legend + "\n"
+    return (intro + figure_block(f"files/{path.name}", "fig-langere-reeks-stellingen", caption, alt) + "\n\n" + view + legend + "\n"
             + provenance(ctx.notebook, ["oml.stats.series.agreement_by_year", "oml.report.plotting.agreement_lines"], csv))
+
+
+def _agreement_cell(by_cell: pd.DataFrame, item: str, year: int) -> str:
+    """One cell of the statements figure's table view: the percentage as drawn, or why there is none."""
+    if (item, year) not in by_cell.index:
+        return text.NOT_ASKED
+    row = by_cell.loc[(item, year)]
+    if "asked" in row and not bool(row["asked"]):
+        return text.NOT_ASKED
+    return text.SUPPRESSED if pd.isna(row["percent"]) else nl_number(row["percent"], 0) + PCT
 
 
 def alpha_block(ctx, alphas: pd.DataFrame) -> str:

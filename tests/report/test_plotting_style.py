@@ -34,8 +34,10 @@ def test_diamond_plot_keeps_zero_line_diamonds_and_intervals():
     ax = plotting.diamond_plot(table)
     zero = [ln for ln in ax.get_lines() if np.allclose(ln.get_ydata(), 0.0) and len(ln.get_ydata()) == 2]
     assert len(zero) == 1 and zero[0].get_color() == "black"
-    diamonds = [ln for ln in ax.get_lines() if ln.get_marker() == "D"]
-    assert sum(len(ln.get_xdata()) for ln in diamonds) == len(table)
+    # One marker per estimate: the reference a diamond, each group its own shape (plotting.group_style, issue 22).
+    markers = [ln for ln in ax.get_lines() if ln.get_gid()]
+    assert sum(len(ln.get_xdata()) for ln in markers) == len(table)
+    assert {ln.get_marker() for ln in markers} == {plotting.group_style(g)[1] for g in table["group"]}
     intervals = [c for c in ax.collections if isinstance(c, matplotlib.collections.LineCollection)]
     segments = [s for c in intervals for s in c.get_segments()]
     assert sorted(round(float(s[1][1] - s[0][1]), 6) for s in segments) == [0.2] * len(table)
@@ -55,7 +57,8 @@ def test_svg_axes_have_dutch_decimal_commas(tmp_path):
 def test_no_figure_text_below_the_minimum_font_size():
     d = pd.DataFrame({"period": "totaal", "item": ["item_gemak"] * 5 + ["item_praten"] * 5, "answer": [1, 2, 3, 4, 5] * 2,
                       "percent": [5.0, 10.0, 15.0, 30.0, 40.0] * 2})
-    for ax in (plotting.diamond_plot(_table()), plotting.answer_bars(d)):
+    for ax in (plotting.diamond_plot(_table()), plotting.answer_bars(d), plotting.diamond_portrait(_table()),
+               plotting.agreement_portrait(d.assign(year=2023, percent=60.0).drop_duplicates("item"))):
         ax.figure.canvas.draw()
         sizes = [t.get_fontsize() for t in ax.figure.findobj(matplotlib.text.Text) if t.get_text().strip() and t.get_visible()]
         assert sizes and min(sizes) >= plotting.ANSWER_FONT
@@ -70,4 +73,15 @@ def test_answer_bars_is_narrow_with_labels_above_the_bars():
     assert list(ax.get_yticks()) == []  # no label column: each statement is written above its bar
     labels = [t for t in ax.texts if "juf/meester" in t.get_text()]
     assert len(labels) == 2 and all(t.get_va() == "bottom" and t.get_position()[0] == 0 for t in labels)
+    matplotlib.pyplot.close(ax.figure)
+
+
+def test_phone_variants_are_narrow_and_label_every_row():
+    ax = plotting.diamond_portrait(_table())
+    assert ax.figure.get_size_inches()[0] == plotting.PORTRAIT_WIDTH
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["2023", "Jongens", "Meisjes", "2024", "Jongens", "Meisjes", "2025", "Jongens", "Meisjes"]
+    # Horizontal intervals: each one runs along x, at its row.
+    segments = [s for c in ax.collections for s in c.get_segments()]
+    assert len(segments) == len(_table()) and all(s[0][1] == s[1][1] for s in segments)
     matplotlib.pyplot.close(ax.figure)
