@@ -16,10 +16,16 @@ only the unit itself, its region and Limburg — never another school.
 """
 from __future__ import annotations
 
+import datetime
+import functools
+import hashlib
 import html
 import json
+import os
 import re
+import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
@@ -38,7 +44,14 @@ from oml.stats.units import LIMBURG, PERIOD, REGION, UNIT
 #: Metadata key that marks a display output as a block of the report.
 MARK = "oml_feedback"
 PCT = "\u00a0%"
-LEIDRAAD = "https://www.onderwijskennis.nl/kennisbank/leidraad-leerkracht-leerling-relatie-po"
+#: The statement -> recommendation mapping and the recommendations' wording (one place: docs/reports.md).
+RECOMMENDATIONS = "config/recommendations.toml"
+#: The OML's contact address for schools and boards, as the factsheet gives it (../shared/seeds, facts.md section 1).
+CONTACT = "oml-sbe@maastrichtuniversity.nl"
+#: The answer category whose share the report compares with Limburg in "Waar ... het meest verschilt".
+AGREE = "eens"
+#: How many statements "Waar ... het meest verschilt" names at most.
+MOST_GAPS = 3
 
 
 class PrivatePublisher(Publisher):
@@ -60,6 +73,99 @@ class PrivatePublisher(Publisher):
     @property
     def manifest_path(self) -> Path:
         return self.files / f"{self.page}.feedback.json"
+
+
+# ----------------------------------------------------------------------------- recommendations
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommendation of the NRO guideline: its number, its title (the guideline's words) and our example."""
+
+    number: int
+    title: str
+    tip: str
+
+
+@dataclass(frozen=True)
+class Guideline:
+    """The NRO guideline as a report uses it (``oml/config/recommendations.toml``).
+
+    ``statements`` maps a statement (item column) to the numbers of the recommendations it bears on, the
+    closest first; ``keep_going`` is the recommendation for a unit that lags Limburg on no statement.
+    """
+
+    url: str
+    recommendations: dict[int, Recommendation]
+    statements: dict[str, tuple[int, ...]]
+    keep_going: int
+
+    def for_statement(self, item: str) -> tuple[Recommendation, ...]:
+        """The recommendations ``item`` bears on, the closest first; empty for a statement the file does not map.
+
+        Examples
+        --------
+        >>> [r.number for r in recommendations().for_statement("item_vertrouwen")], recommendations().for_statement("item_x")
+        ([6, 5], ())
+        """
+        return tuple(self.recommendations[k] for k in self.statements.get(item, ()))
+
+
+def parse_guideline(record: dict, source: str) -> Guideline:
+    """Check and read the recommendations file's content; a ``ValueError`` names the file, key and rule.
+
+    Examples
+    --------
+    >>> g = parse_guideline({"guideline": "https://x", "keep_going": 1, "statements": {"item_a": [1]},
+    ...                      "recommendation": [{"number": 1, "title": "T.", "tip": "Tip."}]}, "r.toml")
+    >>> g.for_statement("item_a")[0].title
+    'T.'
+    >>> parse_guideline({**{"guideline": "https://x", "keep_going": 1, "statements": {"item_a": [2]}},
+    ...                  "recommendation": [{"number": 1, "title": "T.", "tip": "Tip."}]}, "r.toml")
+    Traceback (most recent call last):
+    ...
+    ValueError: r.toml: [statements] item_a names recommendation 2, which the file does not define (it defines 1)
+    """
+    problems = [f"key '{k}' is missing" for k in ("guideline", "keep_going", "statements", "recommendation")
+                if k not in record]
+    if problems:
+        raise ValueError(f"{source}: " + "; ".join(problems))
+    recs = {}
+    for k, r in enumerate(record["recommendation"], 1):
+        missing = [key for key in ("number", "title", "tip") if not str(r.get(key, "")).strip()]
+        if missing:
+            raise ValueError(f"{source}: [[recommendation]] number {k} lacks {', '.join(missing)}")
+        if int(r["number"]) in recs:
+            raise ValueError(f"{source}: [[recommendation]] number {r['number']} appears twice")
+        recs[int(r["number"])] = Recommendation(int(r["number"]), str(r["title"]), str(r["tip"]))
+    defined = ", ".join(str(n) for n in sorted(recs))
+    statements = {}
+    for item, numbers in record["statements"].items():
+        numbers = [numbers] if isinstance(numbers, int) else list(numbers)
+        for n in numbers:
+            if n not in recs:
+                raise ValueError(f"{source}: [statements] {item} names recommendation {n}, which the file does not define "
+                                 f"(it defines {defined})")
+        statements[str(item)] = tuple(int(n) for n in numbers)
+    if record["keep_going"] not in recs:
+        raise ValueError(f"{source}: keep_going = {record['keep_going']} is not a recommendation of the file (it defines {defined})")
+    return Guideline(str(record["guideline"]), recs, statements, int(record["keep_going"]))
+
+
+@functools.cache
+def recommendations() -> Guideline:
+    """The NRO guideline and the statement -> recommendation mapping of ``oml/config/recommendations.toml``.
+
+    Examples
+    --------
+    >>> g = recommendations()
+    >>> sorted(g.recommendations), g.for_statement("item_praten")[0].number
+    ([1, 2, 3, 4, 5, 6], 1)
+    """
+    text = resources.files("oml").joinpath(RECOMMENDATIONS).read_text(encoding="utf-8")
+    return parse_guideline(tomllib.loads(text), f"oml/{RECOMMENDATIONS}")
+
+
+#: The NRO guideline on Onderwijskennis (from the recommendations file).
+LEIDRAAD = recommendations().url
 
 
 # ----------------------------------------------------------------------------- names
@@ -277,6 +383,140 @@ def _period_row(um: stats.UnitMeans, ref: str):
     return None if row.empty else row.iloc[0]
 
 
+# ----------------------------------------------------------------------------- the first paragraph
+PERIOD_FAMILY = "period"  # the family of a unit's test over the whole period (UnitMeans.comparisons)
+#: How the first paragraph words a tested comparison: "duidelijk" is "significant" in the tests below it.
+_COMPARED = {HIGHER: "duidelijk positiever", LOWER: "duidelijk minder positief", STABLE: "niet duidelijk anders"}
+_CHANGED = {HIGHER: "duidelijk positiever geworden", LOWER: "duidelijk minder positief geworden",
+            STABLE: "niet duidelijk veranderd"}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One comparison the first paragraph states: the test (a row of ``UnitMeans.comparisons``) and its outcome.
+
+    ``family`` is ``period`` (``reference`` LIMBURG or REGION) or ``first_last`` (``reference`` empty).
+    """
+
+    family: str
+    reference: str
+    direction: Direction
+
+
+def message_claims(um: stats.UnitMeans) -> list[Claim]:
+    """What the first paragraph says, as data: the period tests against Limburg and the region, and the trend.
+
+    Each claim is the outcome of the test the tables show (the period rows and the first–last row of
+    ``um.comparisons``), so the paragraph cannot say anything the tables do not. Empty when the unit's own
+    figures are not shown.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"family": ["period", "first_last"], "group_b": ["limburg", "unit"],
+    ...                   "estimate": [0.3, -0.1], "significant": [True, False]})
+    >>> um = stats.UnitMeans("school", "s", None, 0.95, 10, pd.DataFrame({"year": ["totaal"], "group": ["unit"],
+    ...                      "suppressed": [False]}), c)
+    >>> [(x.family, x.reference, str(x.direction.value)) for x in message_claims(um)]
+    [('period', 'limburg', 'higher'), ('first_last', '', 'stable')]
+    """
+    if um.below_threshold:
+        return []
+    out = [Claim("period", ref, _direction(r)) for ref in (LIMBURG, REGION) if (r := _period_row(um, ref)) is not None]
+    c = um.comparisons
+    row = c[c["family"] == "first_last"]
+    if not row.empty:
+        out.append(Claim("first_last", "", _direction(row.iloc[0])))
+    return out
+
+
+def message(um: stats.UnitMeans, kind: str, span: str, min_cell: int) -> str:
+    """The report's first paragraph: in one or two plain sentences, how the unit compares and whether it changed.
+
+    Built from :func:`message_claims` only: "duidelijk" where the test is significant, "niet duidelijk" where it
+    is not; the definition is given under the paragraph.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"family": ["period", "period", "first_last"], "group_b": ["limburg", "region", "unit"],
+    ...                   "estimate": [0.3, 0.1, -0.1], "significant": [True, False, False], "year_a": ["totaal",
+    ...                   "totaal", 2025], "year_b": ["totaal", "totaal", 2023]})
+    >>> um = stats.UnitMeans("school", "s", "Parkstad Limburg", 0.95, 10, pd.DataFrame({"year": ["totaal"],
+    ...                      "group": ["unit"], "suppressed": [False]}), c)
+    >>> print(message(um, "school", "2023–2025", 10))
+    De leerlingen van uw school oordelen over 2023–2025 duidelijk positiever over hun leraren dan gemiddeld in Limburg, en niet duidelijk anders dan gemiddeld in de regio Parkstad Limburg. Tussen 2023 en 2025 is hun oordeel niet duidelijk veranderd.
+    """
+    who = "De leerlingen van uw school" if kind == "school" else "De leerlingen van de scholen van uw bestuur"
+    if um.below_threshold:
+        refs = f"de regio {um.region} en in Limburg" if um.region else "Limburg"
+        if kind == "school":
+            return (f"Over {span} hebben minder dan {nl_number(min_cell)} leerlingen van uw school de vragenlijst ingevuld: "
+                    f"te weinig voor eigen cijfers. Dit rapport laat daarom alleen zien hoe leerlingen in {refs} oordelen.")
+        return (f"Geen school van uw bestuur heeft over {span} genoeg leerlingen (minstens {nl_number(min_cell)}) voor eigen "
+                f"cijfers. Dit rapport laat daarom alleen zien hoe leerlingen in {refs} oordelen.")
+    claims = {(x.family, x.reference): x.direction for x in message_claims(um)}
+    first = ""
+    if (PERIOD_FAMILY, LIMBURG) in claims:
+        d = claims[(PERIOD_FAMILY, LIMBURG)]
+        first = f"{who} oordelen over {span} {_COMPARED[d]} over hun leraren dan gemiddeld in Limburg"
+        if (PERIOD_FAMILY, REGION) in claims:
+            r = claims[(PERIOD_FAMILY, REGION)]
+            first += (f" en in de regio {um.region}" if r == d else
+                      f", en {_COMPARED[r]} dan gemiddeld in de regio {um.region}")
+        first += "."
+    c = um.comparisons
+    row = c[c["family"] == "first_last"]
+    if ("first_last", "") in claims:
+        r = row.iloc[0]
+        second = f"Tussen {r.year_b} en {r.year_a} is hun oordeel {_CHANGED[claims[('first_last', '')]]}."
+    else:
+        second = ("Of hun oordeel in deze periode veranderde, is niet te toetsen: er is niet meer dan één jaar met genoeg "
+                  "leerlingen om apart te tonen.")
+    return " ".join(x for x in (first, second) if x)
+
+
+MESSAGE_KEY = ("«Duidelijk» betekent hier: significant in de toetsen verderop in dit rapport (de tabel met verschillen). "
+               "«Niet duidelijk» betekent dat de toets geen verschil kan aantonen; dat is iets anders dan «gelijk».")
+
+
+# ----------------------------------------------------------------------------- where the unit differs most
+@dataclass(frozen=True)
+class StatementGap:
+    """One statement's share agreeing, the unit's and Limburg's, both as the report shows them (percent)."""
+
+    item: str
+    own: float
+    limburg: float
+
+    @property
+    def difference(self) -> float:
+        return self.own - self.limburg
+
+
+def statement_gaps(own: pd.DataFrame, limburg: pd.DataFrame, skip=()) -> list[StatementGap]:
+    """Every statement whose share agreeing the report shows for both the unit and Limburg, largest difference first.
+
+    Only shown cells take part (a hidden share is never used, so nothing hidden can be read from the order), and
+    only statements whose two shares differ as shown (rounded to whole percents). Ties keep the statements' order.
+
+    Examples
+    --------
+    >>> own = pd.DataFrame({"item": ["a", "b", "c"], "category": "eens", "percent": [50.0, 70.0, None],
+    ...                     "suppressed": [False, False, True]})
+    >>> lim = own.assign(percent=[60.0, 69.0, 70.0], suppressed=False)
+    >>> [(g.item, g.difference) for g in statement_gaps(own, lim)]
+    [('a', -10.0), ('b', 1.0)]
+    """
+    def shown(frame):
+        rows = frame[(frame["category"] == AGREE) & ~frame["suppressed"].astype(bool) & frame["percent"].notna()]
+        return dict(zip(rows["item"], rows["percent"].astype(float)))
+
+    mine, theirs = shown(own), shown(limburg)
+    gaps = [StatementGap(item, mine[item], theirs[item]) for item in dict.fromkeys(own["item"])
+            if item in mine and item in theirs and item not in skip
+            and nl_number(mine[item]) != nl_number(theirs[item])]
+    return sorted(gaps, key=lambda g: -abs(g.difference))
+
+
 def guide_text(level: float) -> str:
     """The reading guide under a report's diamond figure: what the lines are, and where the tests are.
 
@@ -289,18 +529,123 @@ def guide_text(level: float) -> str:
     True
     """
     controls = nl_list([VARIABLE_LABELS[c] for c in stats.CONTROLS])
-    return ("**Leeswijzer.** De nullijn is het gemiddelde over alle scholen en alle jaren; elke diamant laat zien hoeveel "
-            f"een jaar of groep daarvan afwijkt (in standaarddeviaties). De verticale lijnen zijn {_level_words(level)}-"
+    return ("**Leeswijzer.** De nullijn is het gemiddelde over alle scholen en alle jaren; elke markering laat zien "
+            "hoeveel een jaar of groep daarvan afwijkt (in standaarddeviaties); elke groep heeft een eigen vorm en kleur. "
+            f"De lijnen door de markeringen zijn {_level_words(level)}-"
             "betrouwbaarheidsintervallen: hoe langer de lijn, hoe onzekerder de schatting, bijvoorbeeld omdat er weinig "
             "leerlingen zijn of hun antwoorden sterk uiteenlopen. Of twee lijnen overlappen, zegt niet of het verschil "
             "significant is: een sterretje markeert de verschillen die in de toets significant zijn, en de tabel met "
             f"verschillen geeft elk verschil met het interval van zijn toets. De gemiddelden zijn gecorrigeerd voor {controls}.")
 
 
+#: A report's figures are portrait: at a phone's column width (about 335 CSS px) the SVG is drawn at about its own
+#: size (4,2 in = 403 CSS px), so the figures' 11-pt text (oml.report.plotting.MIN_FONT) stays above 11 CSS px;
+#: on a wide screen the report caps their width (CSS). tests/access/test_report_phone.py measures it in Chromium.
+REPORT_FIGSIZE = (4.2, 5.2)
+
+
+def _portrait_axes():
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=REPORT_FIGSIZE)[1]
+
+
+def _stack_legend(ax, below: float) -> float:
+    """Redraw the legend under the axes, one entry per line (the plotting functions lay it out in a row for a wide
+    figure: in a portrait one, two columns already cut off "99,8%-grenzen" and "* significant verschil").
+
+    Returns the bottom margin (a fraction of the figure's height) that holds the tick labels, the axis label
+    (``below`` under -0.1 means there is one) and the legend.
+    """
+    legend = ax.get_legend()
+    rows = 0
+    if legend is not None:
+        labels = [t.get_text() for t in legend.get_texts()]
+        rows = len(labels)
+        ax.legend(legend.legend_handles, labels, loc="upper center", bbox_to_anchor=(0.5, below), ncol=1, frameon=False)
+    # At REPORT_FIGSIZE one 11-pt legend line is about 0,05 of the height, the tick labels about 0,07.
+    return 0.075 + 0.05 * rows + (0.05 if below < -0.1 else 0.0)
+
+
 def funnel_axes(pos: stats.FunnelPosition, label: str, reference: str = "Limburg"):
-    """The funnel figure of ONE unit (:func:`oml.report.plotting.funnel_plot` with the unit's own limits)."""
-    return plotting.funnel_plot(pos.target, pos.sd, pos.n, pos.estimate, levels=tuple(pos.limits["level"].unique()),
-                                label=label, reference=reference, between_var=pos.between_var)
+    """The funnel figure of ONE unit (:func:`oml.report.plotting.funnel_plot` with the unit's own limits), portrait.
+
+    Its legend is laid out for a wide figure; the report stacks it (:func:`_stack_legend`).
+    """
+    ax = plotting.funnel_plot(pos.target, pos.sd, pos.n, pos.estimate, ax=_portrait_axes(),
+                              levels=tuple(pos.limits["level"].unique()), label=label, reference=reference,
+                              between_var=pos.between_var)
+    return ax
+
+
+# ----------------------------------------------------------------------------- date, edition, source
+_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+           "november", "december")
+
+
+def made_on() -> datetime.date:
+    """The date a report is made: today (UTC), or the date of ``SOURCE_DATE_EPOCH`` when set (reproducible builds).
+
+    Examples
+    --------
+    >>> os.environ["SOURCE_DATE_EPOCH"] = "1764633600"; made_on(); del os.environ["SOURCE_DATE_EPOCH"]
+    datetime.date(2025, 12, 2)
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    now = datetime.datetime.fromtimestamp(int(epoch), datetime.UTC) if epoch else datetime.datetime.now(datetime.UTC)
+    return now.date()
+
+
+def nl_date(day: datetime.date) -> str:
+    """A date in Dutch words.
+
+    Examples
+    --------
+    >>> nl_date(datetime.date(2025, 12, 2))
+    '2 december 2025'
+    """
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+_FINGERPRINTS: dict[int, tuple[pd.DataFrame, str]] = {}
+
+
+def data_fingerprint(frame: pd.DataFrame) -> str:
+    """The edition's data mark: the first 12 hex digits of a SHA-256 over the analysed table's content.
+
+    Two reports with the same mark rest on the same data. Kept per frame object (the build's warm process
+    computes it once, before the reports fork: :func:`warm`).
+
+    Examples
+    --------
+    >>> data_fingerprint(pd.DataFrame({"a": [1, 2]})) == data_fingerprint(pd.DataFrame({"a": [1, 2]}))
+    True
+    """
+    known = _FINGERPRINTS.get(id(frame))
+    if known is not None and known[0] is frame:
+        return known[1]
+    values = pd.util.hash_pandas_object(frame[sorted(frame.columns)], index=False).to_numpy()
+    mark = hashlib.sha256(values.tobytes()).hexdigest()[:12]
+    _FINGERPRINTS[id(frame)] = (frame, mark)
+    return mark
+
+
+def data_source(frame: pd.DataFrame, synthetic: bool) -> str:
+    """Where a report's numbers come from, in words (the delivery's files when the data came as a delivery).
+
+    Examples
+    --------
+    >>> data_source(pd.DataFrame(), True).startswith("Synthetische gegevens")
+    True
+    """
+    if synthetic:
+        return ("Synthetische gegevens van het project ‘Sociale relaties met leraren — living report’: nagemaakt naar "
+                "de factsheet van de OnderwijsMonitor Limburg; geen echte leerlingen, scholen of besturen.")
+    from oml.data.delivery import delivery_of
+
+    delivery = delivery_of(frame)
+    files = f" (bestanden: {nl_list([f.name for f in delivery.files])})" if delivery is not None and delivery.files else ""
+    return f"OnderwijsMonitor Limburg (Universiteit Maastricht): vragenlijst voor leerlingen van groep 8{files}."
 
 
 # ----------------------------------------------------------------------------- the report
@@ -341,6 +686,10 @@ class FeedbackReport:
     not_asked: dict[str, list[int]] = field(default_factory=dict)
     years: list[int] = field(default_factory=list)  # the years of the span
     school_names: dict[str, str] = field(default_factory=dict)  # board report: school id -> name, for what it counts
+    small_ids: list[str] = field(default_factory=list)  # board report: ids of the schools with too few pupils
+    made: datetime.date = field(default_factory=made_on)  # the date the report was made
+    edition: str = ""  # the data mark of the edition (data_fingerprint)
+    source: str = ""  # where the numbers come from, in words (data_source)
 
     # --------------------------------------------------------------------- helpers
     def _fmt(self, prefix: str):
@@ -351,30 +700,37 @@ class FeedbackReport:
     def _svg(self, ax, alt: str, bottom: float) -> str:
         self._figures += 1
         # Fixed margins (room for the legend under the axes) instead of a tight bounding box: one draw, not two.
-        ax.figure.subplots_adjust(left=0.11, right=0.98, top=0.96, bottom=bottom)
+        # The left margin holds the y label and tick labels of a portrait figure (REPORT_FIGSIZE).
+        ax.figure.subplots_adjust(left=0.2, right=0.96, top=0.97, bottom=bottom)
         svg = plotting.svg_string(ax.figure, f"fig{self._figures}", tight=False)
         # The figure is an image with its alt text for screen readers; its text is in the sentences and table.
         return svg.replace("<svg ", f'<svg role="img" aria-label="{_e(" ".join(alt.split()))}" ', 1)
 
-    def _figure(self, ax, alt: str, caption: str, bottom: float = 0.2) -> str:
+    def _figure(self, ax, alt: str, caption: str, bottom: float = 0.22) -> str:
         return f'<figure class="oml-figure">{self._svg(ax, alt, bottom)}<figcaption>{_e(caption)}</figcaption></figure>'
 
     # --------------------------------------------------------------------- blocks
     def header(self) -> str:
+        """Title, the first paragraph (:func:`message`), the synthetic notice, and what the report is."""
         who = "de school" if self.kind == "school" else "het bestuur"
         out = [f'<header><p class="oml-kicker">OnderwijsMonitor Limburg · digitale terugkoppeling</p>'
                f"<h1>Sociale relaties met leraren: {_e(self.name)}</h1>"
                f'<p class="oml-sub">Groep 8, {_e(self.span)}. Rapport voor {who}'
-               + (f" (code {_e(self.unit)})" if self.name != self.unit else "") + ".</p></header>"]
+               + (f" (code {_e(self.unit)})" if self.name != self.unit else "")
+               + f". Vertrouwelijk. Gemaakt op {_e(nl_date(self.made))}.</p></header>"]
+        out.append(f'<p class="oml-message">{_e(message(self.main.means, self.kind, self.span, self.min_cell))}</p>')
+        if not self.main.means.below_threshold:
+            out.append(f'<p class="oml-legend">{_e(MESSAGE_KEY)}</p>')
         if self.synthetic:
             out.append('<div class="oml-notice" role="note"><strong>Synthetische gegevens.</strong> Dit rapport is gemaakt '
                        "met nagemaakte gegevens om te laten zien hoe de terugkoppeling werkt. De school, het bestuur en alle "
                        "cijfers zijn verzonnen; het zijn geen resultaten van de OnderwijsMonitor Limburg.</div>")
         scope = ("uw school naast uw regio en heel Limburg" if self.kind == "school" else
                  "uw bestuur naast heel Limburg, en daarna elke school van het bestuur met genoeg leerlingen")
-        out.append(f"<p>Dit rapport is vertrouwelijk. Het toont de sociale relaties met leraren zoals leerlingen van groep 8 "
-                   f"die ervaren, voor {scope}. Er staan geen cijfers van andere scholen in. Cijfers over minder dan "
-                   f"{nl_number(self.min_cell)} leerlingen worden niet getoond.</p>")
+        out.append(f"<p>Dit rapport toont de sociale relaties met leraren zoals leerlingen van groep 8 die ervaren, voor "
+                   f"{scope}. Er staan geen cijfers van andere scholen in. Cijfers over minder dan "
+                   f"{nl_number(self.min_cell)} leerlingen worden niet getoond. Wie het rapport mag gebruiken en hoe, staat "
+                   "onderaan bij ‘Over dit rapport’.</p>")
         return "\n".join(out)
 
     def summary(self) -> str:
@@ -441,10 +797,13 @@ class FeedbackReport:
         if um.below_threshold:
             out.append(self._below(s))
         if figure:
-            ax = plotting.diamond_plot(drawn, comps, level=self.level)
+            # The unit has no entity of its own in the site's map: it takes the funnel's "unit" style.
+            ax = plotting.diamond_plot(drawn, comps, ax=_portrait_axes(), level=self.level,
+                                       styles={labels[UNIT]: plotting.group_style("unit")})
+            bottom = _stack_legend(ax, -0.06)
             # A school's intervals are wide: ticks at 1-2-5 steps, so one decimal never rounds a tick (0,25 -> 0,2).
             ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 5, 10]))
-            out.append(self._figure(ax, alt, caption))
+            out.append(self._figure(ax, alt, caption, bottom))
         out.append(self._index_table(s, labels))
         if not um.below_threshold:
             out.append(self._difference_table(s, labels))
@@ -504,7 +863,7 @@ class FeedbackReport:
                 key = f"difference/{year}/{g}"
                 est, low, high = text.estimate_interval(float(r.estimate), float(r.ci_low), float(r.ci_high), 2, fmt=fmt,
                                                         keys=(f"{key}/estimate", f"{key}/ci_low", f"{key}/ci_high"))
-                cells.append(f"<td>{est} ({low} tot {high})</td><td>{verdict[_direction(r)]}</td>")
+                cells.append(f"<td>{_with_interval(est, low, high)}</td><td>{verdict[_direction(r)]}</td>")
             label = self.span if year == PERIOD else str(year)
             rows.append(f'<tr><th scope="row">{_e(label)}</th>{"".join(cells)}</tr>')
         yearly = c[c["family"].isin(refs)]
@@ -577,7 +936,7 @@ class FeedbackReport:
             legend += ('<p class="oml-legend">† Formulering ter illustratie: de factsheet beschrijft alleen de stellingen '
                        "over praten over problemen en je op je gemak voelen.</p>")
         return (f"<{h}>Antwoorden per stelling</{h}>"
-                f'<table class="oml-table oml-answers"><caption>{_e(caption)}</caption><thead><tr><th scope="col">Stelling</th>{head}</tr></thead>'
+                f'<table class="oml-table oml-answers{" oml-wide" if show_unit else ""}"><caption>{_e(caption)}</caption><thead><tr><th scope="col">Stelling</th>{head}</tr></thead>'
                 f"<tbody>{''.join(rows)}</tbody></table>{legend}")
 
     def _fewer_statements(self) -> str:
@@ -608,6 +967,7 @@ class FeedbackReport:
         if not figure:
             return f"<{h}>Waar staat {_e(s.subject)}, gegeven het aantal leerlingen?</{h}><p>{_e(sentence)}</p>"
         ax = funnel_axes(pos, _short(s))
+        bottom = _stack_legend(ax, -0.12)
         caption = (f"Trechterfiguur: de gecorrigeerde index van {s.subject} over {self.span} (punt) tegen het aantal "
                    "leerlingen, met de controlegrenzen rond het Limburgse gemiddelde; de grenzen houden rekening met de "
                    "gewone verschillen tussen scholen. Andere scholen staan niet in deze figuur.")
@@ -620,7 +980,7 @@ class FeedbackReport:
                    "van uw school gemiddeld anders scoren dan die van heel Limburg, de trechter of dat verschil groter is "
                    "dan scholen onderling gewoonlijk verschillen.")
         return (f"<{h}>Waar staat {_e(s.subject)}, gegeven het aantal leerlingen?</{h}><p>{_e(explain)}</p>"
-                + self._figure(ax, alt, caption, bottom=0.33) + f"<p>{_e(sentence)}</p>")
+                + self._figure(ax, alt, caption, bottom) + f"<p>{_e(sentence)}</p>")
 
     def school_section(self, s: Section) -> str:
         """A school's part of a board report."""
@@ -630,45 +990,175 @@ class FeedbackReport:
                 + self.funnel_block(s, 3, self.school_figures) + "</section>")
 
     def schools_overview(self) -> str:
-        """Board report: which schools follow, and which have too few pupils for a part of their own."""
-        out = ["<section><h2>De scholen van het bestuur</h2>"]
+        """Board report: a table of its schools with what each school's own report shows, no more.
+
+        Per school its pupils over the period, its difference with Limburg over the period with the test's interval
+        and outcome, and the outcome of its first–last test: the same numbers (same keys) as the school's part below
+        and its own report. A school with too few pupils is named with "te weinig leerlingen", without numbers.
+        """
+        if not self.schools and not self.small_schools:
+            return ""
+        verdict = {HIGHER: "hoger", LOWER: "lager", STABLE: "niet significant"}
+        changed = {HIGHER: "gestegen", LOWER: "gedaald", STABLE: "niet significant"}
+        rows = []
+        for sec in self.schools:
+            um, fmt = sec.means, self._fmt(sec.unit)
+            n = fmt(f"index/{PERIOD}/{UNIT}/n", um.period(UNIT).n)
+            r = _period_row(um, LIMBURG)
+            if r is None:
+                diff, outcome = SUPPRESSED, ""
+            else:
+                key = f"difference/{PERIOD}/{LIMBURG}"
+                est, low, high = text.estimate_interval(float(r.estimate), float(r.ci_low), float(r.ci_high), 2, fmt=fmt,
+                                                        keys=(f"{key}/estimate", f"{key}/ci_low", f"{key}/ci_high"))
+                diff, outcome = _with_interval(est, low, high), verdict[_direction(r)]
+            c = um.comparisons
+            fl = c[c["family"] == "first_last"]
+            trend = (f"{fl.iloc[0].year_b}–{fl.iloc[0].year_a}: {changed[_direction(fl.iloc[0])]}" if not fl.empty
+                     else "niet te toetsen")
+            rows.append(f'<tr><th scope="row">{_e(sec.name)}</th><td>{n}</td><td>{diff}</td><td>{outcome}</td>'
+                        f"<td>{_e(trend)}</td></tr>")
+        for name in self.small_schools:
+            rows.append(f'<tr><th scope="row">{_e(name)}</th><td colspan="4" class="oml-left">te weinig leerlingen: geen '
+                        "eigen cijfers</td></tr>")
+        caption = (f"De scholen van het bestuur over {self.span}: wat het eigen rapport van elke school laat zien. Verschil "
+                   f"met Limburg in standaarddeviaties met het {_level_words(self.level)}-betrouwbaarheidsinterval van de "
+                   "toets; verandering: de toets van het laatste tegen het eerste getoonde jaar.")
+        out = ["<section><h2>De scholen van het bestuur</h2>",
+               f'<table class="oml-table oml-overview"><caption>{_e(caption)}</caption><thead><tr><th scope="col">School</th>'
+               f'<th scope="col">Leerlingen</th><th scope="col">Verschil met Limburg</th><th scope="col">Uitkomst</th>'
+               f'<th scope="col">Verandering</th></tr></thead><tbody>{"".join(rows)}</tbody></table>']
         if self.schools:
-            out.append("<p>Hierna volgt een deel voor elke school van het bestuur met genoeg leerlingen: "
-                       + _e(nl_list([s.name for s in self.schools])) + ".</p>")
+            out.append("<p>Hierna volgt een deel voor elke school van het bestuur met genoeg leerlingen.</p>")
         if self.small_schools:
-            out.append(f"<p>Te weinig leerlingen (minder dan {nl_number(self.min_cell)} over {_e(self.span)}) voor een eigen deel: "
-                       + _e(nl_list(self.small_schools)) + ". "
+            out.append(f"<p>‘Te weinig leerlingen’: minder dan {nl_number(self.min_cell)} over {_e(self.span)}. "
                        + ("Deze school telt" if len(self.small_schools) == 1 else "Deze scholen tellen")
                        + " ook niet mee in de cijfers van het bestuur: anders waren hun cijfers terug te rekenen door die "
                        "van de andere scholen ervan af te trekken.</p>")
         return "".join(out) + "</section>"
 
+    # --------------------------------------------------------------------- statements and the next step
+    def _gaps(self, s: Section) -> list[StatementGap]:
+        return statement_gaps(s.answers, self.limburg_answers, skip=self._never_asked())
+
+    def _comparable(self, s: Section) -> bool:
+        """Whether any statement's share agreeing is shown for both the unit and Limburg."""
+        never = self._never_asked()
+
+        def shown(frame):
+            rows = frame[(frame["category"] == AGREE) & ~frame["suppressed"].astype(bool) & ~frame["item"].isin(never)]
+            return set(rows["item"])
+        return bool(shown(s.answers) & shown(self.limburg_answers))
+
+    def _statement(self, item: str) -> str:
+        return "‘" + self.words.label(item).rstrip("†").strip() + "’"
+
+    def _recommendation_link(self, item: str) -> str:
+        recs = recommendations().for_statement(item)
+        if not recs:
+            return "Aan deze stelling is geen aanbeveling gekoppeld."
+        words = nl_list([f"aanbeveling {r.number} (‘{r.title.rstrip('.')}’)" for r in recs])
+        return f"Hoort bij {words}."
+
+    def gaps_block(self, s: Section) -> str:
+        """'Waar uw school het meest verschilt': the statements with the largest shown difference from Limburg."""
+        if s.means.below_threshold:
+            return ""
+        gaps = self._gaps(s)[:MOST_GAPS]
+        title = f"Waar {_e(s.subject)} het meest verschilt"
+        if not gaps:
+            why = ("Bij geen enkele stelling verschilt het getoonde aandeel leerlingen dat het (helemaal) eens is van dat in "
+                   "Limburg." if self._comparable(s) else
+                   f"Per stelling zijn er te weinig leerlingen per antwoord om het aandeel dat het (helemaal) eens is te tonen "
+                   f"(minder dan {nl_number(self.min_cell)}, of terug te rekenen uit de andere cijfers); daarom is hier niets "
+                   "te vergelijken. De index rust wel op alle leerlingen (zie ‘De index per jaar’).")
+            return f"<section class=\"oml-gaps\"><h2>{title}</h2><p>{_e(why)}</p></section>"
+        fmt = self._fmt(s.unit)
+        items = []
+        for g in gaps:
+            own = fmt(f"answers/{g.item}/{AGREE}", g.own, 0)
+            lim = self.pub.number(f"limburg/answers/{g.item}/{AGREE}", g.limburg, 0)
+            more = "meer" if g.difference > 0 else "minder"
+            items.append(f"<li><strong>{_e(self._statement(g.item))}</strong>: {own}{PCT} van de leerlingen is het (helemaal) "
+                         f"eens, in Limburg {lim}{PCT} ({more} dan in Limburg). {_e(self._recommendation_link(g.item))}</li>")
+        return (f"<section class=\"oml-gaps\"><h2>{title}</h2>"
+                f"<p>De stellingen waarbij het aandeel leerlingen dat het (helemaal) eens is het meest afwijkt van Limburg, "
+                f"over {_e(self.span)} samen, met de aanbeveling van het NRO waar de stelling over gaat:</p>"
+                f"<ul>{''.join(items)}</ul>"
+                "<p class=\"oml-legend\">Dit zijn de percentages uit de tabel ‘Antwoorden per stelling’. Ze zijn niet per stelling "
+                "getoetst: bij weinig leerlingen kan een verschil van een paar procent ook zonder betekenis zijn. Alleen "
+                "getoonde percentages tellen mee. Welke stelling bij welke aanbeveling hoort, is een keuze van de makers van "
+                "dit rapport, niet van het NRO.</p></section>")
+
     def next_steps(self) -> str:
-        """The NRO recommendations as the next step (own wording; source: the NRO guideline on Onderwijskennis)."""
-        recs = [
-            ("Bouw aan een persoonlijke band met elke leerling.", "Leer de leerlingen snel kennen en kom terug op wat hen bezighoudt."),
-            ("Zorg voor kansen op positieve momenten.", "Bijvoorbeeld een persoonlijke begroeting of benoemen wat goed gaat."),
-            ("Geef ruimte én houvast.", "Neem de mening van leerlingen serieus en werk met duidelijke routines en afspraken."),
-            ("Sta regelmatig stil bij de relatie met iedere leerling.", "Wie sprak u lang niet persoonlijk? Bespreek het met een collega."),
-            ("Voorkom conflicten.", "Let op vroege signalen en praat onder vier ogen in plaats van voor de klas."),
-            ("Herstel de relatie als het misging.", "Een herstelgesprek: wat gebeurde er, en hoe maken we het weer goed?"),
-        ]
-        items = "".join(f"<li><strong>{_e(a)}</strong> {_e(b)}</li>" for a, b in recs)
+        """The next step that follows from this unit's result, then the guideline's six recommendations.
+
+        The step: the recommendation of the statement on which the unit lags Limburg most (shown shares); when it
+        lags on none, the guideline's "keep going" recommendation (``keep_going`` in the recommendations file).
+        """
+        guide = recommendations()
+        s = self.main
         who = "uw school" if self.kind == "school" else "de scholen van uw bestuur"
+        period = None if s.means.below_threshold else _period_row(s.means, LIMBURG)
+        lagging = sorted((g for g in self._gaps(s) if g.difference < 0 and guide.for_statement(g.item)),
+                         key=lambda g: g.difference) if not s.means.below_threshold else []
+        step = []
+        if s.means.below_threshold or not self._comparable(s):
+            start = None
+            what = "eigen cijfers" if s.means.below_threshold else "getoonde antwoorden per stelling"
+            step.append(f"Voor {who} zijn er geen {what} om een aanbeveling uit af te leiden. Kies met het team de "
+                        "aanbeveling die het best past bij wat u in de klas ziet.")
+        elif lagging:
+            g = lagging[0]
+            start = guide.for_statement(g.item)[0]
+            fmt = self._fmt(s.unit)
+            own = fmt(f"answers/{g.item}/{AGREE}", g.own, 0)
+            lim = self.pub.number(f"limburg/answers/{g.item}/{AGREE}", g.limburg, 0)
+            step.append(f"Begin bij aanbeveling {start.number}: <strong>{_e(start.title)}</strong> Bij de stelling "
+                        f"{_e(self._statement(g.item))} blijven de leerlingen van {who} het meest achter bij Limburg: {own}{PCT} "
+                        f"is het (helemaal) eens, in Limburg {lim}{PCT}. Een voorbeeld: {_e(start.tip)}")
+        else:
+            start = guide.recommendations[guide.keep_going]
+            step.append(f"Bij geen enkele getoonde stelling zijn de leerlingen van {who} het minder vaak eens dan in Limburg. "
+                        f"Houd vast wat werkt, met aanbeveling {start.number}: <strong>{_e(start.title)}</strong> "
+                        f"Een voorbeeld: {_e(start.tip)}")
+        if period is not None and period["significant"]:
+            side = "positiever" if float(period["estimate"]) > 0 else "minder positief"
+            step.append(f"De leerlingen van {who} oordelen over de hele periode duidelijk {side} dan gemiddeld in Limburg"
+                        + (": een reden om hier met voorrang aan te werken." if side != "positiever" else
+                           ": bespreek in het team wat u daarvoor doet, zodat het zo blijft."))
+        here = ' class="oml-start"', " <em>(hier beginnen)</em>"
+        items = "".join(f"<li{here[0] if start is not None and r.number == start.number else ''}><strong>{_e(r.title)}</strong>"
+                        f"{here[1] if start is not None and r.number == start.number else ''} {_e(r.tip)}</li>"
+                        for r in guide.recommendations.values())
         return ("<section class=\"oml-next\"><h2>Volgende stap</h2>"
-                f"<p>Wat de cijfers van {who} ook laten zien: aan een goede relatie tussen leraar en leerling kan elke school "
-                "werken. Het Nationaal Regieorgaan Onderwijsonderzoek (NRO) geeft in zijn leidraad voor het primair onderwijs "
+                + "".join(f"<p>{x}</p>" for x in step)
+                + "<p>Het Nationaal Regieorgaan Onderwijsonderzoek (NRO) geeft in zijn leidraad voor het primair onderwijs "
                 "twee kernpunten: de positieve band actief opbouwen, en negatieve interacties zo veel mogelijk beperken. "
                 "De leidraad werkt dat uit in zes aanbevelingen (de voorbeelden zijn van ons):</p>"
                 f"<ol>{items}</ol>"
-                f'<p>De volledige leidraad staat op Onderwijskennis: <a href="{LEIDRAAD}">Leidraad leraar-leerlingrelatie in het '
+                f'<p>De volledige leidraad staat op Onderwijskennis: <a href="{guide.url}">Leidraad leraar-leerlingrelatie in het '
                 "primair onderwijs</a>. Bespreek de cijfers in het team: wat herkent u, en waar wilt u aan werken?</p></section>")
+
+    def colophon(self) -> str:
+        """Date made, edition, data source, contact address and conditions of use."""
+        whose = "de school" if self.kind == "school" else "het bestuur"
+        use = (f"Vertrouwelijk: alleen voor eigen gebruik door {whose} (schoolleiding, team"
+               + (", bestuur" if self.kind == "board" else "") + "). Niet doorsturen buiten de organisatie en niet "
+               "publiceren. De toegangscode hoort bij dit rapport: geef hem niet door.")
+        if self.synthetic:
+            use += " Dit rapport is een demonstratie met synthetische gegevens: het gaat over geen echte school of echt bestuur."
+        edition = f"{_e(self.span)}" + (f", gegevenskenmerk <code>{_e(self.edition)}</code>" if self.edition else "")
+        rows = [("Gemaakt op", _e(nl_date(self.made))), ("Editie", edition), ("Bron", _e(self.source)),
+                ("Contact", f'OnderwijsMonitor Limburg, Universiteit Maastricht: <a href="mailto:{CONTACT}">{CONTACT}</a>'),
+                ("Gebruik", _e(use))]
+        return ('<dl class="oml-colophon">' + "".join(f"<dt>{a}</dt><dd>{b}</dd>" for a, b in rows) + "</dl>")
 
     def about(self) -> str:
         """How the numbers were made, in short."""
         controls = nl_list([VARIABLE_LABELS[c] for c in stats.CONTROLS])
-        return ("<section class=\"oml-about\"><h2>Over dit rapport</h2>"
-                "<p>De index is het gemiddelde van de stellingen die een leerling beantwoordde (minstens de helft), "
+        return ("<section class=\"oml-about\"><h2>Over dit rapport</h2>" + self.colophon()
+                + "<p>De index is het gemiddelde van de stellingen die een leerling beantwoordde (minstens de helft), "
                 "omgerekend zodat 0 het gemiddelde over alle scholen en jaren is en 1 één standaarddeviatie. De cijfers zijn "
                 f"gecorrigeerd voor {controls} van de leerlingen: verschillen in samenstelling tellen dus niet mee. "
                 f"Toetsen zijn tweezijdig op {nl_number((1 - self.level) * 100)}{PCT} en gebruiken de t-verdeling, met een "
@@ -690,13 +1180,15 @@ class FeedbackReport:
 
     def blocks(self) -> list[str]:
         """The report as HTML blocks, in reading order."""
-        out = [self.header(), self.summary(), self.index_block(self.main), self.answers_block(self.main)]
+        out = [self.header(), self.summary(), self.gaps_block(self.main), self.next_steps()]
+        if self.kind == "board":
+            out.append(self.schools_overview())
+        out += [self.index_block(self.main), self.answers_block(self.main)]
         if self.kind == "school":
             out.append(self.funnel_block(self.main))
         else:
-            out.append(self.schools_overview())
             out += [self.school_section(s) for s in self.schools]
-        out += [self.next_steps(), self.about()]
+        out.append(self.about())
         return [b for b in out if b]
 
     @property
@@ -712,7 +1204,19 @@ def _short(s: Section) -> str:
 def _ci(r) -> str:
     if pd.isna(r.estimate):
         return SUPPRESSED
-    return f"{nl_number(r.estimate, 2)} ({nl_number(r.ci_low, 2)} tot {nl_number(r.ci_high, 2)})"
+    return _with_interval(nl_number(r.estimate, 2), nl_number(r.ci_low, 2), nl_number(r.ci_high, 2))
+
+
+def _with_interval(estimate: str, low: str, high: str) -> str:
+    """An estimate and its interval in a table cell; the interval never breaks inside (two lines in a narrow column).
+
+    Examples
+    --------
+    >>> _with_interval("0,10", "0,01", "0,19")
+    '0,10 <span class="oml-ci">(0,01 tot 0,19)</span>'
+    """
+    return f'{estimate} <span class="oml-ci">({low} tot {high})</span>'
+
 
 
 def _section(frame: pd.DataFrame, kind: str, unit: str, subject: str, level: float, min_cell: int) -> Section:
@@ -744,7 +1248,8 @@ def build_report(frame: pd.DataFrame, kind: str, unit: str, page: str | None = N
     report = FeedbackReport(kind, str(unit), main.name, span, float(level), int(min_cell), bool(synthetic),
                             PrivatePublisher(page or str(unit), out_dir), main, stats.answer_shares(frame, min_cell),
                             school_figures=school_figures, words=codebook.words(frame, True if synthetic else None),
-                            not_asked={i: ys for i, ys in missing.items() if ys}, years=years)
+                            not_asked={i: ys for i, ys in missing.items() if ys}, years=years,
+                            edition=data_fingerprint(frame), source=data_source(frame, synthetic))
     if kind == "board":
         for row in stats.board_schools(frame, unit, min_cell).itertuples(index=False):
             report.school_names[row.school_id] = display_name(frame, "school", row.school_id)
@@ -752,6 +1257,7 @@ def build_report(frame: pd.DataFrame, kind: str, unit: str, page: str | None = N
                 report.schools.append(_section(frame, "school", row.school_id, "deze school", level, min_cell))
             else:
                 report.small_schools.append(display_name(frame, "school", row.school_id))
+                report.small_ids.append(str(row.school_id))
     return report
 
 
@@ -776,6 +1282,7 @@ def warm(data=None, kind: str = "school", unit: str | None = None, level: float 
     except KeyError:
         return
     stats.remember(frame, kind, unit, level, min_cell)
+    data_fingerprint(frame)  # once per frame, in the warm process: every fork finds it
     if kind == "board":
         for row in stats.board_schools(frame, unit, min_cell).itertuples(index=False):
             if row.meets_threshold:
@@ -806,11 +1313,29 @@ h3 { font-size: 1.1rem; margin: 1.4rem 0 0.4rem; }
 .oml-sub { color: var(--muted); margin-top: 0; }
 .oml-notice { background: var(--note); border-left: 5px solid #E69F00; padding: 0.7rem 1rem; margin: 1rem 0; }
 .oml-below { background: #eef4fa; border-left: 5px solid var(--accent); padding: 0.7rem 1rem; }
+.oml-message { font-size: 1.15rem; line-height: 1.45; border-left: 5px solid var(--accent); padding: 0.2rem 0 0.2rem 0.9rem;
+               margin: 1.2rem 0 0.4rem; }
 figure.oml-figure { margin: 1rem 0; }
-figure.oml-figure svg { width: 100%; height: auto; display: block; }
+/* Portrait figures (REPORT_FIGSIZE): the full column on a phone, capped on a wide screen so their text stays in
+   proportion with the page's. */
+figure.oml-figure svg { width: 100%; max-width: 26rem; height: auto; display: block; }
 figcaption { font-size: 0.9rem; color: var(--muted); margin-top: 0.3rem; }
-.oml-scroll { max-width: 100%; overflow-x: auto; }
+/* A table wider than the screen scrolls inside its own box, never the page. The cue: a shadow at the edge that
+   has more table behind it (the white covers scroll along with the content, the shadows stay put), the first
+   column stays in place while the rest moves, and on a phone a line says so. */
+.oml-scroll { max-width: 100%; overflow-x: auto;
+  background: linear-gradient(to right, #fff 30%, rgba(255, 255, 255, 0)) left center / 2.5rem 100% no-repeat local,
+              linear-gradient(to left, #fff 30%, rgba(255, 255, 255, 0)) right center / 2.5rem 100% no-repeat local,
+              radial-gradient(farthest-side at 0 50%, rgba(0, 0, 0, 0.28), rgba(0, 0, 0, 0)) left center / 0.9rem 100% no-repeat scroll,
+              radial-gradient(farthest-side at 100% 50%, rgba(0, 0, 0, 0.28), rgba(0, 0, 0, 0)) right center / 0.9rem 100% no-repeat scroll; }
 .oml-scroll:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+.oml-swipe { display: none; font-size: 0.88rem; color: var(--muted); margin: 0.6rem 0 -0.4rem; }
+dl.oml-colophon { display: grid; grid-template-columns: max-content 1fr; gap: 0.3rem 1rem; margin: 0.8rem 0 1.2rem; }
+dl.oml-colophon dt { font-weight: 700; }
+dl.oml-colophon dd { margin: 0; overflow-wrap: anywhere; }
+li.oml-start { background: #eef4fa; border-left: 4px solid var(--accent); padding: 0.2rem 0.5rem; }
+td.oml-left { text-align: left; }
+.oml-ci { white-space: nowrap; }
 svg { max-width: 100%; height: auto; }
 table.oml-table { border-collapse: collapse; width: 100%; margin: 0.8rem 0; font-size: 0.92rem;
                   font-variant-numeric: tabular-nums; }
@@ -821,6 +1346,20 @@ table.oml-table th[scope="row"], table.oml-table thead th:first-child { text-ali
 .oml-legend, .oml-guide, .oml-provenance { font-size: 0.88rem; color: var(--muted); }
 section.oml-school { margin-top: 2.5rem; }
 a { color: var(--accent); }
+@media (max-width: 40rem) {
+  main { padding: 1rem 1rem 2.5rem; }
+  h1 { font-size: 1.45rem; }
+  table.oml-table { font-size: 0.86rem; }
+  table.oml-table th, table.oml-table td { padding: 0.3rem 0.35rem; }
+  /* The row labels stay in view while a wide table scrolls sideways. */
+  table.oml-table th[scope="row"] { position: sticky; left: 0; background: #fff; z-index: 1; min-width: 6.5rem;
+                                    max-width: 9rem; box-shadow: 1px 0 0 var(--line); }
+  .oml-swipe { display: block; }
+  /* The caption stays in view above a table that scrolls sideways, at the width of the screen. */
+  table.oml-table caption { position: sticky; left: 0; max-width: calc(100vw - 2rem); }
+  dl.oml-colophon { grid-template-columns: 1fr; gap: 0.1rem; }
+  dl.oml-colophon dd { margin-bottom: 0.5rem; }
+}
 @media print {
   @page { size: A4; margin: 16mm 14mm; }
   body { font-size: 10.5pt; }
@@ -846,6 +1385,11 @@ def document(blocks: list[str], title: str) -> str:
     # On a phone a wide table scrolls inside its own box (focusable, named by its caption's region), never the page.
     body = re.sub(r'(<table class="oml-table[^"]*">)', r'<div class="oml-scroll" role="region" tabindex="0" '
                   r'aria-label="Tabel, horizontaal te scrollen">\1', "\n".join(blocks)).replace("</table>", "</table></div>")
+    # The answers next to Limburg's are wider than a phone: a line says that they scroll (phones only, CSS).
+    scroll = '<div class="oml-scroll" role="region" tabindex="0" aria-label="Tabel, horizontaal te scrollen">'
+    wide = '<table class="oml-table oml-answers oml-wide">'
+    body = body.replace(scroll + wide, '<p class="oml-swipe" aria-hidden="true">Veeg de tabel opzij voor de kolommen van '
+                        "Limburg →</p>" + scroll + wide)
     return ("<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             "<meta name=\"robots\" content=\"noindex, nofollow\">\n"

@@ -258,8 +258,9 @@ def _difference_rows(html: str) -> dict:
     refs = re.findall(r'<th scope="col">Verschil met ([^<]+)</th>', table)
     out = {}
     for label, cells in re.findall(r'<tr><th scope="row">([^<]+)</th>(.*?)</tr>', table):
-        values = re.findall(r"<td>([^<]*)</td><td>([^<]*)</td>", cells)
+        values = re.findall(r"<td>((?:[^<]|<span[^>]*>|</span>)*)</td><td>([^<]*)</td>", cells)
         for ref, (value, verdict) in zip(refs, values):
+            value = re.sub(r"<[^>]+>", "", value)  # the interval is wrapped so that it never breaks inside
             m = re.fullmatch(r"(\S+) \((\S+) tot (\S+)\)", value)
             out[(label, ref)] = (*m.groups(), verdict) if m else (value, None, None, verdict)
     return out
