@@ -394,8 +394,9 @@ def leeswijzer(controls: list[str], level: float) -> str:
 
     pct = nl_number(level * 100, 0)
     return (
-        "**Leeswijzer.** De nullijn is het gemiddelde over alle scholen en alle jaren; elke diamant laat zien "
-        f"hoeveel een jaar of groep daarvan afwijkt (in standaarddeviaties). De verticale lijnen zijn {pct}%-betrouwbaarheidsintervallen: "
+        "**Leeswijzer.** De nullijn is het gemiddelde over alle scholen en alle jaren; elke markering (een diamant, rondje, "
+        "vierkantje, driehoekje of kruisje: elke groep heeft op de hele site dezelfde vorm en kleur) laat zien "
+        f"hoeveel een jaar of groep daarvan afwijkt (in standaarddeviaties). De lijnen door de markeringen zijn {pct}%-betrouwbaarheidsintervallen: "
         "hoe langer de lijn, hoe onzekerder de schatting, bijvoorbeeld omdat de groep klein is of de antwoorden sterk "
         "uiteenlopen. Overlappen twee lijnen, dan is het verschil volgens de vuistregel van de factsheet niet significant; "
         "een sterretje markeert verschillen die in de formele toets (met Holm-correctie) wel significant zijn. "
@@ -442,10 +443,11 @@ def chapter_paragraph(f: Findings, comparisons: pd.DataFrame, figure_ref: str, l
     number shown is also written to ``numbers.json``.
     """
     intro = {
-        None: f"{figure_ref} toont per jaar de gemiddelde indexscore voor sociale relaties met leraren.",
-        "sex": f"{figure_ref} splitst de ervaren sociale relaties met leraren uit naar geslacht.",
-        "parent_education": f"{figure_ref} laat de ervaren sociale relaties met leraren zien naar het opleidingsniveau van de ouders.",
-        "region": f"{figure_ref} splitst de ervaren sociale relaties met leraren uit naar regio.",
+        # Four different openings: the chapters are read one after another.
+        None: f"{figure_ref} toont per jaar de gemiddelde score op de index van sociale relaties met leraren.",
+        "sex": f"{figure_ref} zet jongens en meisjes naast elkaar.",
+        "parent_education": f"{figure_ref} laat de index zien naar het opleidingsniveau van de ouders.",
+        "region": f"In {figure_ref} staan de {nl_count_word(len(f.groups))} regio's van Limburg naast elkaar.",
     }[f.by]
     apart = not_compared_sentence(f)
     sentences = [intro, *summary_sentences(f)]
@@ -458,11 +460,13 @@ def chapter_paragraph(f: Findings, comparisons: pd.DataFrame, figure_ref: str, l
         sentences.append(f"Het verschil tussen {f.last_year} en {f.first_year} is {est} standaarddeviatie ({interval_words(level, lo, hi)}).")
     if f.by is not None and f.all_stable and len(fl):
         # Like the factsheet's remark on the slight hbo decline: name the largest movement and say it is not significant.
+        # With its size in words (effect_size_word), so the sentence says more than the figure's "nothing changed".
         r = fl.loc[fl["estimate"].abs().idxmax()]
         word = "stijging" if r.estimate > 0 else "daling"
         sentences.append(
-            f"De grootste verandering tussen {f.first_year} en {f.last_year} is een {word} van {fmt('largest_change', abs(r.estimate), 2)} standaarddeviatie bij "
-            f"{group_phrase(r.group_a)}; ook die is niet significant."
+            f"De grootste verandering tussen {f.first_year} en {f.last_year} is een {word} van "
+            f"{fmt('largest_change', abs(r.estimate), 2)} standaarddeviatie bij {group_phrase(r.group_a)}: "
+            f"{size_words(r.estimate)}, en niet significant."
         )
     for d in f.differences:
         row = comparisons[(comparisons["family"] == "between")
@@ -487,6 +491,80 @@ def chapter_paragraph(f: Findings, comparisons: pd.DataFrame, figure_ref: str, l
             "ander oordeel dan de formele toets; de tekst volgt de formele toets (zie Methoden)."
         )
     return " ".join(sentences)
+
+
+#: How big a difference between two adjusted means is, in words: the lower bounds of Cohen's (1988)
+#: conventions for a standardised mean difference (d = 0,2 klein, 0,5 middelgroot, 0,8 groot), below 0,2
+#: "nauwelijks". The index is standardised (sd 1 over all pupils and years, :mod:`oml.stats.index`), so
+#: a difference in index points *is* a difference in standard deviations, and Cohen's d applies as is.
+#: Why Cohen and not an education-specific scale such as Kraft (2020: 0,05 / 0,20): Kraft's benchmarks
+#: are for causal effects of interventions on test scores, our differences are descriptive gaps between
+#: groups and years in an attitude scale, the setting Cohen's conventions were written for. docs/text.md.
+EFFECT_SIZE_RULE = ((0.8, "groot"), (0.5, "middelgroot"), (0.2, "klein"))
+EFFECT_SIZE_NONE = "nauwelijks"
+
+
+def effect_size_word(difference: float, decimals: int = 2) -> str:
+    """The size of a difference in standard deviations in one word: nauwelijks, klein, middelgroot or groot.
+
+    The rule is :data:`EFFECT_SIZE_RULE` (Cohen's conventions; sign ignored). It is applied to the
+    difference *as shown* (rounded to ``decimals`` by :func:`round_half_away`), so that a sentence
+    never calls "0,20 standaarddeviatie" "nauwelijks": the word and the number always agree.
+
+    Examples
+    --------
+    >>> [effect_size_word(v) for v in (0.0, 0.194, 0.195, 0.2, 0.27, 0.5, -0.65, 0.8, 1.3)]
+    ['nauwelijks', 'nauwelijks', 'klein', 'klein', 'klein', 'middelgroot', 'middelgroot', 'groot', 'groot']
+    """
+    if difference is None or (isinstance(difference, float) and math.isnan(difference)):
+        raise ValueError("effect_size_word needs a number: a suppressed difference has no size")
+    shown = abs(round_half_away(difference, decimals))
+    return next((w for bound, w in EFFECT_SIZE_RULE if shown >= decimal.Decimal(repr(bound))), EFFECT_SIZE_NONE)
+
+
+def effect_size_rule() -> str:
+    """The rule behind :func:`effect_size_word`, in words (for the Begrippen page and the methods).
+
+    Examples
+    --------
+    >>> effect_size_rule()
+    'minder dan 0,20 standaarddeviatie: nauwelijks; vanaf 0,20: klein; vanaf 0,50: middelgroot; vanaf 0,80: groot'
+    """
+    bounds = sorted(EFFECT_SIZE_RULE)
+    parts = [f"minder dan {nl_number(bounds[0][0], 2)} standaarddeviatie: {EFFECT_SIZE_NONE}"]
+    parts += [f"vanaf {nl_number(b, 2)}: {w}" for b, w in bounds]
+    return "; ".join(parts)
+
+
+def size_phrase(difference: float, noun: str = "verschil", decimals: int = 2) -> str:
+    """A difference's size as a noun phrase: "een klein verschil", "nauwelijks verschil".
+
+    Examples
+    --------
+    >>> size_phrase(0.27), size_phrase(0.05), size_phrase(-0.6, "verandering")
+    ('een klein verschil', 'nauwelijks verschil', 'een middelgrote verandering')
+    """
+    word = effect_size_word(difference, decimals)
+    if word == EFFECT_SIZE_NONE:
+        return f"{EFFECT_SIZE_NONE} {noun}"
+    # Dutch adjective inflection: "een klein verschil" (het-woord), "een kleine verandering" (de-woord).
+    het = noun in ("verschil",)
+    return f"een {word if het else _INFLECTED[word]} {noun}"
+
+
+_INFLECTED = {"klein": "kleine", "middelgroot": "middelgrote", "groot": "grote"}
+
+
+def size_words(difference: float, decimals: int = 2) -> str:
+    """A difference's size after "het verschil is": "klein", or "nauwelijks van betekenis" below the first bound.
+
+    Examples
+    --------
+    >>> size_words(0.27), size_words(0.18), size_words(0.9)
+    ('klein', 'nauwelijks van betekenis', 'groot')
+    """
+    word = effect_size_word(difference, decimals)
+    return f"{word} van betekenis" if word == EFFECT_SIZE_NONE else word
 
 
 ALPHA_RULE = ((0.9, "uitstekend"), (0.8, "goed"), (0.7, "voldoende"))

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 
 from oml.stats.findings import HIGHER, LOWER, STABLE, Difference, Findings, Trend
 from oml.stats.results import breakdown
+from oml.report import text
 from oml.report.text import SUPPRESSED, nl_list, nl_number, nl_percent, summary_sentences
 
 
@@ -130,7 +132,8 @@ def test_largest_nonsignificant_change_is_named(frame):
     text = chapter_paragraph(b.findings, b.comparisons, "Figuur 4", 0.95)
     assert b.findings.all_stable
     assert f"De grootste verandering tussen {b.findings.first_year} en {b.findings.last_year}" in text
-    assert group_phrase(largest.group_a) + "; ook die is niet significant" in text
+    assert group_phrase(largest.group_a) + ": " in text and "en niet significant." in text
+    assert "ook die is niet significant" not in text  # issue 23: the size in words instead of a bare "nothing"
 
 
 # --------------------------------------------------------------------------- rounding: half away from zero
@@ -239,3 +242,63 @@ def test_summary_and_paragraph_never_speak_of_unknown_as_parents(frame):
     assert "Niet getoetst: onbekend." in diamond_alt(b.table, b.findings)
     # Other breakdowns have nothing apart.
     assert not_compared_sentence(breakdown(frame, "sex").findings) == ""
+
+
+# --------------------------------------------------------------------------- the summary and the start page (issue 23)
+def _fmt(key, value, decimals=0):
+    return nl_number(value, decimals)
+
+
+def test_summary_sentences_give_sizes_in_words_and_vary(frame):
+    from oml.report import summary
+    from oml.stats.results import breakdowns
+
+    results = breakdowns(frame)
+    region = summary.difference_sentences(results["region"], _fmt)
+    d = results["region"].findings.differences
+    assert d, "the default synthetic data has the factsheet's significant regional difference"
+    assert f"Het verschil is {text.size_words(d[0].estimate)}: {nl_number(d[0].estimate, 2)}" in region[0]
+    sex = summary.difference_sentences(results["sex"], _fmt)
+    assert len(sex) == 1 and "niet significant" in sex[0] and "standaarddeviatie" not in sex[0]
+    trend = summary.trend_sentence(results[None], _fmt)
+    assert "gelijk gebleven" in trend and text.size_words(results[None].findings.trends[0].estimate) in trend
+    within = summary.within_trend_sentence(results.values(), _fmt)
+    assert within.count("gelijk gebleven") == 0 and "De grootste verandering is" in within
+    for s in [*region, *sex, trend, within]:
+        assert "  " not in s and "{doc}`" not in s.replace("(zie {doc}`", "") and not re.search(r"\d\.(?!\d)\S", s)
+
+
+def test_a_significant_change_and_two_differences_use_two_templates():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from oml.report import summary
+
+    f = Findings("region", 2023, 2025, ["A", "B", "C"], [Trend("A", 2023, 2025, HIGHER, 0.55, 0.01)],
+                 [Difference(2025, "A", "B", 0.3, 0.01), Difference(2025, "A", "C", 0.85, 0.01)])
+    comps = pd.DataFrame([{"family": "between", "group_a": "B", "group_b": "A", "estimate": 0.3},
+                          {"family": "between", "group_a": "C", "group_b": "A", "estimate": 0.85}])
+    out = summary.difference_sentences(SimpleNamespace(findings=f, comparisons=comps, by="region"), _fmt)
+    assert out[0].startswith("In 2025 ervaren leerlingen in A betere sociale relaties") and "Het verschil is klein: 0,30" in out[0]
+    assert out[1].startswith("Ook scoren leerlingen in A in 2025 hoger dan leerlingen in C, met 0,85 (een groot verschil)")
+    trend = summary.trend_sentence(SimpleNamespace(findings=Findings(None, 2023, 2025, ["totaal"],
+                                                                     [Trend("totaal", 2023, 2025, LOWER, -0.6, 0.01)])), _fmt)
+    assert trend.startswith("De sociale relaties met leraren zijn tussen 2023 en 2025 minder goed geworden. Het is een middelgrote verandering (0,60)")
+
+
+def test_new_in_this_edition_in_sentences():
+    from types import SimpleNamespace
+
+    from oml.report import summary
+    from oml.site.editions.compare import Conclusion, FindingChange, Headline
+
+    c = SimpleNamespace(years_appeared=[2025], headlines=[Headline("Leerlingen", 8172, 12161, 0)], groups_appeared=[],
+                        changed_findings=[FindingChange(
+                            Conclusion("verschillen-regio", "between", ("M", "S"), (2024, 2024), None),
+                            Conclusion("verschillen-regio", "between", ("M", "S"), (2025, 2025), "M"))])
+    out = summary.news_sentences(c, "2025", "2024")
+    assert out[0] == "Editie 2025 voegt het jaar 2025 toe aan editie 2024."
+    assert out[1] == "Daarmee rust het rapport op 12.161 leerlingen (editie 2024: 8.172)."
+    assert "in 2025 ervaren leerlingen in M betere sociale relaties met leraren dan leerlingen in S" in out[2]
+    assert out[-1].startswith("Alle verschillen tussen de edities")
