@@ -267,15 +267,31 @@ def test_page_shows_editions_comparisons_and_correction_history(repo):
 
     fake_build(repo, fixed, NEW_FINDINGS)  # the current build: the corrected one
     text = versies.page_markdown(repo)
-    assert "## Huidige versie tegenover editie 2025" in text
-    assert "## Editie 2025 tegenover editie 2024" in text
-    assert f"Alle {len(fixed)} gepubliceerde getallen" in text  # current build = corrected 2025
-    assert "| Leerlingen | 100 | 149 | +49 |" in text  # 2024 against the corrected 2025
-    assert "| Verschillen naar jaar | alle leerlingen, eerste tegenover laatste jaar | stabiel (2023–2024) | lager (2023–2025) |" in text
-    assert "Nieuwe groepen: Zuid (Verschillen naar regio)" in text and "Nieuwe jaren: 2025" in text
-    assert "#### Correctie 1 van editie 2025 (2 juli 2026)" in text
-    assert "Correctie: Eén dubbele leerling verwijderd" in text
-    assert "| Leerlingen | 150 | 149 | −1 |" in text
+    # For readers first: what changed, in sentences; then the tables; then hashes and commands.
+    readers, tables, technical = (text.index(h) for h in ("## Wat is er veranderd", "## Kerngetallen naast elkaar",
+                                                          "## Technische gegevens"))
+    assert readers < tables < technical
+    said = text[readers:tables]
+    assert "sha256" not in text[:technical] and "git checkout" not in text[:technical] and "gewijzigd" not in said
+    assert "### De huidige versie tegenover editie 2025" in said
+    assert "De huidige versie publiceert precies dezelfde getallen en conclusies als editie 2025" in said
+    assert "### Editie 2025 tegenover editie 2024" in said
+    # A conclusion that changed, new groups and years, and the size of a changed headline number.
+    assert ("- Verschillen naar jaar: volgens editie 2024 bleef de index van alle leerlingen van 2023 tot 2024 gelijk; "
+            "volgens editie 2025 daalde de index van alle leerlingen van 2023 tot 2025.") in said
+    assert "Nieuw in editie 2025: de groep Zuid (Verschillen naar regio)." in said
+    assert "Nieuw in editie 2025: het jaar 2025." in said
+    assert "- Leerlingen: gestegen van 100 naar 149 (+49)." in said  # 2024 against the corrected 2025
+    assert "### Correctie 1 van editie 2025 (2 juli 2026)" in said and "Correctie: Eén dubbele leerling verwijderd" in said
+    assert "- Leerlingen: gedaald van 150 naar 149 (−1)." in said
+    assert said.index("De huidige versie") < said.index("### Editie 2025") < said.index("### Correctie 1")  # newest first
+    assert "| Leerlingen | 100 | 149 | +49 |" in text[tables:technical]
+    assert ("| Verschillen naar jaar | alle leerlingen, eerste tegenover laatste jaar | stabiel (2023–2024) "
+            "| lager (2023–2025) |") in text[tables:technical]
+    assert "| Leerlingen | 150 | 149 | −1 |" in text[tables:technical]
+    assert f"alle {len(fixed)} gepubliceerde getallen" in text[technical:]  # current build = corrected 2025
+    assert "1 gewijzigd (van de getallen die beide publiceren), 3 nieuw en 0 vervallen" in text[technical:]
+    assert "#### Correctie 1 van editie 2025 (2 juli 2026)" in text[technical:]
     assert f"git checkout {fix_commit}" in text and "# gegevens: oml synth --until-year 2025" in text
     assert "Toelichting: Gegevens t/m 2024" in text and "1 juni 2025" in text
     assert text.index("### Editie 2025") < text.index("### Editie 2024")  # newest first
@@ -322,7 +338,9 @@ def test_versies_page_builds_strictly_with_the_demo_editions(site):
     text = " ".join(soup.get_text(" ").split())
     demo = [e for e in comparing.load_editions(site) if e.name in ("2024", "2025")]
     assert [e.name for e in demo] == ["2024", "2025"]  # oldest first
-    assert "Editie 2025 tegenover editie 2024" in text and "Huidige versie tegenover editie" in text
+    assert "Editie 2025 tegenover editie 2024" in text and "De huidige versie tegenover editie" in text
+    assert text.index("Wat is er veranderd") < text.index("Kerngetallen naast elkaar") < text.index("Technische gegevens")
+    assert text.index("Technische gegevens") < text.index("sha256")
     for e in demo:
         assert e.latest.commit in text and e.latest.data["sha256"] in text
     # The demo editions differ in their number of pupils; both counts are shown as published.
@@ -380,6 +398,10 @@ def test_a_fresh_build_changes_no_published_number_of_edition_2025(site):
     # ... and the page Versies says so to the reader.
     page = BeautifulSoup((site / "_build" / "html" / "book" / "rapport" / "versies.html").read_text(encoding="utf-8"),
                          "html.parser")
-    section = page.find("section", id="huidige-versie-tegenover-editie-2025")
-    assert section is not None and "zijn er 0 gewijzigd" in " ".join(section.get_text(" ").split())
+    section = page.find("section", id="de-huidige-versie-tegenover-editie-2025")
+    said = " ".join(section.get_text(" ").split()) if section is not None else ""
+    assert "Geen enkele conclusie veranderde" in said and "allebei publiceren, veranderde" in said, said
+    assert "gestegen" not in said and "gedaald" not in said
+    technical = " ".join(page.find("section", id="technische-gegevens").get_text(" ").split())
+    assert "De huidige versie tegenover editie 2025: gepubliceerde getallen: 0 gewijzigd" in technical
     assert "{first_year}" not in page.get_text()  # page titles carry the data's years

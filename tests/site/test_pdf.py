@@ -15,7 +15,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from oml.paths import Layout
-from oml.site.pdf import PdfError, build_pdf, compose, linked_pdf, reading_order
+from oml.site.pdf import OML_CONTACT, PdfError, build_pdf, compose, linked_pdf, pdf_order, reading_order
 
 pytestmark = pytest.mark.slow
 
@@ -47,9 +47,9 @@ def pages_text(pdf) -> list[str]:
 
 
 def _titles(site: Path) -> list[str]:
-    """Every chapter's title as the site shows it, in the site's reading order."""
+    """Every chapter's title as the site shows it, in the PDF's order (the site's, with Bronnen moved to the end)."""
     titles = []
-    for page in reading_order(_html(site)):
+    for page in pdf_order(_html(site)):
         h1 = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").select_one("article.bd-article h1")
         h1.find("a", class_="headerlink").decompose()
         titles.append(" ".join(h1.get_text(" ", strip=True).split()))
@@ -74,9 +74,11 @@ def test_every_page_of_the_site_links_the_pdf(site, pdf):
 
 def test_all_chapters_in_order_with_a_table_of_contents(site, pages_text):
     titles = _titles(site)
-    assert len(titles) >= 12 and titles[0] == "Introductie" and "Bronnen" in titles
+    assert len(titles) >= 12 and titles[0] == "Introductie" and titles[-1] == "Bronnen"
+    assert len(titles) == len(reading_order(_html(site)))  # every page of the site, once
+    titles.append("Technische bijlage: herkomst van de cijfers")  # after Bronnen, at the very end
     toc = next(i for i, p in enumerate(pages_text) if "Inhoud" in p)
-    contents = _flat(" ".join(pages_text[toc:toc + 2]))
+    contents = _flat(" ".join(pages_text[toc:toc + 4]))  # the contents take a few pages
     chapter_pages = []
     for title in titles:
         # The contents line ends with the chapter's page number, and that page starts the chapter.
@@ -93,6 +95,79 @@ def test_page_numbers_and_synthetic_notice_on_every_page(pages_text):
     for number, text in enumerate(pages_text, start=1):
         assert f"Pagina {number} van {len(pages_text)}" in text, number
         assert "synthetische" in text and "geen resultaten van de OnderwijsMonitor Limburg" in _flat(text), number
+        # The running head speaks of the printed document, not of "deze site".
+        assert "in dit document" in _flat(text) and "op deze site zijn berekend" not in _flat(text), number
+
+
+def test_cover_dates_cites_and_traces_the_edition(pages_text):
+    cover = _flat(pages_text[0])
+    assert "Sociale relaties met leraren" in cover
+    assert "Levend rapport naar de factsheet ‘Sociale relaties met leraren’ van de OnderwijsMonitor Limburg" in cover
+    assert re.search(r"Editie (E|e)ditie \d{4}|Editie bijgewerkte versie na editie \d{4}", cover), cover
+    assert re.search(r"Datum \d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
+                     r"december) \d{4}", cover), cover
+    assert "Website " in cover and f"Contact OnderwijsMonitor Limburg, {OML_CONTACT}" in cover
+
+
+def test_no_text_runs_off_a_page(pdf):
+    # Every word poppler finds lies on the page: nothing beyond its width (the git commands of Versies,
+    # a sha256, a long file name) or below its foot.
+    for page, words in _boxes(pdf):
+        width, height = page
+        off = [w for w in words if w[2] > width + 0.5 or w[0] < -0.5 or w[3] > height + 0.5]
+        assert not off, off[:5]
+
+
+def _boxes(pdf: Path) -> list[tuple[tuple[float, float], list[tuple[float, float, float, float, str]]]]:
+    """Per page: its (width, height) and every word's (xMin, yMin, xMax, yMax, text), from ``pdftotext -bbox``."""
+    out = subprocess.run([_poppler("pdftotext"), "-bbox", str(pdf), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    pages = []
+    for w, h, body in re.findall(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', out, re.S):
+        words = [(float(a), float(b), float(c), float(d), t) for a, b, c, d, t in re.findall(
+            r'<word xMin="([-\d.]+)" yMin="([-\d.]+)" xMax="([-\d.]+)" yMax="([-\d.]+)">(.*?)</word>', body)]
+        pages.append(((float(w), float(h)), words))
+    assert pages, "pdftotext -bbox found no pages"
+    return pages
+
+
+def test_table_captions_stay_with_their_tables(site, pages_text):
+    # A caption is never the last thing on its page: the table's header row follows it on the same page.
+    checked = 0
+    for page in pdf_order(_html(site)):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for table in soup.select("article.bd-article table"):
+            caption, header = table.find("caption"), table.find("th")
+            if caption is None or header is None or caption.find(class_="caption-number") is None:
+                continue
+            number = _flat(caption.find(class_="caption-number").get_text())
+            words = _flat(caption.find(class_="caption-text").get_text()).split()[:4]
+            start = f"{number} {' '.join(words)}"
+            where = [i for i, text in enumerate(pages_text) if start in _flat(text)]
+            assert where, f"caption '{start}' not in the PDF"
+            text = _flat(pages_text[where[0]])
+            assert _flat(header.get_text()) in text[text.index(start):], f"'{start}' is split from its table"
+            checked += 1
+    assert checked >= 5
+
+
+def test_provenance_is_a_numbered_note_in_the_technical_appendix(site, pages_text):
+    text = _flat(" ".join(pages_text))
+    assert "Herkomst van deze cijfers" not in text and "Bron en data:" not in text  # no box per figure
+    # The appendix is the last chapter (the contents name it too), after Bronnen.
+    appendix = min(i for i, p in enumerate(pages_text) if "Elke figuur en tabel in dit rapport is berekend" in _flat(p))
+    bronnen = max(i for i, p in enumerate(pages_text) if re.search(r"^\s*Bronnen\s*$", p, re.M))
+    assert bronnen <= appendix and appendix >= len(pages_text) - 6
+    notes = _flat(" ".join(pages_text[appendix:]))
+    blocks = sum(len(BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser").select("article .oml-provenance"))
+                 for p in pdf_order(_html(site)))
+    assert blocks >= 20
+    for number in (1, blocks):
+        assert re.search(rf"(?<!\d){number}\. ", notes), f"note {number} missing"
+    for number in (1, blocks):  # the caption of its figure or table, or a line where the block stood
+        assert f"(herkomst: noot {number})" in text or f"Herkomst: noot {number} in de technische bijlage" in text
+    assert "oml.stats.tables.table1" in notes and "algemeen-beeld.ipynb" in notes and "in cel [" in notes
+    assert re.search(r"Tabel 1 \(Algemeen beeld\) \(pagina \d+\)", notes)
 
 
 def test_table1_and_figures_numbered_with_dutch_numbers(site, pages_text):
