@@ -19,7 +19,7 @@ export IPYTHONDIR          := $(CURDIR)/.cache/ipython
 export XDG_CACHE_HOME      := $(CURDIR)/.cache/xdg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup system axe book lint test bench clean
+.PHONY: help setup system axe book lint test bench clean lab strip
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,8 +37,14 @@ SYSTEM_PACKAGES := chromium chromium-driver poppler-utils libpango-1.0-0 libpang
 # axe-core for the accessibility tests: pinned in tests/a11y/package-lock.json, installed into .cache/npm.
 NPM_DIR := .cache/npm
 AXE     := $(NPM_DIR)/node_modules/axe-core/axe.min.js
-system: ## Install the Debian packages the browser and PDF checks need, when missing
-	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Only where Debian's apt exists: elsewhere (macOS, other Linux) nothing is installed, and the build skips the PDF
+# when Pango cannot load (README: platforms); the browser and PDF checks then report themselves NOT RUN.
+system: ## Install the Debian packages the browser and PDF checks need, when missing (Debian/Ubuntu only)
+	@if ! command -v dpkg >/dev/null || ! command -v apt-get >/dev/null; then \
+	  echo "note: no dpkg/apt-get here: system packages are not installed; without Pango the build skips the PDF (README: platforms)" >&2; \
+	  exit 0; \
+	fi; \
+	missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -72,6 +78,22 @@ lint: $(STAMP) ## Lint the code with ruff (pinned; pyflakes, pycodestyle errors,
 
 test: $(STAMP) system axe lint ## Lint, then run the whole test suite (unit, statistics, notebooks, full strict site build)
 	$(BIN)/python -m pytest
+
+# JupyterLab, an optional extra pinned in requirements-lab.txt (make book and make test never install it), with the
+# project's kernel registered inside .venv (not in the user's home). LAB_ARGS passes options, e.g. LAB_ARGS=--port=8899.
+LAB_STAMP := $(VENV)/.lab-installed
+KERNEL    := oml-living-report
+$(LAB_STAMP): $(STAMP) requirements-lab.txt
+	$(BIN)/python -m pip install --quiet --no-input -r requirements-lab.txt
+	$(BIN)/python -m ipykernel install --prefix $(abspath $(VENV)) --name $(KERNEL) --display-name "Python (OML living report)" >/dev/null
+	@touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP) ## Start JupyterLab (pinned extra) on 127.0.0.1 in notebooks/, with the project's kernel
+	$(BIN)/python -m jupyterlab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR)/notebooks \
+	  $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
+
+strip: $(STAMP) ## Remove outputs a Jupyter run left in the notebook templates (tests/test_templates_clean.py checks)
+	$(BIN)/python tests/test_templates_clean.py
 
 bench: $(STAMP) ## Benchmark build and statistics speed; writes bench/results/
 	$(BIN)/python bench/run.py

@@ -114,7 +114,7 @@ def _cmd_build(args) -> int:
 
     try:
         build(data=args.data, force=args.force, jobs=args.jobs, timeout=args.timeout, mapping=args.mapping,
-              feedback_demo=not args.skip_feedback)
+              feedback_demo=not args.skip_feedback, pdf=not args.no_pdf)
     except BuildError as err:
         print(f"oml build: FAILED: {err}", file=sys.stderr)
         return EXIT_BUILD_FAILED
@@ -230,6 +230,8 @@ def parser() -> argparse.ArgumentParser:
                    help="quick preview: do not (re)make the encrypted feedback reports demo (kept as last built)")
     b.add_argument("--timeout", type=_positive_float, default=None,
                    help="seconds a notebook may run before it is stopped (default: [build] timeout in runs.toml)")
+    b.add_argument("--no-pdf", action="store_true",
+                   help="build everything but the PDF edition (made without asking when WeasyPrint/Pango cannot load)")
     b.set_defaults(func=_cmd_build)
 
     r = sub.add_parser("release", help="record the current build as an edition in editions/NAME (and commit it)")

@@ -178,3 +178,28 @@ def test_a_repeated_data_option_keeps_every_file():
     args = parser().parse_args(["build", "--data", "a.sav", "--data", "b.sav", "c.sav", "--mapping", "m.toml"])
     assert args.data == ["a.sav", "b.sav", "c.sav"] and args.mapping == "m.toml"
     assert parser().parse_args(["reports", "--data", "x", "--data", "y", "--codes", "C", "--out", "O"]).data == ["x", "y"]
+
+
+def test_no_pdf_is_an_option_of_build():
+    # `oml build --no-pdf` builds everything but the PDF edition (oml.site.build); the full build without Pango,
+    # where the PDF is skipped by itself, is tests/site/test_portable.py.
+    from oml.cli import parser
+
+    assert parser().parse_args(["build", "--no-pdf"]).no_pdf is True
+    assert parser().parse_args(["build"]).no_pdf is False
+
+
+def test_an_unknown_engine_fails_the_build_cleanly(tmp_path):
+    # OML_ENGINE names the notebook engine (oml.site.engine.engine_mode); a typo is a message, not a traceback.
+    import os
+
+    env = {**os.environ, "OML_ENGINE": "threads", "OML_ROOT": str(tmp_path)}
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "runs.toml").write_text('[[run]]\ntemplate = "t.ipynb"\npage = "t"\ntitle = "T"\n')
+    (tmp_path / "requirements.txt").write_text("pandas==1\n")
+    data = tmp_path / "d.csv"
+    save(generate(n=400, history=False), data)
+    result = subprocess.run([sys.executable, "-m", "oml.cli", "build", "--data", str(data)], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300)
+    _assert_clean_failure(result, EXIT_BUILD_FAILED)
+    assert "OML_ENGINE='threads' is not one of auto, fork, spawn" in result.stderr

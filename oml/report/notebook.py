@@ -2,10 +2,17 @@
 
 A template's ``parameters`` cell holds only defaults; :func:`setup` turns them into a
 :class:`Context`. Opened in Jupyter and run as is, a template uses the default synthetic
-data, so a researcher can re-run any chapter without the build.
+data (and prints one line saying so), so a researcher can re-run any chapter without the build.
+
+:func:`show` displays a page block as MyST Markdown, which the book renders. Outside the build
+(Jupyter, or papermill run by hand) it also displays every figure of the block as an SVG image
+and every table as an HTML table, so the notebook looks like the page; inside the build (the
+engine sets ``OML_IN_BUILD``) the MyST alone is the output, so the book's pages are unchanged.
 """
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -88,6 +95,29 @@ def preload(path: str | Path, frame: pd.DataFrame) -> None:
     _PRELOADED[_resolve(path)] = (frame, current_period(add_index(frame)))
 
 
+def preloaded() -> dict:
+    """Everything preloaded in this process (a copy of the mapping), for the spawn engine to hand on.
+
+    Examples
+    --------
+    >>> isinstance(preloaded(), dict)
+    True
+    """
+    return dict(_PRELOADED)
+
+
+def replace_preloaded(frames: dict) -> None:
+    """Make ``frames`` (as :func:`preloaded` gave them) the preloaded data: the spawn engine gives each notebook a fresh copy.
+
+    Examples
+    --------
+    >>> before = preloaded(); replace_preloaded({}); preloaded(); replace_preloaded(before)
+    {}
+    """
+    _PRELOADED.clear()
+    _PRELOADED.update(frames)
+
+
 def preloaded_current(path: str | Path) -> pd.DataFrame:
     """The preloaded frame of ``path`` with its index, in the current answer-scale period (what :func:`setup` gives).
 
@@ -131,6 +161,8 @@ def setup(data: str | None, page: str, level: float = 0.95, min_cell: int = 10, 
     from oml.report.plotting import set_theme
     from oml.data.synth import is_synthetic
 
+    if data is None:
+        print(SYNTHETIC_NOTE)
     set_theme()
     # One copy of the data in memory: the frame with its index columns serves both roles
     # (functions that do not use the index ignore those columns).
@@ -153,8 +185,70 @@ def setup(data: str | None, page: str, level: float = 0.95, min_cell: int = 10, 
     )
 
 
+#: The one line a template run on the default data prints (Dutch: what the reader of the notebook sees).
+SYNTHETIC_NOTE = ("Let op: deze notebook gebruikt de synthetische standaardgegevens, geen OML-resultaten; "
+                  "geef `data` (en `mapping`) op voor de echte levering (docs/researcher.md).")
+
+#: ``OML_IN_BUILD`` is set by the build's engine (oml.site.engine): the MyST alone is then the output.
+IN_BUILD = "OML_IN_BUILD"
+
+_FIGURE = re.compile(r"^:::\{figure\} (?P<path>\S+)\n(?P<options>(?::[\w-]+:.*\n)*)\n(?P<caption>.*?)\n:::$",
+                     re.MULTILINE | re.DOTALL)
+_TABLE = re.compile(r"^:::\{list-table\} (?P<caption>.*)\n(?P<options>(?::[\w-]+:.*\n)*)\n(?P<rows>(?:[* ] - .*\n)+):::$",
+                    re.MULTILINE)
+
+
+def jupyter_outputs(markdown: str, folder: str | Path = ".") -> list[tuple[str, str]]:
+    """The figures and tables of a MyST block as ordinary Jupyter outputs: ``("image/svg+xml", svg)`` or ``("text/html", table)``.
+
+    Figures are the ``{figure}`` directives of :func:`oml.report.publish.figure_block` (their file read
+    from ``folder``, where the notebook writes it); tables the ``{list-table}`` directives of
+    :func:`oml.report.publish.table_block`, as an HTML table with the caption and header row. Other
+    MyST (text, notes) stays in the Markdown output beside them.
+
+    Examples
+    --------
+    >>> from oml.report.publish import table_block
+    >>> import pandas as pd
+    >>> block = "Tekst.\\n\\n" + table_block(pd.DataFrame({"a": ["x <1"], "b": ["12,5"]}), "tab-x", "Tabel 1", ["A", "B"])
+    >>> [(kind, html[:59]) for kind, html in jupyter_outputs(block)]
+    [('text/html', '<table><caption>Tabel 1</caption><thead><tr><th>A</th><th>B')]
+    >>> jupyter_outputs(block)[0][1].count("<td>"), "x &lt;1" in jupyter_outputs(block)[0][1]
+    (2, True)
+    """
+    found = []
+    for match in _FIGURE.finditer(markdown):
+        path = Path(folder) / match["path"]
+        if path.suffix == ".svg" and path.exists():
+            found.append((match.start(), "image/svg+xml", path.read_text(encoding="utf-8")))
+    for match in _TABLE.finditer(markdown):
+        rows: list[list[str]] = []
+        for line in match["rows"].splitlines():
+            cell = html.escape(line[4:])
+            if line.startswith("* - "):
+                rows.append([cell])
+            else:
+                rows[-1].append(cell)
+        header = "".join(f"<th>{c}</th>" for c in rows[0]) if "header-rows: 1" in match["options"] else ""
+        body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows[1 if header else 0:])
+        table = (f"<table><caption>{html.escape(match['caption'])}</caption>"
+                 + (f"<thead><tr>{header}</tr></thead>" if header else "") + f"<tbody>{body}</tbody></table>")
+        found.append((match.start(), "text/html", table))
+    return [(kind, content) for _, kind, content in sorted(found, key=lambda f: f[0])]
+
+
 def show(markdown: str) -> None:
-    """Display MyST Markdown as cell output (rendered by myst-nb as MyST)."""
+    """Display MyST Markdown as cell output (rendered by myst-nb as MyST); outside the build, also its figures and tables.
+
+    The extra outputs (:func:`jupyter_outputs`) make the notebook in Jupyter look like the page; the
+    build (``OML_IN_BUILD`` set) leaves them out, as the book renders the MyST.
+    """
+    import os
+
     from IPython.display import Markdown, display
 
     display(Markdown(markdown))
+    if os.environ.get(IN_BUILD):
+        return
+    for kind, content in jupyter_outputs(markdown):
+        display({kind: content}, raw=True)

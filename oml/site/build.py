@@ -41,13 +41,40 @@ from oml.site.stamps import Stamp, hash_files
 
 
 def build(data: str | list[str] | None = None, force: bool = False, jobs: int | None = None, root: Path = paths.ROOT,
-          timeout: float | None = None, feedback_demo: bool = True, mapping: str | None = None) -> dict:
-    """Run the three stages; raise :class:`~oml.site.messages.BuildError` on any failure. Returns timings."""
+          timeout: float | None = None, feedback_demo: bool = True, mapping: str | None = None, pdf: bool = True) -> dict:
+    """Run the three stages; raise :class:`~oml.site.messages.BuildError` on any failure. Returns timings.
+
+    ``pdf=False`` (``oml build --no-pdf``) builds everything but the PDF edition; so does a machine
+    where WeasyPrint cannot load Pango (:func:`pdf_unavailable`), saying so.
+    """
     with private_folder() as private:
-        return _build(data, force, jobs, Layout(Path(root)), timeout, feedback_demo, mapping, private)
+        return _build(data, force, jobs, Layout(Path(root)), timeout, feedback_demo, mapping, private, pdf)
 
 
-def _build(data, force, jobs, layout: Layout, timeout, feedback_demo, mapping, private: Path) -> dict:
+def pdf_unavailable() -> str | None:
+    """Why the PDF edition cannot be made here (WeasyPrint or its Pango libraries do not load), or None.
+
+    WeasyPrint loads Pango, HarfBuzz and fontconfig when it is imported and lays text out with them:
+    a tiny document is rendered to prove both. Without them (a Windows or macOS machine without the
+    GTK/Pango libraries) the reason is the library's own message.
+
+    Examples
+    --------
+    >>> reason = pdf_unavailable()
+    >>> reason is None or reason.startswith("WeasyPrint")
+    True
+    """
+    try:
+        import weasyprint
+
+        weasyprint.HTML(string="<p>PDF</p>").write_pdf()
+    except Exception as err:  # OSError for a missing shared library; anything else it raises, too
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        return f"WeasyPrint cannot lay out a PDF on this machine ({type(err).__name__}: {first[:300]})"
+    return None
+
+
+def _build(data, force, jobs, layout: Layout, timeout, feedback_demo, mapping, private: Path, pdf: bool = True) -> dict:
     layout.build.mkdir(exist_ok=True)
     # A delivery (several files, a mapping) -> one canonical Parquet file (oml.data.extract), in the private folder.
     data = delivered_input(data, mapping, private)
@@ -90,8 +117,13 @@ def _build(data, force, jobs, layout: Layout, timeout, feedback_demo, mapping, p
         layout.build_info.write_text(text, encoding="utf-8")
     progress(f"  notebooks: {nb['executed']} executed, {nb['reused']} cached ({nb['seconds']:.1f} s)")
     _versions_page(layout)
-    inputs = site_inputs(layout)
     stamp = site_stamp(layout)
+    # A site without its PDF is another site (its stamp says "no PDF"): a later build with the PDF builds again.
+    # Whether WeasyPrint works here is tried only when the site with its PDF is not current already.
+    skipped = None if pdf else "--no-pdf asked for a site without it"
+    if skipped is None and not ((layout.html / "index.html").exists() and stamp.matches(site_inputs(layout))):
+        skipped = pdf_unavailable()
+    inputs = site_inputs(layout) + ("" if skipped is None else "\nno PDF")
     if (layout.html / "index.html").exists() and stamp.matches(inputs):
         _record_build(layout, facts, data, only_if_stale=True)
         total = time.perf_counter() - t0
@@ -101,11 +133,15 @@ def _build(data, force, jobs, layout: Layout, timeout, feedback_demo, mapping, p
     sphinx_seconds = build_pages(layout)
     # The PDF edition, linked from every page, made from the staged site: a failure (a BuildError)
     # leaves the previous site and its PDF as they were.
-    from oml.site.pdf import build_pdf
+    if skipped is None:
+        from oml.site.pdf import build_pdf
 
-    pdf_start = time.perf_counter()
-    build_pdf(layout, layout.stage_html)
-    progress(f"  PDF edition: {time.perf_counter() - pdf_start:.1f} s")
+        pdf_start = time.perf_counter()
+        build_pdf(layout, layout.stage_html)
+        progress(f"  PDF edition: {time.perf_counter() - pdf_start:.1f} s")
+    else:
+        progress(f"  PDF edition SKIPPED: {skipped}. Everything else is built; the site's PDF link leads nowhere "
+                 f"until a build with the PDF (README: platforms)." if pdf else f"  PDF edition skipped: {skipped}.")
     publish_site(layout)
     stamp.record(inputs)
     _record_build(layout, facts, data)  # what `oml release` checks and records

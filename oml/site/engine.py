@@ -35,17 +35,41 @@ lines. Commands::
         -> {"event": "done"|"failed", "page", "seconds", "reason"} ... {"event": "finished"}
 
 A notebook that runs longer than ``timeout`` seconds is killed with its process group.
+
+Without fork: the spawn engine
+------------------------------
+Forking needs ``os.fork`` and, for the wait loop, ``signal.sigtimedwait`` and
+``signal.pthread_sigmask``. Windows has none of them, macOS has no ``sigtimedwait`` (and forking
+after NumPy/Accelerate and matplotlib are loaded is unsafe there). Where one is missing, or when
+``OML_ENGINE=spawn`` asks for it, the engine runs every notebook in a **spawned worker process**
+instead: ``jobs`` warm workers (``python -m oml.site.engine --worker``), new interpreters that
+each import the same stack (:func:`warm_up`) and read and preload the data the engine validated
+once, then execute notebooks one after another with the same in-process papermill call as a fork.
+Each notebook gets a fresh kernel namespace, and afterwards the worker is put back as it was
+before it (:class:`_State`: module names, imported modules, environment, working folder, warning
+filters, random states, matplotlib, and a fresh copy of the preloaded data), so the two-notebook
+test of tests/site/test_engine.py holds for both engines. A notebook that runs over its time is
+killed with its worker (and its process group), and a new worker takes its place. Failure
+reasons, time-limit messages, logs and executed notebooks are the same as with forks; ``make
+bench`` measures the cost (``bench/engine_spawn.py``). A run's ``warm`` function is not called
+by the spawn engine: it only fills a cache of the warm process that a fork would inherit.
 """
 from __future__ import annotations
 
 import gc
 import json
 import os
+import queue as queues
 import signal
+import subprocess
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
+
+#: ``OML_ENGINE``: how notebooks run. Empty or ``auto``: forks where the platform has them, else spawned workers.
+ENGINE_MODES = ("auto", "fork", "spawn")
 
 #: What every template needs, imported once before the first fork (the warm state).
 WARM_MODULES = [
@@ -60,6 +84,47 @@ WARM_MODULES = [
     "oml.data.io", "oml.data.synth", "oml.stats.results", "oml.report.pages", "oml.report.notebook",
     "oml.stats.regions", "oml.report.regions", "oml.stats.units", "oml.report.unit_report",
 ]
+
+
+def fork_available() -> bool:
+    """Whether this platform can run the fork engine: ``os.fork``, ``signal.sigtimedwait`` and ``pthread_sigmask``.
+
+    Examples
+    --------
+    >>> import sys
+    >>> fork_available() == (sys.platform == "linux")  # Linux has all three; Windows none; macOS no sigtimedwait
+    True
+    """
+    return all(hasattr(module, name) for module, name in
+               ((os, "fork"), (signal, "sigtimedwait"), (signal, "pthread_sigmask")))
+
+
+def engine_mode(environ=None) -> tuple[str, str]:
+    """The engine this process uses, ``"fork"`` or ``"spawn"``, and why (for the build's progress line).
+
+    ``OML_ENGINE`` (``auto``, ``fork``, ``spawn``; default ``auto``) asks; ``fork`` where the
+    platform cannot fork falls back to ``spawn`` and says so. Any other value is an error.
+
+    Examples
+    --------
+    >>> engine_mode({"OML_ENGINE": "spawn"})
+    ('spawn', 'OML_ENGINE=spawn')
+    >>> engine_mode({"OML_ENGINE": "thread"})
+    Traceback (most recent call last):
+    ...
+    ValueError: OML_ENGINE='thread' is not one of auto, fork, spawn
+    """
+    environ = os.environ if environ is None else environ
+    asked = environ.get("OML_ENGINE", "").strip().lower() or "auto"
+    if asked not in ENGINE_MODES:
+        raise ValueError(f"OML_ENGINE={asked!r} is not one of {', '.join(ENGINE_MODES)}")
+    if asked == "spawn":
+        return "spawn", "OML_ENGINE=spawn"
+    if fork_available():
+        return "fork", "fork available" if asked == "auto" else "OML_ENGINE=fork"
+    missing = [f"{m.__name__}.{n}" for m, n in ((os, "fork"), (signal, "sigtimedwait"), (signal, "pthread_sigmask"))
+               if not hasattr(m, n)]
+    return "spawn", f"this platform has no {', '.join(missing)}"
 
 
 # ----------------------------------------------------------------------------- in-process kernel
@@ -205,8 +270,9 @@ def failure_reason(err: BaseException) -> str:
 
 # ----------------------------------------------------------------------------- the engine process
 class _Engine:
-    def __init__(self, emit):
+    def __init__(self, emit, mode: str = "fork"):
         self.emit = emit
+        self.mode = mode
         self.data_key: str | None = None
 
     def prepare(self, cmd: dict) -> dict:
@@ -242,6 +308,9 @@ class _Engine:
             counts = shown[column].value_counts(sort=False)
             groups[column] = {str(k): int(v) for k, v in counts.items() if v > 0}
         notebook.preload(path, frame)
+        # A spawned worker (spawn engine) reads and preloads the same file the same way.
+        os.environ["OML_ENGINE_PRELOAD"] = json.dumps({"path": str(path.resolve()),
+                                                       "boards_optional": bool(cmd.get("boards_optional", True))})
         from oml.data.contract import BOARDS_LEFT_OUT_ATTR
         from oml.data.delivery import delivery_of
 
@@ -252,6 +321,9 @@ class _Engine:
                                      "boards_left_out": frame.attrs.get(BOARDS_LEFT_OUT_ATTR)}}
 
     def execute(self, cmd: dict) -> None:
+        if self.mode == "spawn":
+            self._execute_spawned(cmd)
+            return
         jobs = max(1, int(cmd.get("jobs") or 1))
         # Everything the engine holds now (the stack, the data) moves to the collector's permanent
         # generation: a child's collections then never walk, or write to, the parent's objects
@@ -295,6 +367,67 @@ class _Engine:
                 self.emit({"event": "failed", "page": run["page"], "seconds": seconds, "reason": reason})
         self.emit({"event": "finished"})
 
+    def _execute_spawned(self, cmd: dict) -> None:
+        """The spawn engine: ``jobs`` warm worker processes, each running notebooks one after another."""
+        jobs = max(1, int(cmd.get("jobs") or 1))
+        timeout = float(cmd.get("timeout") or 600)
+        queue = list(cmd["runs"])
+        events: queues.Queue = queues.Queue()  # (worker, "ready" | "done" | "exit", exit code), from reader threads
+        idle: list[subprocess.Popen] = []
+        busy: dict[subprocess.Popen, tuple[dict, float]] = {}  # worker -> its run, started at
+        starting: set[subprocess.Popen] = set()
+        dispatching = False  # set once the first workers are all ready: they then start together, as forks do
+        try:
+            while queue or busy:
+                dispatching = dispatching or (bool(idle) and not starting)
+                # As many workers as notebooks can run at once; a killed or crashed one is replaced.
+                while len(idle) + len(busy) + len(starting) < min(jobs, len(queue) + len(busy)):
+                    starting.add(_spawn_worker(events))
+                while dispatching and queue and idle:
+                    worker, run = idle.pop(), queue.pop(0)
+                    worker.stdin.write(json.dumps(run) + "\n")
+                    worker.stdin.flush()
+                    busy[worker] = (run, time.perf_counter())
+                try:
+                    worker, what, code = events.get(timeout=0.05)
+                except queues.Empty:
+                    worker, what, code = None, None, None
+                now = time.perf_counter()
+                if what == "ready":
+                    starting.discard(worker)
+                    idle.append(worker)
+                elif what in ("done", "exit") and worker in busy:
+                    run, start = busy.pop(worker)
+                    if what == "done" and code == 0:
+                        self.emit({"event": "done", "page": run["page"], "seconds": now - start})
+                    else:
+                        error = Path(run["error"])
+                        reason = (error.read_text(encoding="utf-8") if error.exists()
+                                  else f"the notebook process ended with {code}")
+                        self.emit({"event": "failed", "page": run["page"], "seconds": now - start, "reason": reason})
+                    if what == "done":
+                        idle.append(worker)
+                elif what == "exit":  # a worker that died before its first notebook (its log says why)
+                    starting.discard(worker)
+                    if worker in idle:
+                        idle.remove(worker)
+                    if not busy and not starting and not idle and queue:
+                        run = queue.pop(0)
+                        self.emit({"event": "failed", "page": run["page"], "seconds": 0.0,
+                                   "reason": f"the notebook worker process ended with {code} before it was ready "
+                                             f"(see the engine log)"})
+                for worker, (run, start) in list(busy.items()):
+                    if now - start > timeout:
+                        _stop_worker(worker)
+                        del busy[worker]
+                        self.emit({"event": "failed", "page": run["page"], "seconds": now - start,
+                                   "reason": f"did not finish within the time limit of {timeout:g} s and was stopped "
+                                             f"(set `timeout` under [build] in notebooks/runs.toml or --timeout)"})
+        finally:
+            for worker in [*idle, *busy, *starting]:
+                _stop_worker(worker, gently=worker in idle)
+        self.emit({"event": "finished"})
+
     def _fork(self, run: dict) -> int:
         out = Path(run["out"])
         pid = os.fork()
@@ -322,6 +455,183 @@ class _Engine:
                 sys.stderr.flush()
             finally:
                 os._exit(code)
+
+
+def _spawn_worker(events: queues.Queue) -> subprocess.Popen:
+    """Start a warm worker (spawn engine); a thread reports its ``ready``, each ``done <code>`` and its exit on ``events``."""
+    # Its own process group (POSIX: a session) so that a timeout stops what the notebook started too.
+    group = ({"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt" else {"start_new_session": True})
+    worker = subprocess.Popen([sys.executable, "-m", "oml.site.engine", "--worker"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, encoding="utf-8", bufsize=1, **group)
+
+    def watch() -> None:
+        for line in worker.stdout:
+            word, _, code = line.strip().partition(" ")
+            if word == "ready":
+                events.put((worker, "ready", None))
+            elif word == "done":
+                events.put((worker, "done", int(code)))
+        worker.stdout.close()
+        events.put((worker, "exit", worker.wait()))
+
+    threading.Thread(target=watch, daemon=True).start()
+    return worker
+
+
+def _stop_worker(worker: subprocess.Popen, gently: bool = False) -> None:
+    """End a worker: an idle one by closing its input; one that ran over its time is killed with what it started."""
+    if gently:
+        try:
+            worker.stdin.close()
+            worker.wait(timeout=30)
+            return
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    if os.name != "nt":
+        _kill(worker.pid)  # its process group: the notebook's own subprocesses too
+    else:
+        worker.kill()
+    worker.wait()
+    try:
+        worker.stdin.close()
+    except OSError:
+        pass  # the pipe broke with the process
+
+
+class _State:
+    """What one notebook may change in a reused worker process, captured before it and put back after it.
+
+    A spawn-engine worker runs notebooks one after another; each gets a fresh IPython shell (a new
+    namespace) and, afterwards, this process is returned to its state before the notebook: every
+    module's top-level names, the modules imported, ``sys.path``, the environment, the working
+    folder, warning filters, random states, matplotlib's rcParams and figures, and the preloaded
+    data (a fresh copy each time, so a notebook that changes the data in place changes only its own).
+    A module's *mutable* object changed in place (say an entry of some module's dict) is not put
+    back; the templates do no such thing and the two-notebook test (tests/site/test_engine.py)
+    checks the usual suspects.
+    """
+
+    def __init__(self, preloaded: bytes | None):
+        import random
+
+        import matplotlib
+        import numpy as np
+        import warnings
+
+        self.preloaded = preloaded
+        self.modules = dict(sys.modules)
+        self.namespaces = {name: dict(vars(m)) for name, m in self.modules.items() if hasattr(m, "__dict__")}
+        self.path, self.environ, self.cwd = list(sys.path), dict(os.environ), os.getcwd()
+        self.filters = list(warnings.filters)
+        self.random, self.np_random = random.getstate(), np.random.get_state()
+        self.rc = matplotlib.rcParams.copy()
+        self.hooks = sys.displayhook, sys.excepthook, sys.stdout, sys.stderr
+
+    def fresh_data(self) -> None:
+        """The preloaded data, a fresh copy for the next notebook."""
+        import pickle
+
+        from oml.report import notebook
+
+        notebook.replace_preloaded({} if self.preloaded is None else pickle.loads(self.preloaded))
+
+    def restore(self) -> None:
+        import random
+
+        import matplotlib
+        import matplotlib.pyplot as plt
+        import numpy as np
+        import warnings
+        from ipykernel.inprocess.ipkernel import InProcessInteractiveShell
+
+        plt.close("all")
+        # The next notebook's kernel makes a new shell: a fresh namespace and history.
+        InProcessInteractiveShell.clear_instance()
+        for name in [n for n in sys.modules if n not in self.modules]:
+            del sys.modules[name]
+        for name, module in self.modules.items():
+            sys.modules[name] = module
+            saved = self.namespaces.get(name)
+            if saved is None:
+                continue
+            current = vars(module)
+            for key in [k for k in current if k not in saved]:
+                del current[key]
+            for key, value in saved.items():
+                if current.get(key, _State) is not value:
+                    current[key] = value
+        sys.path[:] = self.path
+        os.environ.clear()
+        os.environ.update(self.environ)
+        os.chdir(self.cwd)
+        warnings.filters[:] = self.filters
+        warnings._filters_mutated()
+        random.setstate(self.random)
+        np.random.set_state(self.np_random)
+        dict.update(matplotlib.rcParams, self.rc)  # as matplotlib.rc_context restores them (no re-validation)
+        sys.displayhook, sys.excepthook, sys.stdout, sys.stderr = self.hooks
+        self.fresh_data()
+
+
+def worker_main() -> int:
+    """A spawn-engine worker: warm up and preload the data once, then run the notebooks it is sent, one at a time.
+
+    Runs (as in the ``execute`` command) come as JSON lines on stdin; the worker answers ``ready``
+    once, then ``done 0`` or ``done 1`` per notebook on its stdout (a pipe to the engine); a notebook's
+    own output goes to its run's log, and a failure's reason to its run's error file, as with a
+    fork. Between notebooks the process is put back as it was (:class:`_State`). It ends when its
+    input closes.
+    """
+    channel = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    stdin = sys.stdin
+    home_out, home_err = os.dup(1), os.dup(2)  # the engine's log, between notebooks
+    warm_up()
+    blob = None
+    preload = os.environ.get("OML_ENGINE_PRELOAD")
+    if preload:
+        import pickle
+
+        from oml.report import notebook
+
+        _preload(json.loads(preload))
+        blob = pickle.dumps(notebook.preloaded(), protocol=pickle.HIGHEST_PROTOCOL)
+    gc.collect()
+    state = _State(blob)
+    state.fresh_data()
+    channel.write("ready\n")
+    for line in stdin:
+        if not line.strip():
+            continue
+        run = json.loads(line)
+        code = 1
+        fd = os.open(run["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+        try:
+            out = Path(run["out"])
+            execute_in_process(Path(run["template"]), out, run["parameters"], out.parent, run.get("finish"))
+            code = 0
+        except BaseException as err:  # the reason goes to the error file, as a fork's does
+            Path(run["error"]).write_text(failure_reason(err), encoding="utf-8")
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            state.restore()
+            os.dup2(home_out, 1)
+            os.dup2(home_err, 2)
+        channel.write(f"done {code}\n")
+    return 0
+
+
+def _preload(spec: dict) -> None:
+    """Read the file the engine validated, the way the engine read it, and keep it for the notebooks."""
+    from oml.data.io import load
+    from oml.report import notebook
+
+    path = Path(spec["path"])
+    notebook.preload(path, load(path, boards_optional=bool(spec.get("boards_optional", True))))
 
 
 def _warm(run: dict) -> None:
@@ -385,9 +695,17 @@ def main() -> int:
         channel.write(json.dumps(message) + "\n")
         channel.flush()
 
+    # The notebooks' figures and tables are the book's MyST alone (oml.report.notebook.show); forks and
+    # spawned workers inherit it.
+    os.environ["OML_IN_BUILD"] = "1"
+    try:
+        mode, why = engine_mode()
+    except ValueError as err:
+        emit({"event": "error", "report": str(err)})
+        return 2
     warm_up()
-    engine = _Engine(emit)
-    emit({"event": "ready"})
+    engine = _Engine(emit, mode)
+    emit({"event": "ready", "mode": mode, "why": why})
     for line in sys.stdin:
         if not line.strip():
             continue
@@ -406,4 +724,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(worker_main() if sys.argv[1:] == ["--worker"] else main())

@@ -35,7 +35,9 @@ def code_fingerprint(layout: Layout) -> str:
 def cache_key(run: Run, data_sha: str, code: str, layout: Layout) -> str:
     """Everything a page depends on, hashed: template, parameters, code, requirements, data, extra inputs."""
     template = hash_files([layout.template(run.template)], layout.notebooks)
-    inputs = hash_files([layout.root / f for f in run.inputs], layout.root) if run.inputs else ""
+    # hD (issue 22): an input may be a glob pattern (the start page reads every edition); a plain path stays a path.
+    files = [p for f in run.inputs for p in (sorted(layout.root.glob(f)) if set(f) & set("*?[") else [layout.root / f])]
+    inputs = hash_files(files, layout.root) if run.inputs else ""
     return fingerprint({"template": template, "parameters": run.parameters, "page": run.page, "title": run.title,
                         "code": code, "data": data_sha, "inputs": inputs})
 
@@ -151,6 +153,8 @@ class EngineClient:
         self.layout = layout
         self.proc: subprocess.Popen | None = None
         self.log = layout.engine_log
+        #: "fork" or "spawn" once started (:func:`oml.site.engine.engine_mode`).
+        self.mode: str | None = None
 
     def _start(self) -> None:
         import oml
@@ -165,8 +169,18 @@ class EngineClient:
         for key in ("MPLCONFIGDIR", "IPYTHONDIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "XDG_CACHE_HOME"):
             Path(env[key]).mkdir(parents=True, exist_ok=True)  # IPython warns about a missing one
         self.proc = subprocess.Popen([sys.executable, "-m", "oml.site.engine"], cwd=package_home, env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
-        self._expect("ready")
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+                                     encoding="utf-8")
+        message = self._read()
+        if message.get("event") == "error":
+            self.close()
+            raise BuildError(f"the notebook engine did not start: {message.get('report')}")
+        if message.get("event") != "ready":
+            raise BuildError(f"the notebook engine answered {message} instead of 'ready'; log: {self.log}")
+        self.mode = message.get("mode", "fork")
+        if self.mode != "fork":
+            # Slower than forks (imports and data once per notebook): say so, and why.
+            progress(f"  notebooks run in spawned worker processes ({message.get('why')}): no fork engine here")
 
     def _read(self) -> dict:
         line = self.proc.stdout.readline()
@@ -177,12 +191,6 @@ class EngineClient:
             raise BuildError(f"the notebook engine stopped unexpectedly (exit {self.proc.returncode}); "
                              f"log: {self.log}\n{tail}")
         return json.loads(line)
-
-    def _expect(self, event: str) -> dict:
-        message = self._read()
-        if message.get("event") != event:
-            raise BuildError(f"the notebook engine answered {message} instead of '{event}'; log: {self.log}")
-        return message
 
     def _send(self, command: dict) -> None:
         if self.proc is None:

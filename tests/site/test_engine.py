@@ -6,6 +6,7 @@ the build's :func:`run_notebooks`, so what is tested is what ``oml build`` does.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -17,6 +18,7 @@ from oml.paths import Layout
 from oml.site.runner import EngineClient, run_notebooks
 from oml.site.runs import Run, expand_runs, load_config, slug
 from oml.data.files import file_sha256
+from oml.site.engine import engine_mode as mode_of, fork_available
 
 FIRST = """
 import os, sys, random, warnings
@@ -51,8 +53,17 @@ print("second clean")
 
 
 
+@pytest.fixture(params=["fork", "spawn"])
+def engine_mode(request, monkeypatch):
+    """Each engine test runs with both engines: the fork engine and the spawn engine (no fork: Windows, macOS)."""
+    if request.param == "fork" and not fork_available():
+        pytest.skip("this platform cannot fork: only the spawn engine runs here")
+    monkeypatch.setenv("OML_ENGINE", request.param)
+    return request.param
+
+
 @pytest.fixture()
-def project(tmp_path):
+def project(tmp_path, engine_mode):
     root = tmp_path / "proj"
     (root / "notebooks").mkdir(parents=True)
     (root / "oml").mkdir()
@@ -127,8 +138,9 @@ def _data_project(tmp_path: Path, frame) -> tuple[Path, Path]:
     return root, data
 
 
-def test_data_are_read_once_by_the_engine_and_shared(tmp_path, default_frame):
-    # The engine validates the file once; a notebook finds the frame preloaded and never reads the file.
+def test_data_are_read_once_by_the_engine_and_shared(tmp_path, default_frame, engine_mode):
+    # The engine validates the file once; a notebook finds the frame preloaded and never reads the file
+    # (with the spawn engine, the worker read it before the notebook started).
     root, data = _data_project(tmp_path, default_frame.head(400))
     body = ("import oml.data.io as io\n"
             "io.load = None  # reading the file again would fail\n"
@@ -147,7 +159,7 @@ def test_data_are_read_once_by_the_engine_and_shared(tmp_path, default_frame):
     assert _outputs(root, "t") == "400 1\n"
 
 
-def test_invalid_data_are_reported_by_the_engine(tmp_path):
+def test_invalid_data_are_reported_by_the_engine(tmp_path, engine_mode):
     bad = tmp_path / "bad.csv"
     bad.write_text("pupil_id,school_id,year\nA,S,2023\n")
     engine = EngineClient(Layout(tmp_path))
@@ -200,7 +212,10 @@ def test_region_run_is_one_template_over_the_data():
     json.dumps([r.parameters for r in runs])
 
 
-def test_warm_function_fills_the_cache_before_the_fork_and_a_failing_one_is_harmless(tmp_path, default_frame):
+@pytest.mark.skipif(not fork_available(), reason="the fork engine only: this platform cannot fork")
+def test_warm_function_fills_the_cache_before_the_fork_and_a_failing_one_is_harmless(tmp_path, default_frame,
+                                                                                      monkeypatch):
+    monkeypatch.setenv("OML_ENGINE", "fork")  # `warm` fills the fork engine's cache; the spawn engine does not call it
     # runs.toml `warm`: the engine computes a report's model in its warm process just before the fork;
     # the notebook finds it. A warm function that fails is logged and the notebook runs without it.
     frame = default_frame.head(3000)
@@ -231,3 +246,58 @@ def test_warm_must_name_a_module_function(tmp_path):
     config.write_text('[[run]]\ntemplate = "t.ipynb"\npage = "p"\ntitle = "T"\nwarm = "not a function"\n')
     with pytest.raises(BuildError, match="warm must be \"module:function\""):
         load_config(config)
+
+
+# ----------------------------------------------------------------------------- engine choice
+def test_the_engine_is_chosen_by_the_platform_and_oml_engine(monkeypatch):
+    import os
+    import signal
+
+    assert mode_of({"OML_ENGINE": "spawn"})[0] == "spawn"
+    assert mode_of({"OML_ENGINE": ""})[0] == ("fork" if fork_available() else "spawn")
+    # macOS: fork, but no sigtimedwait -> the spawn engine, also when fork is asked for; Windows: neither.
+    monkeypatch.delattr(signal, "sigtimedwait", raising=False)
+    assert mode_of({}) == ("spawn", "this platform has no signal.sigtimedwait")
+    assert mode_of({"OML_ENGINE": "fork"})[0] == "spawn"
+    monkeypatch.delattr(os, "fork", raising=False)
+    assert mode_of({})[1] == "this platform has no os.fork, signal.sigtimedwait"
+
+
+def test_an_unknown_engine_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("OML_ENGINE", "threads")
+    engine = EngineClient(Layout(tmp_path))
+    with pytest.raises(BuildError, match="the notebook engine did not start: OML_ENGINE='threads' is not one of auto, fork, spawn"):
+        engine.prepare(tmp_path / "x.csv", generate=False, groups=[])
+    engine.close()
+
+
+def test_the_spawn_engine_never_forks(tmp_path, monkeypatch):
+    # A platform without fork, simulated: os.fork and signal.sigtimedwait are removed in the engine and its
+    # workers (a sitecustomize on their path); the engine chooses the spawn engine by itself and the notebook runs.
+    root = tmp_path / "proj"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "oml").mkdir()
+    (root / "requirements.txt").write_text("pandas==1\n")
+    data = root / "data.csv"
+    data.write_text("x\n1\n")
+    shim = tmp_path / "nofork"
+    shim.mkdir()
+    (shim / "sitecustomize.py").write_text(NO_FORK)
+    monkeypatch.delenv("OML_ENGINE", raising=False)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(shim), os.environ.get("PYTHONPATH")])))
+    write_template(root / "notebooks" / "a.ipynb", "import os, signal\nprint(hasattr(os, 'fork'), hasattr(signal, 'sigtimedwait'))")
+    engine = EngineClient(Layout(root))
+    try:
+        run_notebooks([Run("a.ipynb", "a", "A")], data, file_sha256(data), Layout(root), False, 1, engine)
+        assert engine.mode == "spawn"
+    finally:
+        engine.close()
+    assert _outputs(root, "a") == "False False\n"
+
+
+#: What a platform without fork looks like to Python (put on PYTHONPATH as sitecustomize.py).
+NO_FORK = """import os, signal
+for module, name in ((os, "fork"), (os, "forkpty"), (signal, "sigtimedwait")):
+    if hasattr(module, name):
+        delattr(module, name)
+"""
