@@ -124,6 +124,7 @@ DUTCH_UI = {
     'title="Link to this heading"': 'title="Link naar deze kop"',
     'title="Link to this table"': 'title="Link naar deze tabel"',
     'title="Link to this image"': 'title="Link naar deze figuur"',
+    'title="Link to this term"': 'title="Link naar dit begrip"',
     'title="Toggle primary sidebar"': 'title="Hoofdstukken tonen of verbergen"',
     'title="Toggle secondary sidebar"': 'title="Inhoud van deze pagina tonen of verbergen"',
     'title="previous page"': 'title="vorige pagina"',

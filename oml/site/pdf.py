@@ -107,7 +107,7 @@ table.oml-keep { break-inside: avoid; }
 .oml-table-wrap { break-inside: avoid; }
 caption { caption-side: top; margin-bottom: 1.5mm; break-after: avoid; }
 th, td { border-bottom: 0.4pt solid #bbb; padding: 1mm 2mm; vertical-align: top; overflow-wrap: anywhere; }
-thead th { border-bottom: 0.8pt solid #333; }
+thead th { border-bottom: 0.8pt solid #333; hyphens: manual; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
 .text-right, .text-end { text-align: right; }
@@ -150,6 +150,9 @@ FACTSHEET_PAGES = ("book/intro", "book/rapport/in-deze-factsheet", "book/rapport
                    "book/bronnen")
 #: Pages that go to the end of the whole report, in this order (the technical appendix follows them).
 LAST_PAGES = ("book/bronnen",)
+#: Pages of the site only: the start page is a landing page (buttons, the PDF link, a digest of the chapters);
+#: the PDF's cover and its chapters take its place.
+SITE_ONLY_PAGES = ("book/rapport/start",)
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
           "november", "december")
 
@@ -335,7 +338,8 @@ def _appendix_html(notes: list[dict]) -> str:
 
 
 def pdf_order(html_dir: Path) -> list[Path]:
-    """The pages of the whole report in the PDF's order: the site's reading order, :data:`LAST_PAGES` moved to the end.
+    """The pages of the whole report in the PDF's order: the site's reading order without :data:`SITE_ONLY_PAGES`,
+    :data:`LAST_PAGES` moved to the end.
 
     Examples
     --------
@@ -347,7 +351,7 @@ def pdf_order(html_dir: Path) -> list[Path]:
     >>> [p.name for p in pdf_order(d)]
     ['index.html', 'x.html', 'bronnen.html']
     """
-    pages = reading_order(html_dir)
+    pages = [p for p in reading_order(html_dir) if _key(html_dir, p) not in SITE_ONLY_PAGES]
     last = [p for key in LAST_PAGES for p in pages if _key(html_dir, p) == key]
     return [p for p in pages if p not in last] + last
 
