@@ -230,3 +230,23 @@ COVERAGE = _HERE.coverage
 #: The committed access codes of the feedback demo (its salt file beside it, see oml.access.codes.salts_path).
 DEMO_CODES = _HERE.demo_codes
 DEMO_KEY_CACHE = _HERE.demo_key_cache
+
+
+# The PDFs' file names, at the site's root: written by oml.site.pdf, linked by the pages (oml.report), one place.
+#: The stable stem of every PDF's file name (the main edition keeps the name the site links).
+PDF_STEM = "sociale-relaties-met-leraren"
+#: The whole report.
+REPORT_PDF = f"{PDF_STEM}.pdf"
+#: The short factsheet.
+FACTSHEET_PDF = f"{PDF_STEM}-factsheet.pdf"
+
+
+def region_pdf_name(page: str) -> str:
+    """The stable file name of a region's short PDF, from its page (``book/rapport/regio-<slug>`` or the slug).
+
+    Examples
+    --------
+    >>> region_pdf_name("book/rapport/regio-noord-limburg")
+    'sociale-relaties-met-leraren-regio-noord-limburg.pdf'
+    """
+    return f"{PDF_STEM}-{page.rsplit('/', 1)[-1]}.pdf"

@@ -33,10 +33,11 @@ from sphinxcontrib.bibtex.style.referencing import PersonStyle
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 
 import oml_assets
+from oml.paths import REPORT_PDF
 
 GENERATED = Path("book") / "rapport"
 #: The PDF edition at the site root (written by ``oml.site.pdf.build_pdf`` where this link points).
-PDF_NAME = "sociale-relaties-met-leraren.pdf"
+PDF_NAME = REPORT_PDF
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: The accessible name of the notice's landmark (the theme's default is the English "Announcement").
 NOTICE_LABEL = "Let op: synthetische gegevens"

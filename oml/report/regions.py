@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from oml.data import codebook
+from oml.paths import region_pdf_name
 from oml.report import text
 from oml.report.pages import DIAMOND_TABLE_CAPTION, PCT, diamond_figures, year_span
 from oml.report.publish import (NOT_ASKED_LEGEND, diamond_table, figure_block, figure_table, provenance, suppression_legend,
@@ -36,7 +37,10 @@ def summary(ctx, rr: RegionResult) -> str:
         lines.append(f"- Het verschil met de rest van Limburg in {int(row.year_a)} is {fmt('difference', -row.estimate, 2)} "
                      f"standaarddeviatie ({pct}%-betrouwbaarheidsinterval {fmt('difference_ci_low', lo, 2)} tot "
                      f"{fmt('difference_ci_high', hi, 2)}).")
-    return "\n".join(lines)
+    # The region's short PDF (oml.site.pdf, at the site root; this page is in book/rapport/). Not in the PDFs.
+    pdf = region_pdf_name(ctx.pub.page)
+    return "\n".join(lines) + (f'\n\n<p class="oml-screen-only"><a href="../../{pdf}">Deze regio als pdf</a> '
+                               "(een korte uitgave van deze pagina om te printen of door te sturen)</p>\n")
 
 
 def _alt(rr: RegionResult, ctx) -> str:

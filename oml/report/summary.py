@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from oml.paths import FACTSHEET_PDF, REPORT_PDF
 from oml.report import text
 from oml.report.text import group_label, group_phrase, nl_list, size_phrase, size_words
 from oml.stats.direction import Direction
@@ -352,8 +353,6 @@ def news_sentences(comparison, edition: str, previous: str, fmt=None) -> list[st
 
 
 # --------------------------------------------------------------------------- the start page
-#: The PDF edition, at the site root (oml/site/pdf.py writes it there; book/_ext/oml_site.py links it too).
-PDF_FILE = "sociale-relaties-met-leraren.pdf"
 _MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
            "november", "december")
 
@@ -386,7 +385,8 @@ def start_header(ctx, editions, years: str) -> str:
         f"{edition}Het rapport gebruikt de jaren {years}: {shown['n_pupils']} leerlingen van "
         f"{shown['n_schools']} scholen.\n\n"
         '<p class="oml-start-buttons">'
-        f'<a class="oml-button" href="../../{PDF_FILE}">Download het rapport (PDF)</a> '
+        f'<a class="oml-button" href="../../{REPORT_PDF}">Download het rapport (PDF)</a> '
+        f'<a class="oml-button" href="../../{FACTSHEET_PDF}">De factsheet in het kort (PDF)</a> '
         '<a class="oml-button" href="../terugkoppeling.html">Open het rapport van uw school</a></p>\n'
     )
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from oml.paths import Layout
+from oml.paths import FACTSHEET_PDF, PDF_STEM, Layout, region_pdf_name
 from oml.site.messages import BuildError
 from oml.site.stamps import Stamp
 
@@ -141,8 +141,7 @@ _KEEP_ROWS = 30
 #: The OML's own address and contact, as the factsheet gives them (seed 000 of the issue's sources).
 OML_SITE = "https://onderwijsmonitorlimburg.nl/"
 OML_CONTACT = "oml-sbe@maastrichtuniversity.nl"
-#: The stable stem of every PDF's file name (the main edition keeps the name the site links).
-STEM = "sociale-relaties-met-leraren"
+STEM = PDF_STEM
 #: The pages of the short factsheet, in this order (paths of the built site without ``.html``).
 FACTSHEET_PAGES = ("book/intro", "book/rapport/in-deze-factsheet", "book/rapport/resultaten-in-het-kort",
                    "book/rapport/algemeen-beeld", "book/rapport/verschillen-jaar", "book/rapport/verschillen-geslacht",
@@ -443,19 +442,6 @@ class Document:
         return [html_dir / f"{p}.html" for p in self.pages]
 
 
-def region_pdf_name(page: str) -> str:
-    """The stable file name of a region's short PDF, from its page (``book/rapport/regio-<slug>``).
-
-    Examples
-    --------
-    >>> region_pdf_name("book/rapport/regio-noord-limburg")
-    'sociale-relaties-met-leraren-regio-noord-limburg.pdf'
-    """
-    return f"{STEM}-{page.rsplit('/', 1)[-1]}.pdf"
-
-
-#: The short factsheet's file name.
-FACTSHEET_PDF = f"{STEM}-factsheet.pdf"
 
 
 def documents(html_dir: Path, title: str, cover: Cover) -> list[Document]:

@@ -70,6 +70,17 @@ def test_short_pdfs_have_stable_names_next_to_the_site(site):
     assert "sociale-relaties-met-leraren-regio-noord-limburg.pdf" in regions
 
 
+def test_each_region_page_links_its_own_short_pdf_on_screen_only(site):
+    from bs4 import BeautifulSoup
+
+    for page in _region_pages(site):
+        path = _html(site) / f"{page}.html"
+        links = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").select(".oml-screen-only a[href$='.pdf']")
+        assert [a.get_text(strip=True) for a in links] == ["Deze regio als pdf"], page
+        assert (path.parent / links[0]["href"]).resolve() == (_html(site) / region_pdf_name(page)).resolve(), page
+        assert (_html(site) / region_pdf_name(page)).is_file()
+
+
 def test_factsheet_pdf_is_a_handout_with_the_factsheets_sections(site):
     pdf = _html(site) / FACTSHEET_PDF
     pages = _pages(pdf)

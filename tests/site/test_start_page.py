@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from oml.paths import FACTSHEET_PDF
 from oml.site.runs import slug
 
 pytestmark = pytest.mark.slow
@@ -133,9 +134,11 @@ def test_new_in_this_edition_comes_from_the_edition_comparison(site):
 def test_the_buttons_lead_to_the_pdf_and_the_feedback_page(site):
     _, article = _article(site, START)
     buttons = {a.get_text(strip=True): a["href"] for a in article.select("a.oml-button")}
-    assert set(buttons) == {"Download het rapport (PDF)", "Open het rapport van uw school"}
+    assert set(buttons) == {"Download het rapport (PDF)", "De factsheet in het kort (PDF)", "Open het rapport van uw school"}
     base = _html(site) / "book" / "rapport"
     assert (base / buttons["Open het rapport van uw school"]).resolve().is_file()
+    assert (base / buttons["De factsheet in het kort (PDF)"]).resolve() == _html(site) / FACTSHEET_PDF
+    assert (_html(site) / FACTSHEET_PDF).is_file()
     doc, _ = _article(site, START)
     sidebar = doc.select_one(".oml-pdf-link a")  # the PDF link every page has (book/_ext/oml_site.py)
     assert sidebar is not None
