@@ -85,12 +85,9 @@ def national_data(schools: int, path: Path) -> dict:
     return counts
 
 
-def national_reports(data: Path, tmp: Path, jobs: int | None = None) -> dict:
-    """``oml reports`` on ``data`` in its own process tree: seconds, peak memory, reports and bytes written."""
-    codes, out = tmp / "CODES.csv", tmp / "reports-out"
-    command = [sys.executable, "-m", "oml.cli", "reports", "--data", str(data), "--codes", str(codes), "--out", str(out)]
-    if jobs:
-        command += ["--jobs", str(jobs)]
+def timed_process(command: list[str], what: str) -> tuple[float, float, PeakMemory, str]:
+    """Run ``command`` (in the project, ``oml`` importable) in its own process tree: wall seconds, CPU seconds of
+    the tree, its peak memory and its standard output. A failure stops the benchmark with ``what`` and the output."""
     env = {**os.environ, "OML_ROOT": str(REPO), "PYTHONPATH": str(REPO)}
     start, cpu = time.perf_counter(), children_cpu_seconds()
     proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -98,7 +95,17 @@ def national_reports(data: Path, tmp: Path, jobs: int | None = None) -> dict:
         stdout, stderr = proc.communicate()
     seconds, cpu = time.perf_counter() - start, children_cpu_seconds() - cpu
     if proc.returncode != 0:
-        raise SystemExit(f"oml reports failed (exit {proc.returncode}):\n{stdout}\n{stderr}")
+        raise SystemExit(f"{what} failed (exit {proc.returncode}):\n{stdout}\n{stderr}")
+    return seconds, cpu, mem, stdout
+
+
+def national_reports(data: Path, tmp: Path, jobs: int | None = None) -> dict:
+    """``oml reports`` on ``data`` in its own process tree: seconds, peak memory, reports and bytes written."""
+    codes, out = tmp / "CODES.csv", tmp / "reports-out"
+    command = [sys.executable, "-m", "oml.cli", "reports", "--data", str(data), "--codes", str(codes), "--out", str(out)]
+    if jobs:
+        command += ["--jobs", str(jobs)]
+    seconds, cpu, mem, stdout = timed_process(command, "oml reports")
     files = [p for p in out.glob("*.html") if p.name != "index.html"]
     return {"national_seconds": seconds, "national_cpu_seconds": cpu, "national_reports": len(files),
             "national_cpu_seconds_per_report": cpu / max(len(files), 1),
@@ -176,14 +183,7 @@ def sample_reports(data: Path, tmp: Path, size: int, jobs: int | None = None) ->
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(data), str(tmp), str(size)]
     if jobs:
         command += ["--jobs", str(jobs)]
-    env = {**os.environ, "OML_ROOT": str(REPO), "PYTHONPATH": str(REPO)}
-    start, cpu = time.perf_counter(), children_cpu_seconds()
-    proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    with PeakMemory(pid=proc.pid) as mem:
-        stdout, stderr = proc.communicate()
-    seconds, cpu = time.perf_counter() - start, children_cpu_seconds() - cpu
-    if proc.returncode != 0:
-        raise SystemExit(f"the sample of reports failed (exit {proc.returncode}):\n{stdout}\n{stderr}")
+    seconds, cpu, mem, stdout = timed_process(command, "the sample of reports")
     r = json.loads(stdout.strip().splitlines()[-1])
     per_report = r["sample_reports_seconds"] / r["sample_reports"]
     cpu_per_report = (cpu - r["sample_prepare_cpu_seconds"]) / r["sample_reports"]
