@@ -290,6 +290,10 @@ def main() -> int:
         from readability import measure as readability  # bench/readability.py (bench/ is this script's folder)
 
         r["readability"] = [{"text": s.name, "douma": s.douma, "target": s.target} for s in readability(froot)]
+        # Page weight and first text on slow 4G in Chromium (bench/page_weight.py), on the same build.
+        from page_weight import measure as page_weight
+
+        r["page_weight"] = page_weight(froot)
         shutil.rmtree(froot)
         print(f"make book with the feedback demo: clean {r['full_clean_seconds']:.1f} s; one Markdown edit "
               f"{r['full_markdown_edit_seconds']:.1f} s (median of {REPEATS})", flush=True)
@@ -372,6 +376,11 @@ def main() -> int:
         ("one Markdown edit / clean build, with every PDF", r["pdf_cost"]["markdown_edit_share"], "<=", 0.25, "ratio"),
         ("spawn engine: numbers differing from the fork engine's", 0.0 if r["engine_spawn"]["same_numbers"] else 1.0,
          "<=", 0.0, "count"),
+        *([] if "not_run" in r["page_weight"] else [
+            ("heaviest page, all it loads (Chromium)", r["page_weight"]["heaviest_bytes"] / 1000, "<=",
+             r["page_weight"]["limit_bytes"] / 1000, "kB"),
+            ("first text of a text page on slow 4G (Chromium)", r["page_weight"]["first_text_ms"], "<=",
+             r["page_weight"]["limit_first_text_ms"], "ms")]),
         # Flesch-Douma: higher is easier, so the limit is a floor (negated to fit the table's <=).
         *[(f"readability of {t['text']} (Flesch-Douma, negated: >= {t['target']:g})", -t["douma"], "<=",
            -t["target"], "points") for t in r["readability"]],

@@ -23,6 +23,13 @@ AXE = REPO / ".cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 #: A phone as Chromium emulates it: 375 × 800 CSS px, a touch screen, a mobile viewport.
 PHONE_METRICS = {"width": 375, "height": 800, "pixelRatio": 2.0, "mobile": True, "touch": True}
+#: Light pages (issue 22, point 5), guarded by tests/site/test_page_weight.py and reported by bench/page_weight.py:
+#: the most a page may load in all (document and every resource, uncompressed), in bytes;
+MAX_PAGE_BYTES = 300_000
+#: the latest the first text may show on slow 4G, in milliseconds;
+MAX_FIRST_TEXT_MS = 1500
+#: a typical text page (about 200 words, a table, no figure).
+TEXT_PAGE = "book/rapport/in-deze-factsheet.html"
 #: "Slow 4G" as issue 22 measures it: 1,6 Mbit/s down, 750 kbit/s up, 150 ms round trip.
 SLOW_4G = {"offline": False, "latency": 150, "downloadThroughput": 1.6e6 / 8, "uploadThroughput": 750e3 / 8}
 

@@ -26,12 +26,7 @@ import browser
 
 pytestmark = pytest.mark.slow
 
-#: The most a page may load in all (document and every resource, uncompressed), in bytes.
-MAX_PAGE_BYTES = 300_000
-#: The latest the first text may show on slow 4G, in milliseconds.
-MAX_FIRST_TEXT_MS = 1500
-#: A typical text page: about 200 words, a table, no figure.
-TEXT_PAGE = "book/rapport/in-deze-factsheet.html"
+MAX_PAGE_BYTES, MAX_FIRST_TEXT_MS, TEXT_PAGE = browser.MAX_PAGE_BYTES, browser.MAX_FIRST_TEXT_MS, browser.TEXT_PAGE
 
 
 def _reading_order(html) -> list[str]:
@@ -158,3 +153,18 @@ def test_every_page_has_a_favicon_a_description_and_open_graph_tags(site):
         assert meta.get("og:title", "").endswith(meta.get("og:site_name") or "?"), (page, meta.get("og:title"))
         assert meta.get("og:description") == description, page
         assert meta.get("og:type") in ("website", "article") and meta.get("og:locale") == "nl_NL", page
+
+
+def test_make_bench_reports_page_weight_and_first_text(site):
+    # bench/page_weight.py is what `make bench` reports; run here so that it cannot rot.
+    import subprocess
+    import sys
+
+    reason = browser.missing()
+    if reason:
+        pytest.skip(reason)
+    proc = subprocess.run([sys.executable, str(browser.REPO / "bench" / "page_weight.py"), str(site)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert re.search(r"heaviest \S+ \d+ kB \(limit 300 kB\) over \d+ pages; first text of \S+ on slow 4G \d+ ms",
+                     proc.stdout), proc.stdout
