@@ -221,6 +221,11 @@ class Layout:
         """Private key cache of the demo build (never inside the site)."""
         return self.cache / "access-demo-keys.json"
 
+    @property
+    def demo_keys(self) -> Path:
+        """The committed keys of the demo codes (public like the codes; seeds the demo's key cache on a cold build)."""
+        return self.book / "terugkoppeling" / "demo-codes.keys.json"
+
 
 # This checkout's paths, for code that runs only here (notebooks, the command line's defaults).
 _HERE = Layout(ROOT)
@@ -230,6 +235,7 @@ COVERAGE = _HERE.coverage
 #: The committed access codes of the feedback demo (its salt file beside it, see oml.access.codes.salts_path).
 DEMO_CODES = _HERE.demo_codes
 DEMO_KEY_CACHE = _HERE.demo_key_cache
+DEMO_KEYS = _HERE.demo_keys
 
 
 # The PDFs' file names, at the site's root: written by oml.site.pdf, linked by the pages (oml.report), one place.

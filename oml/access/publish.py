@@ -236,10 +236,11 @@ class PendingKeys:
     """
 
     def __init__(self, requests: dict[Key, tuple[str, bytes]], iterations: int, cache_path: Path | None,
-                 jobs: int | None = None, background: bool = False):
+                 jobs: int | None = None, background: bool = False, seed: Path | None = None):
         self.requests, self.iterations = dict(requests), iterations
         self.cache_path = Path(cache_path) if cache_path else None
-        cache = _read_cache(self.cache_path) if self.cache_path else {}
+        # ``seed``: a read-only cache of the same format (the committed keys of the public demo codes).
+        cache = {**(_read_cache(Path(seed)) if seed else {}), **(_read_cache(self.cache_path) if self.cache_path else {})}
         self.prints = {entry: _fingerprint(code, salt, iterations) for entry, (code, salt) in self.requests.items()}
         self.keys = {entry: cache[fp] for entry, fp in self.prints.items() if fp in cache}
         self.todo = sorted(entry for entry in self.requests if entry not in self.keys)
@@ -306,12 +307,15 @@ def _check_private_paths(codes_path: Path, key_cache: Path, out_dir: Path) -> No
 
 
 def start_keys(entries, codes_path: Path, *, rotate=(), iterations: int = ITERATIONS, key_cache: Path | None = None,
-               jobs: int | None = None, create_codes: bool = True) -> KeyPlan:
+               jobs: int | None = None, create_codes: bool = True, seed_keys: Path | None = None) -> KeyPlan:
     """Begin the keys of the reports ``entries`` (``(kind, id)`` pairs) before the reports are made.
 
     The codes are looked up (new ones made, ``rotate`` applied) in memory only: :func:`publish_reports`
     writes the codes file when it publishes, so a build that fails hands out no new code. The keys
     are derived in low-priority background threads. Pass the plan to :func:`publish_reports` as ``keys``.
+    ``seed_keys`` is a read-only key file in the cache's format whose keys need no derivation (only the
+    public demo has one: :data:`oml.paths.DEMO_KEYS`); a key is taken from it only for the same code, salt
+    and iterations.
 
     Examples
     --------
@@ -331,7 +335,8 @@ def start_keys(entries, codes_path: Path, *, rotate=(), iterations: int = ITERAT
     entries = frozenset(entries)
     book = ensure_codes(codes_path, entries, rotate=rotate, create=create_codes, write=False)
     requests = {entry: (book.codes[entry], book.salts[entry]) for entry in entries}
-    return KeyPlan(codes_path, key_cache, entries, book, PendingKeys(requests, iterations, key_cache, jobs, background=True))
+    return KeyPlan(codes_path, key_cache, entries, book,
+                   PendingKeys(requests, iterations, key_cache, jobs, background=True, seed=seed_keys))
 
 
 def publish_reports(documents: dict[Key, str], codes_path: Path, out_dir: Path, *, rotate=(),
@@ -586,6 +591,9 @@ def _refuse_real(entries, synthetic: bool) -> None:
 def start_site_demo_keys(entries, *, synthetic: bool, root: Path | None = None, jobs: int | None = None) -> KeyPlan:
     """:func:`start_keys` for the demo on the public site: the committed demo codes, the key cache under ``_build``.
 
+    The committed demo keys (:data:`oml.paths.DEMO_KEYS`) seed the cache: the demo's codes and salts are
+    public (the demo page lists the codes), so their keys are too, and a cold ``make book`` need not derive
+    all 211 again (about 17 s of CPU). A code or salt that changed is derived as usual.
     Refuses real data before anything starts (see :func:`publish_site_demo`).
     """
     from oml import paths
@@ -594,14 +602,45 @@ def start_site_demo_keys(entries, *, synthetic: bool, root: Path | None = None, 
     entries = list(entries)
     _refuse_real(entries, synthetic)
     return start_keys(entries, root / paths.DEMO_CODES.relative_to(paths.ROOT),
-                      key_cache=root / paths.DEMO_KEY_CACHE.relative_to(paths.ROOT), jobs=jobs)
+                      key_cache=root / paths.DEMO_KEY_CACHE.relative_to(paths.ROOT), jobs=jobs,
+                      seed_keys=root / paths.DEMO_KEYS.relative_to(paths.ROOT))
+
+
+def demo_keys_text(root: Path | None = None, jobs: int | None = None) -> str:
+    """The content of the committed demo key file (:data:`oml.paths.DEMO_KEYS`), every key derived afresh.
+
+    Run after the demo codes or salts change (tests/access/test_demo.py compares the committed file with it)::
+
+        .venv/bin/python -c "from oml.access.publish import write_demo_keys; write_demo_keys()"
+    """
+    from oml import paths
+
+    root = Path(root) if root is not None else paths.ROOT
+    codes_path = root / paths.DEMO_CODES.relative_to(paths.ROOT)
+    codes, salts = codes_mod.read_codes(codes_path), codes_mod.read_salts(codes_mod.salts_path(codes_path))
+    requests = {entry: (codes[entry], salts[entry]) for entry in codes}
+    pending = PendingKeys(requests, ITERATIONS, None, jobs)
+    keys, _, _ = pending.result()
+    return json.dumps({"version": 1, "keys": {pending.prints[e]: keys[e].hex() for e in sorted(keys)}},
+                      indent=0, sort_keys=True) + "\n"
+
+
+def write_demo_keys(root: Path | None = None) -> Path:
+    """Write :func:`demo_keys_text` to the committed demo key file (public, like the demo codes: mode 0644)."""
+    from oml import paths
+
+    root = Path(root) if root is not None else paths.ROOT
+    target = root / paths.DEMO_KEYS.relative_to(paths.ROOT)
+    target.write_text(demo_keys_text(root), encoding="utf-8")
+    return target
 
 
 def publish_site_demo(documents: dict[Key, str], html_dir: Path, *, synthetic: bool, root: Path | None = None,
                       jobs: int | None = None, keys: KeyPlan | None = None) -> PublishResult:
     """The demo on the public site: the synthetic reports into ``html_dir/terugkoppeling/``.
 
-    Uses the committed demo codes file (``oml.paths.DEMO_CODES``) and a key cache under ``_build/cache``.
+    Uses the committed demo codes file (``oml.paths.DEMO_CODES``), its committed keys
+    (``oml.paths.DEMO_KEYS``) and a key cache under ``_build/cache``.
     Real data never reach the site: with ``synthetic=False``, or any id that is not a synthetic ``SYN-`` id,
     this refuses before writing anything.
 
