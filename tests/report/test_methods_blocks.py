@@ -108,17 +108,9 @@ def _numbers_recorded(ctx, block: str) -> None:
 def school_matter(default_frame):
     """The default data with "onbekend" a matter of the school: 45 % of the schools deliver none, the others all; with the index."""
     from oml.stats.index import add_index
+    from school_matter import unknown_by_school
 
-    out = default_frame.copy()
-    rng = np.random.default_rng(24)
-    schools = out["school_id"].unique()
-    none = rng.choice(schools, int(0.45 * len(schools)), replace=False)
-    delivered = ~out["school_id"].isin(none)
-    unknown = out["parent_education"].astype(str) == "onbekend"
-    fill = pd.Series(rng.choice(["mbo of lager", "hbo", "wo"], len(out), p=[0.4, 0.38, 0.22]), index=out.index)
-    out.loc[delivered & unknown, "parent_education"] = fill[delivered & unknown]
-    out.loc[~delivered, "parent_education"] = "onbekend"
-    return add_index(out)
+    return add_index(unknown_by_school(default_frame))
 
 
 @pytest.mark.parametrize("data", ["frame", "school_matter"])

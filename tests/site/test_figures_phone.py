@@ -55,23 +55,6 @@ const done = arguments[arguments.length - 1];
 """
 
 
-@pytest.fixture(scope="module")
-def served(site):
-    reason = browser.missing()
-    if reason:
-        pytest.skip(reason)
-    html = site / "_build" / "html"
-    with browser.serve(html) as base:
-        yield base, html
-
-
-@pytest.fixture(scope="module")
-def phone(served):
-    base, html = served
-    with browser.chromium(phone=True) as driver:
-        yield driver, base, html
-
-
 def _figure_pages(html) -> list[str]:
     return [p for p in browser.html_pages(html) if "<figure" in (html / p).read_text(encoding="utf-8")]
 

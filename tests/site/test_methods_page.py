@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
@@ -32,16 +31,9 @@ def school_matter_data() -> pd.DataFrame:
     """The default synthetic data (all years), "onbekend" a matter of the school, the weakest schools gone in the last year."""
     from oml.data.synth import generate
     from oml.stats.index import add_index
+    from school_matter import unknown_by_school
 
-    out = generate()
-    rng = np.random.default_rng(24)
-    schools = out["school_id"].unique()
-    none = rng.choice(schools, int(0.45 * len(schools)), replace=False)
-    delivered = ~out["school_id"].isin(none)
-    unknown = out["parent_education"].astype(str) == "onbekend"
-    fill = pd.Series(rng.choice(["mbo of lager", "hbo", "wo"], len(out), p=[0.4, 0.38, 0.22]), index=out.index)
-    out.loc[delivered & unknown, "parent_education"] = fill[delivered & unknown]
-    out.loc[~delivered, "parent_education"] = "onbekend"
+    out = unknown_by_school(generate())
     last = out["year"].max()
     current = add_index(out[out["year"] >= 2023])
     means = current.groupby("school_id", observed=True)["index"].mean()

@@ -15,6 +15,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from oml.paths import Layout
+from pdf_text import off_page, page_texts, poppler
 from oml.site.pdf import OML_CONTACT, PdfError, build_pdf, compose, linked_pdf, SITE_ONLY_PAGES, pdf_order, reading_order
 
 pytestmark = pytest.mark.slow
@@ -22,13 +23,6 @@ pytestmark = pytest.mark.slow
 
 def _html(site: Path) -> Path:
     return site / "_build" / "html"
-
-
-def _poppler(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.skip(f"NOT RUN: {tool} is missing (install Debian poppler-utils: make setup as root)")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +35,7 @@ def pdf(site) -> Path:
 @pytest.fixture(scope="module")
 def pages_text(pdf) -> list[str]:
     """The text of every page (pdftotext separates pages with a form feed)."""
-    text = subprocess.run([_poppler("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
-    return text.split("\f")[:-1]
+    return page_texts(pdf)
 
 
 def _titles(site: Path) -> list[str]:
@@ -114,23 +106,7 @@ def test_cover_dates_cites_and_traces_the_edition(pages_text):
 def test_no_text_runs_off_a_page(pdf):
     # Every word poppler finds lies on the page: nothing beyond its width (the git commands of Versies,
     # a sha256, a long file name) or below its foot.
-    for page, words in _boxes(pdf):
-        width, height = page
-        off = [w for w in words if w[2] > width + 0.5 or w[0] < -0.5 or w[3] > height + 0.5]
-        assert not off, off[:5]
-
-
-def _boxes(pdf: Path) -> list[tuple[tuple[float, float], list[tuple[float, float, float, float, str]]]]:
-    """Per page: its (width, height) and every word's (xMin, yMin, xMax, yMax, text), from ``pdftotext -bbox``."""
-    out = subprocess.run([_poppler("pdftotext"), "-bbox", str(pdf), "-"], capture_output=True, text=True,
-                         check=True).stdout
-    pages = []
-    for w, h, body in re.findall(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', out, re.S):
-        words = [(float(a), float(b), float(c), float(d), t) for a, b, c, d, t in re.findall(
-            r'<word xMin="([-\d.]+)" yMin="([-\d.]+)" xMax="([-\d.]+)" yMax="([-\d.]+)">(.*?)</word>', body)]
-        pages.append(((float(w), float(h)), words))
-    assert pages, "pdftotext -bbox found no pages"
-    return pages
+    assert off_page(pdf) == []
 
 
 def test_table_captions_stay_with_their_tables(site, pages_text):
@@ -186,15 +162,15 @@ def test_table1_and_figures_numbered_with_dutch_numbers(site, pages_text):
 
 def test_figures_are_vector(pdf):
     # pdfimages lists raster images: the SVG figures must be drawn as vector paths, so there are none.
-    listing = subprocess.run([_poppler("pdfimages"), "-list", str(pdf)], capture_output=True, text=True,
+    listing = subprocess.run([poppler("pdfimages"), "-list", str(pdf)], capture_output=True, text=True,
                              check=True).stdout.splitlines()
     assert listing[2:] == []
-    fonts = subprocess.run([_poppler("pdffonts"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    fonts = subprocess.run([poppler("pdffonts"), str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "Liberation" in fonts or "DejaVu" in fonts  # real text, searchable
 
 
 def test_pdf_is_dutch_and_reused_when_nothing_changed(site, pdf):
-    info = subprocess.run([_poppler("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    info = subprocess.run([poppler("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "Sociale relaties met leraren" in info and "Pages:" in info
     assert re.search(r"Tagged:\s+yes", info)  # PDF/UA: structure and alt texts for screen readers
     before = pdf.stat().st_mtime_ns

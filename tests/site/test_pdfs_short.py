@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
 from oml.paths import Layout
+from pdf_text import off_page, page_texts
 from oml.site.pdf import FACTSHEET_PDF, OML_CONTACT, build_pdf, documents, region_pdf_name, Cover
 
 pytestmark = pytest.mark.slow
@@ -25,34 +25,13 @@ def _html(site: Path) -> Path:
     return site / "_build" / "html"
 
 
-def _poppler(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.skip(f"NOT RUN: {tool} is missing (install Debian poppler-utils: make setup as root)")
-    return path
-
-
 def _pages(pdf: Path) -> list[str]:
-    text = subprocess.run([_poppler("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
-    return [" ".join(p.replace("\u00ad", "").split()) for p in text.split("\f")[:-1]]
+    return [" ".join(p.replace("\u00ad", "").split()) for p in page_texts(pdf)]
 
 
 def _region_pages(site: Path) -> list[str]:
     return sorted(p.relative_to(_html(site)).with_suffix("").as_posix()
                   for p in (_html(site) / "book" / "rapport").glob("regio-*.html"))
-
-
-def _off_page(pdf: Path) -> list:
-    out = subprocess.run([_poppler("pdftotext"), "-bbox", str(pdf), "-"], capture_output=True, text=True,
-                         check=True).stdout
-    off = []
-    for w, h, body in re.findall(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', out, re.S):
-        for x0, _y0, x1, y1, word in re.findall(
-                r'<word xMin="([-\d.]+)" yMin="([-\d.]+)" xMax="([-\d.]+)" yMax="([-\d.]+)">(.*?)</word>', body):
-            if float(x1) > float(w) + 0.5 or float(x0) < -0.5 or float(y1) > float(h) + 0.5:
-                off.append(word)
-    return off
 
 
 def _check_cover(first_page: str) -> None:
@@ -100,7 +79,7 @@ def test_factsheet_pdf_is_a_handout_with_the_factsheets_sections(site):
     for number, page in enumerate(pages, start=1):
         assert f"Pagina {number} van {len(pages)}" in page
         assert "synthetische" in page and "geen resultaten van de OnderwijsMonitor Limburg" in page
-    assert _off_page(pdf) == []
+    assert off_page(pdf) == []
 
 
 @pytest.mark.parametrize("index", range(5))
@@ -117,7 +96,7 @@ def test_one_short_pdf_per_region(site, index):
     assert f"Sociale relaties met leraren — {region} Regiopagina uit het levend rapport" in cover
     assert cover.count(region) == 2  # the cover's title and the page's heading
     assert "rest van Limburg" in " ".join(pages)
-    assert _off_page(pdf) == []
+    assert off_page(pdf) == []
 
 
 def test_documents_name_the_factsheet_pages_in_order(site):

@@ -48,24 +48,6 @@ def _wait(condition, timeout: float = 5.0):
     return condition()
 
 
-@pytest.fixture(scope="module")
-def served(site):
-    """The built site on 127.0.0.1; skips (NOT RUN) when Chromium is missing."""
-    reason = browser.missing()
-    if reason:
-        pytest.skip(reason)
-    html = site / "_build" / "html"
-    with browser.serve(html) as base:
-        yield base, html
-
-
-@pytest.fixture(scope="module")
-def phone(served):
-    base, html = served
-    with browser.chromium(phone=True) as driver:
-        yield driver, base, html
-
-
 def _open(driver, url: str) -> None:
     browser.load(driver, url)
     driver.execute_script(_RECORD_POINTERS)

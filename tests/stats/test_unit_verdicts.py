@@ -13,10 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import patsy
 import pytest
 import statsmodels.api as sm
-from statsmodels.stats.meta_analysis import combine_effects
 
 from oml.stats import units as fb
 from oml.stats.disclosure import MIN_CELL
@@ -38,26 +36,7 @@ def bench():
 
 
 # --------------------------------------------------------------------------- between-school spread
-def test_school_spread_matches_statsmodels_dersimonian_laird(small_frame):
-    spread = fb.school_spread(small_frame)
-    data = small_frame.loc[small_frame["index"].notna()].copy()
-    data["cell"] = data["school_id"].astype(str) + "|" + data["year"].astype(int).astype(str)
-    data["sex"], data["parent_education"] = data["sex"].astype(str), data["parent_education"].astype(str)
-    # Reference: statsmodels OLS with a dummy per school-year (patsy) instead of projecting the controls out;
-    # the schools' adjusted means from its control coefficients; statsmodels' DerSimonian-Laird
-    # (statsmodels.stats.meta_analysis.combine_effects, method_re="dl") on those means with variances s^2 / n_j.
-    y, x = patsy.dmatrices("index ~ 0 + C(cell) + C(sex) + age + C(parent_education)", data, return_type="dataframe")
-    res = sm.OLS(y, x).fit()
-    controls = [c for c in x.columns if not c.startswith("C(cell)")]
-    adjusted = data["index"].to_numpy() - x[controls].to_numpy() @ res.params[controls].to_numpy()
-    per_school = pd.Series(adjusted).groupby(data["school_id"].astype(str).to_numpy())
-    means, sizes = per_school.mean(), per_school.size()
-    meta = combine_effects(means.to_numpy(), res.scale / sizes.to_numpy(), method_re="dl")
-    assert spread.schools == len(means)
-    assert spread.within_sd ** 2 == pytest.approx(res.scale, rel=1e-9)
-    assert spread.q == pytest.approx(meta.q, rel=1e-8)
-    assert spread.between_var == pytest.approx(meta.tau2, rel=1e-8)
-    assert spread.icc == pytest.approx(meta.tau2 / (meta.tau2 + res.scale), rel=1e-8)
+# The spread itself is checked against statsmodels' DerSimonian-Laird in tests/stats/test_units.py.
 
 
 def test_school_spread_agrees_with_a_multilevel_model(frame):

@@ -28,8 +28,8 @@ def _school(frame: pd.DataFrame, rank: int = 0) -> str:
 
 
 # --------------------------------------------------------------------------- against statsmodels
-def _spread_reference(frame: pd.DataFrame) -> tuple[float, float]:
-    """Independent path for :func:`fb.school_spread`: (tau^2, within variance).
+def _spread_reference(frame: pd.DataFrame):
+    """Independent path for :func:`fb.school_spread`: (tau^2, within variance, Q, schools).
 
     statsmodels OLS of the index on ``C(school|year)`` and the controls (patsy dummies); each school's adjusted
     mean is the mean over its pupils of index minus the controls' fitted part; the within variance is the
@@ -44,7 +44,18 @@ def _spread_reference(frame: pd.DataFrame) -> tuple[float, float]:
     adjusted = data["index"].to_numpy() - x[controls].to_numpy() @ res.params[controls].to_numpy()
     per_school = pd.Series(adjusted).groupby(data["school_id"].astype(str).to_numpy())
     means, sizes = per_school.mean(), per_school.size()
-    return float(combine_effects(means.to_numpy(), res.scale / sizes.to_numpy(), method_re="dl").tau2), float(res.scale)
+    meta = combine_effects(means.to_numpy(), res.scale / sizes.to_numpy(), method_re="dl")
+    return float(meta.tau2), float(res.scale), float(meta.q), len(means)
+
+
+def test_school_spread_matches_statsmodels_dersimonian_laird(small_frame):
+    spread = fb.school_spread(small_frame)
+    tau2, scale, q, schools = _spread_reference(small_frame)
+    assert spread.schools == schools
+    assert spread.within_sd ** 2 == pytest.approx(scale, rel=1e-9)
+    assert spread.q == pytest.approx(q, rel=1e-8)
+    assert spread.between_var == pytest.approx(tau2, rel=1e-8)
+    assert spread.icc == pytest.approx(tau2 / (tau2 + scale), rel=1e-8)
 
 
 def _reference(frame: pd.DataFrame, kind: str, unit: str, level: float = 0.95) -> dict:
