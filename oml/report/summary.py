@@ -15,7 +15,7 @@ import pandas as pd
 
 from oml.paths import FACTSHEET_PDF, REPORT_PDF
 from oml.report import text
-from oml.report.text import group_label, group_phrase, nl_list, size_phrase, size_words
+from oml.report.text import group_label, group_phrase, nl_date, nl_list, size_phrase, size_words
 from oml.stats.direction import Direction
 
 #: The chapter of each breakdown (the pages of notebooks/runs.toml).
@@ -353,22 +353,6 @@ def news_sentences(comparison, edition: str, previous: str, fmt=None) -> list[st
 
 
 # --------------------------------------------------------------------------- the start page
-_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-           "november", "december")
-
-
-def nl_date(iso: str) -> str:
-    """An ISO date (or timestamp) as Dutch prose writes it.
-
-    Examples
-    --------
-    >>> nl_date("2026-11-21T13:30:34Z")
-    '21 november 2026'
-    """
-    year, month, day = (int(x) for x in iso[:10].split("-"))
-    return f"{day} {_MONTHS[month - 1]} {year}"
-
-
 def start_header(ctx, editions, years: str) -> str:
     """The start page's opening: what this report is, its edition and data, and the two buttons.
 
@@ -385,8 +369,8 @@ def start_header(ctx, editions, years: str) -> str:
         f"{edition}Het rapport gebruikt de jaren {years}: {shown['n_pupils']} leerlingen van "
         f"{shown['n_schools']} scholen.\n\n"
         '<p class="oml-start-buttons">'
-        f'<a class="oml-button" href="../../{REPORT_PDF}">Download het rapport (PDF)</a> '
-        f'<a class="oml-button" href="../../{FACTSHEET_PDF}">De factsheet in het kort (PDF)</a> '
+        f'<a class="oml-button oml-needs-pdf" href="../../{REPORT_PDF}">Download het rapport (PDF)</a> '
+        f'<a class="oml-button oml-needs-pdf" href="../../{FACTSHEET_PDF}">De factsheet in het kort (PDF)</a> '
         '<a class="oml-button" href="../terugkoppeling.html">Open het rapport van uw school</a></p>\n'
     )
 

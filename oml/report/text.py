@@ -45,6 +45,27 @@ def round_half_away(value: float, decimals: int = 0) -> decimal.Decimal:
     return exact.quantize(decimal.Decimal(1).scaleb(-decimals), context=_DECIMAL)
 
 
+#: Month names as Dutch prose writes them (lower case).
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+          "november", "december")
+
+
+def nl_date(day) -> str:
+    """A date (a ``datetime.date``, or an ISO date or timestamp string) as Dutch prose writes it.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> nl_date(datetime.date(2025, 12, 2)), nl_date("2026-11-21T13:30:34Z")
+    ('2 december 2025', '21 november 2026')
+    """
+    import datetime
+
+    if isinstance(day, str):
+        day = datetime.date.fromisoformat(day[:10])
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
 def nl_number(value: float, decimals: int = 0) -> str:
     """Format a number the Dutch way: thousands with a point, decimals with a comma.
 

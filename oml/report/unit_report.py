@@ -36,7 +36,7 @@ from oml.data.contract import VARIABLE_LABELS
 from oml.report import plotting, text
 from oml.report.pages import min_share_words
 from oml.report.publish import NOT_ASKED_LEGEND, Publisher
-from oml.report.text import NOT_ASKED, SUPPRESSED, nl_list, nl_number
+from oml.report.text import NOT_ASKED, SUPPRESSED, nl_date, nl_list, nl_number
 from oml.stats.findings import HIGHER, LOWER, STABLE, Direction, direction
 from oml.stats import units as stats
 from oml.stats.units import LIMBURG, PERIOD, REGION, UNIT
@@ -579,10 +579,6 @@ def funnel_axes(pos: stats.FunnelPosition, label: str, reference: str = "Limburg
 
 
 # ----------------------------------------------------------------------------- date, edition, source
-_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-           "november", "december")
-
-
 def made_on() -> datetime.date:
     """The date a report is made: today (UTC), or the date of ``SOURCE_DATE_EPOCH`` when set (reproducible builds).
 
@@ -594,17 +590,6 @@ def made_on() -> datetime.date:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     now = datetime.datetime.fromtimestamp(int(epoch), datetime.UTC) if epoch else datetime.datetime.now(datetime.UTC)
     return now.date()
-
-
-def nl_date(day: datetime.date) -> str:
-    """A date in Dutch words.
-
-    Examples
-    --------
-    >>> nl_date(datetime.date(2025, 12, 2))
-    '2 december 2025'
-    """
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 _FINGERPRINTS: dict[int, tuple[pd.DataFrame, str]] = {}

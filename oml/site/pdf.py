@@ -37,6 +37,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from oml.paths import FACTSHEET_PDF, PDF_STEM, Layout, region_pdf_name
+from oml.report.text import nl_date
 from oml.site.messages import BuildError
 from oml.site.stamps import Stamp
 
@@ -152,8 +153,6 @@ LAST_PAGES = ("book/bronnen",)
 #: Pages of the site only: the start page is a landing page (buttons, the PDF link, a digest of the chapters);
 #: the PDF's cover and its chapters take its place.
 SITE_ONLY_PAGES = ("book/rapport/start",)
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-          "november", "december")
 
 
 class PdfError(BuildError):
@@ -506,17 +505,6 @@ def linked_pdf(html_dir: Path) -> Path:
 
 
 
-def dutch_date(day: dt.date) -> str:
-    """'2 december 2026'.
-
-    Examples
-    --------
-    >>> dutch_date(dt.date(2026, 12, 2))
-    '2 december 2026'
-    """
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
 def _today() -> dt.date:
     # SOURCE_DATE_EPOCH (reproducible-builds.org) fixes the printed date for a byte-identical rebuild.
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
@@ -555,7 +543,7 @@ def edition_line(layout: Layout) -> str:
 
 def _cover(layout: Layout, config: dict) -> Cover:
     site = str((config.get("html") or {}).get("baseurl") or "").strip()
-    return Cover(edition=edition_line(layout), date=dutch_date(_today()), site=site)
+    return Cover(edition=edition_line(layout), date=nl_date(_today()), site=site)
 
 
 def _write(job: tuple) -> list[str]:

@@ -15,6 +15,13 @@ def nl_number(value, decimals: int = 0) -> str:
     return fmt(value, decimals)
 
 
+def nl_date(day) -> str:
+    """:func:`oml.report.text.nl_date`, imported when first needed."""
+    from oml.report.text import nl_date as words
+
+    return words(day)
+
+
 def group_label(group: str) -> str:
     """:func:`oml.report.text.group_label`, imported when first needed."""
     from oml.report.text import group_label as label

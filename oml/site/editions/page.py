@@ -1,21 +1,17 @@
 """The page "Versies": every edition, what changed between them, corrections and how to rebuild each."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from pathlib import Path
 
 from oml import paths
 from oml.paths import Layout
-from oml.site.editions.common import SUPPRESSED, group_label, nl_number
+from oml.site.editions.common import SUPPRESSED, group_label, nl_date, nl_number
 from oml.site.editions.compare import (ABSENT, Comparison, Conclusion, Headline, Publication, Snapshot, compare, conclusion,
                                        load_editions)
 from oml.site.editions.record import current_findings, current_numbers, page_titles
 from oml.stats.direction import Direction
-
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-          "november", "december")
 
 
 def _esc(text: str) -> str:
@@ -48,18 +44,6 @@ def change_text(h: Headline) -> str:
     if nl_number(abs(diff), h.decimals).strip("0,.") == "":
         return "gelijk"
     return ("+" if diff > 0 else "") + nl_number(diff, h.decimals)
-
-
-def _date(iso: str) -> str:
-    """'2026-11-21T13:40:00Z' -> '21 november 2026'.
-
-    Examples
-    --------
-    >>> _date("2026-11-21T13:40:00Z")
-    '21 november 2026'
-    """
-    d = dt.date.fromisoformat(iso[:10])
-    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
 
 
 def _figure_title(figure: str, pages: dict) -> str:
@@ -364,7 +348,7 @@ def _publication_md(p: Publication) -> list[str]:
     data = p.data
     kind = "synthetische" if data.get("synthetic") else "echte"
     delivery = data.get("delivery")
-    lines = [f"- Datum: {_date(p.released)}"]
+    lines = [f"- Datum: {nl_date(p.released)}"]
     if delivery:
         files = delivery["files"]
         lines.append(f"- Gegevens: {nl_number(len(files))} geleverde bestanden ({nl_number(data['rows'])} leerlingen, "
@@ -400,14 +384,14 @@ def _steps(root: Path, editions: list) -> list[tuple[str, str, Comparison, str]]
         steps.append((f"Editie {newer.name} tegenover editie {older.name}", f"editie-{newer.name}",
                       compare(older.latest.snapshot(), newer.latest.snapshot()), newer.first.text))
         for prev, corr in reversed(list(zip(newer.publications, newer.publications[1:]))):
-            steps.append((f"Correctie {corr.number - 1} van editie {newer.name} ({_date(corr.released)})",
+            steps.append((f"Correctie {corr.number - 1} van editie {newer.name} ({nl_date(corr.released)})",
                           f"correctie-{newer.name}-{corr.number - 1}",
                           compare(prev.snapshot(f"publicatie {prev.number}"), corr.snapshot(f"publicatie {corr.number}")),
                           f"Correctie: {corr.text}"))
     if editions:
         first = editions[0]
         for prev, corr in reversed(list(zip(first.publications, first.publications[1:]))):
-            steps.append((f"Correctie {corr.number - 1} van editie {first.name} ({_date(corr.released)})",
+            steps.append((f"Correctie {corr.number - 1} van editie {first.name} ({nl_date(corr.released)})",
                           f"correctie-{first.name}-{corr.number - 1}",
                           compare(prev.snapshot(f"publicatie {prev.number}"), corr.snapshot(f"publicatie {corr.number}")),
                           f"Correctie: {corr.text}"))
@@ -467,7 +451,7 @@ def page_markdown(root: Path = paths.ROOT) -> str:
             lines += [f"Toelichting: {_esc(first.text)}", ""]
         lines += _publication_md(first) + [""]
         for corr in e.publications[1:]:
-            lines += [f"#### Correctie {corr.number - 1} van editie {_esc(e.name)} ({_date(corr.released)})", "",
+            lines += [f"#### Correctie {corr.number - 1} van editie {_esc(e.name)} ({nl_date(corr.released)})", "",
                       f"Correctie: {_esc(corr.text)}", ""]
             lines += _publication_md(corr) + [""]
         lines += [f"Editie {_esc(e.name)} opnieuw bouwen"
