@@ -255,8 +255,10 @@ def diamond_plot(table: pd.DataFrame, comparisons: pd.DataFrame | None = None, a
         x = np.arange(len(years)) + offsets[k]
         ok = part["estimate"].notna().to_numpy()
         ax.vlines(x[ok], part["ci_low"][ok], part["ci_high"][ok], color=colour, linewidth=2)
+        # A group with every cell suppressed has no point: no legend entry either (a leading "_" hides it), or a
+        # small school's report would list "Uw school" above a figure without it.
         (line,) = ax.plot(x[ok], part["estimate"][ok], linestyle="none", marker=marker, markersize=8, color=colour,
-                          markeredgecolor="white", label=group_label(group))
+                          markeredgecolor="white", label=group_label(group) if ok.any() else f"_{group_label(group)}")
         line.set_gid(entity_id(group))
         pos.update({(y, group): (xi, hi) for y, xi, hi in zip(years, x, part["ci_high"])})
     ax.axhline(0.0, color="black", linewidth=1)

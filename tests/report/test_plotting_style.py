@@ -44,6 +44,17 @@ def test_diamond_plot_keeps_zero_line_diamonds_and_intervals():
     matplotlib.pyplot.close(ax.figure)
 
 
+def test_a_group_without_any_shown_cell_has_no_legend_entry():
+    # A small school: every year of "meisje" (standing in for "Uw school") suppressed; the legend lists only what is drawn.
+    table = _table()
+    table.loc[table["group"] == "meisje", ["estimate", "ci_low", "ci_high"]] = np.nan
+    limburg = _table().query("group == 'jongen'").assign(group="Limburg")
+    table = pd.concat([table, limburg], ignore_index=True)
+    ax = plotting.diamond_plot(table)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Jongens", "Limburg"]
+    matplotlib.pyplot.close(ax.figure)
+
+
 def test_svg_axes_have_dutch_decimal_commas(tmp_path):
     ax = plotting.diamond_plot(_table())
     svg = plotting.save(ax.figure, tmp_path / "f.svg").read_text(encoding="utf-8")
