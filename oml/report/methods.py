@@ -6,7 +6,8 @@
   education "onbekend" (:mod:`oml.stats.sensitivity`), and whether any conclusion depends on the choice;
 * :func:`own_coverage_block` — the coverage of the intervals simulated from the data being published
   (``bench/coverage.py --data``), when the build has such a result;
-* :func:`fragile_note` — the note above a figure whose conclusions change under a check ("" when none does).
+* :func:`fragile_note` — the note above a figure whose conclusions change under a check ("" when none does);
+  :func:`region_fragile_note` the same on a region page.
 
 Layout and words only; every number shown is recorded by the page's publisher.
 """
@@ -46,6 +47,35 @@ def _figure(by: str) -> str:
     return f"{{numref}}`fig-{FIGURE.get(by, by)}`"
 
 
+def _phrase(group: str) -> str:
+    """A group as a noun phrase; the rest of Limburg (a region page's comparison) with its article."""
+    from oml.stats.regions import REST
+
+    return f"leerlingen in de {REST}" if group == REST else text.group_phrase(group)
+
+
+def _orient(table: pd.DataFrame) -> pd.DataFrame:
+    """A region page's difference with the rest of Limburg worded from the region: the region first, the verdicts turned.
+
+    The comparison is stored as the rest minus the region (:func:`oml.stats.comparisons.compare`, categories in
+    the order region, rest); the page says how the region compares with the rest, so the methods do too.
+    """
+    from oml.stats.regions import REST
+
+    flip = (table["family"] == "between") & (table["group_b"] == REST)
+    if not flip.any():
+        return table
+    out = table.copy()
+    out.loc[flip, ["group_a", "group_b"]] = out.loc[flip, ["group_b", "group_a"]].to_numpy()
+    out.loc[flip, ["year_a", "year_b"]] = out.loc[flip, ["year_b", "year_a"]].to_numpy()
+    turned = {"higher": "lower", "lower": "higher", "stable": "stable"}
+    for col in ("verdict", "published_verdict"):
+        out.loc[flip, col] = out.loc[flip, col].map(turned)
+    if "estimate" in out:
+        out.loc[flip, "estimate"] = -out.loc[flip, "estimate"]
+    return out
+
+
 def conclusion_words(row) -> str:
     """A conclusion in words, as published (its ``published_verdict``; for a trend the change, for a difference the order).
 
@@ -57,9 +87,12 @@ def conclusion_words(row) -> str:
     'leerlingen met wo-opgeleide ouders: tussen 2023 en 2025 positiever geworden'
     >>> conclusion_words(pd.Series({**r, "family": "between", "group_a": "hbo", "year_a": 2025, "published_verdict": "lower"}))
     'in 2025 leerlingen met wo-opgeleide ouders lager dan leerlingen met hbo-opgeleide ouders'
+    >>> conclusion_words(pd.Series({**r, "family": "between", "group_a": "rest van Limburg", "group_b": "Parkstad Limburg",
+    ...                             "year_a": 2025, "published_verdict": "higher"}))
+    'in 2025 leerlingen in Parkstad Limburg hoger dan leerlingen in de rest van Limburg'
     """
     verdict = row["published_verdict"]
-    a, b = text.group_phrase(row["group_a"]), text.group_phrase(row["group_b"])
+    a, b = _phrase(row["group_a"]), _phrase(row["group_b"])
     if row["family"] == "first_last":
         return f"{a}: tussen {int(row['year_a'])} en {int(row['year_b'])} {_TREND[verdict]}"
     if verdict == "stable":  # b first, as in "b higher than a": the number shown is always the first named minus the second
@@ -73,12 +106,14 @@ def _verdict_word(row) -> str:
 
 def _changes(table: pd.DataFrame, key: str) -> pd.DataFrame:
     """One row per changed conclusion, with the alternatives (``key``: method or variant) that change it."""
-    from oml.stats.robustness import KEYS
+    from oml.stats.robustness import PAGE_KEYS
 
-    changed = table[table["changed"].astype(bool)]
+    changed = _orient(table[table["changed"].astype(bool)])
+    keys = [k for k in PAGE_KEYS if k in table.columns]  # the sensitivity tables have no region pages
     rows = []
-    for k, part in changed.groupby(KEYS, sort=False):
-        rows.append({**dict(zip(KEYS, k)), "published_verdict": part["published_verdict"].iloc[0],
+    # dropna=False: the province-wide figures have no region (None) and must stay.
+    for k, part in changed.groupby(keys, sort=False, dropna=False):
+        rows.append({**dict(zip(keys, k)), "published_verdict": part["published_verdict"].iloc[0],
                      "alternatives": list(part[key]), "verdicts": [_verdict_word(r) for _, r in part.iterrows()]})
     return pd.DataFrame(rows)
 
@@ -98,7 +133,31 @@ def fragile_note(ctx, result) -> str:
     """
     from oml.stats.robustness import check
 
-    changes = _changes(check(ctx.frame, result, ctx.level), "method")
+    return _note(_changes(check(ctx.frame, result, ctx.level), "method"), "bij de figuur hieronder")
+
+
+def region_fragile_note(ctx, rr, part: str) -> str:
+    """The note on a region page above one of its figures whose conclusions change under the checks ("" when none does).
+
+    Parameters
+    ----------
+    ctx : oml.report.notebook.Context
+        The region page's context (its ``frame``: all pupils of Limburg, as given to ``region_result``).
+    rr : oml.stats.regions.RegionResult
+        The region page as published.
+    part : str
+        :data:`oml.stats.robustness.REGION_FIGURE` (the region against the rest of Limburg: its conclusions are also
+        the summary's) or a breakdown within the region (``"sex"``, ``"parent_education"``).
+    """
+    from oml.stats.robustness import REGION_FIGURE, check_region
+
+    changes = _changes(check_region(ctx.frame, rr, ctx.level, only=part), "method")
+    where = "in de samenvatting bovenaan en bij de figuur hieronder" if part == REGION_FIGURE else "bij de figuur hieronder"
+    return _note(changes, where)
+
+
+def _note(changes: pd.DataFrame, where: str) -> str:
+    """The warning box naming each changed conclusion, the checks that change it and their verdicts; "" for none."""
     if changes.empty:
         return ""
     items = []
@@ -107,42 +166,85 @@ def fragile_note(ctx, result) -> str:
         items.append(f"- ‘{conclusion_words(r)}’ ({how})")
     one = len(items) == 1
     return (":::{admonition} Let op: " + ("een conclusie is" if one else "conclusies zijn") + " niet robuust\n:class: warning oml-fragile\n"
-            + ("Deze conclusie" if one else "Deze conclusies") + " bij de figuur hieronder "
+            + ("Deze conclusie" if one else "Deze conclusies") + f" {where} "
             + ("verandert" if one else "veranderen") + " als we het model anders schatten:\n\n" + "\n".join(items)
             + "\n\nLees " + ("die conclusie" if one else "die conclusies") + " daarom met voorzichtigheid. Hoe we dat nagaan, staat in de "
             f"methoden bij {{ref}}`{ROBUSTNESS_LABEL}`.\n:::\n\n")
 
 
+def page_name(region, by: str) -> str:
+    """The figure a conclusion belongs to, for the methods table: a figure reference, or the region page in words.
+
+    Examples
+    --------
+    >>> page_name(None, "sex"), page_name("Parkstad Limburg", "area"), page_name("Parkstad Limburg", "parent_education")
+    ('{numref}`fig-verschillen-geslacht`', 'Regio Parkstad Limburg', 'Regio Parkstad Limburg, naar opleiding ouders')
+    """
+    from oml.data.contract import VARIABLE_LABELS
+    from oml.stats.robustness import REGION_FIGURE
+
+    if region is None or (isinstance(region, float) and pd.isna(region)):
+        return _figure(by)
+    return f"Regio {region}" + ("" if by == REGION_FIGURE else f", naar {VARIABLE_LABELS[by]}")
+
+
 # ----------------------------------------------------------------------------- methods chapter
 def robustness_block(ctx, table: pd.DataFrame) -> str:
-    """Every published conclusion under the checks (``table``: :func:`oml.stats.robustness.check_all`): counts, changes, CSV."""
+    """Every published conclusion under the checks: counts, changes, CSV.
+
+    ``table``: :func:`oml.stats.robustness.check_all`, with the region pages' conclusions when it was given the
+    regions (rows with a ``region``); its ``attrs["skipped"]`` lists the region models that could not be checked.
+    """
+    from oml.stats.regions import MIN_SCHOOLS
+
     csv = ctx.pub.csv("robuustheid", table)
+    on_region = table["region"].notna() if "region" in table.columns else pd.Series(False, index=table.index)
     published = table[table["method"] == "published"]
-    n = ctx.pub.number("robuustheid_conclusies", len(published))
+    n = ctx.pub.number("robuustheid_conclusies", int((~on_region[published.index]).sum()))
+    regions = sorted(set(table.loc[on_region, "region"]))
+    skipped = table.attrs.get("skipped", [])
     rows = []
     for method in ("mixed", "cr2", "within"):
         part = table[table["method"] == method]
         rows.append([METHOD_WORDS[method], ctx.pub.number(f"robuustheid/{method}/getoetst", len(part)),
                      ctx.pub.number(f"robuustheid/{method}/zelfde", int((~part["changed"].astype(bool)).sum())),
                      ctx.pub.number(f"robuustheid/{method}/anders", int(part["changed"].astype(bool).sum()))])
-    counts = table_block(pd.DataFrame(rows), "tab-robuustheid", "Elke gepubliceerde conclusie opnieuw getoetst: hoe vaak het oordeel gelijk blijft.",
+    caption = "Elke gepubliceerde conclusie opnieuw getoetst: hoe vaak het oordeel gelijk blijft."
+    if regions:
+        caption = "Elke gepubliceerde conclusie (figuren en regiopagina's) opnieuw getoetst: hoe vaak het oordeel gelijk blijft."
+    counts = table_block(pd.DataFrame(rows), "tab-robuustheid", caption,
                          ["Controle", "Conclusies getoetst", "Zelfde oordeel", "Ander oordeel"])
+    total = n
+    regional = ""
+    if regions or skipped:
+        n_region = ctx.pub.number("robuustheid_conclusies_regio", int(on_region[published.index].sum()))
+        total = ctx.pub.number("robuustheid_conclusies_totaal", len(published))
+        regional = (f" De regiopagina's trekken er nog {n_region}: per regio de verandering tussen het eerste en het laatste "
+                    "jaar en het verschil met de rest van Limburg in het laatste jaar, en binnen de regio dezelfde "
+                    "conclusies naar geslacht en naar opleiding ouders. Die toetsen we op dezelfde manier, op de leerlingen "
+                    "van de regio (of, voor het verschil met de rest, op heel Limburg).")
     changes = _changes(table, "method")
     if changes.empty:
         verdict = ("Geen enkele conclusie verandert: onder alle drie de controles blijft elk oordeel (gelijk gebleven, "
-                   "hoger of lager) hetzelfde als in de figuren.")
+                   "hoger of lager) hetzelfde als in de figuren" + (" en op de regiopagina's." if regions else "."))
         listing = ""
     else:
         k = ctx.pub.number("robuustheid_anders", len(changes))
-        verdict = (f"Bij {k} van de {n} conclusies verandert het oordeel onder ten minste één controle. Op de pagina van die "
-                   "figuur staat dat bij de figuur vermeld.")
-        listed = [[_figure(r["by"]), conclusion_words(r),
+        verdict = (f"Bij {k} van de {total} conclusies verandert het oordeel onder ten minste één controle. Op de pagina van die "
+                   "figuur" + (" of regio" if regions else "") + " staat dat bij de figuur vermeld.")
+        listed = [[page_name(r.get("region"), r["by"]), conclusion_words(r),
                    text.nl_list([f"{METHOD_WORDS[m]}: {v}" for m, v in zip(r["alternatives"], r["verdicts"])])]
                   for _, r in changes.iterrows()]
         listing = "\n\n" + table_block(pd.DataFrame(listed), "tab-robuustheid-anders", "Conclusies die veranderen onder een controle.",
                                        ["Figuur", "Gepubliceerde conclusie", "Oordeel onder de controle"])
+    if skipped:
+        few = sorted({s["region"] for s in skipped})
+        m = ctx.pub.number("robuustheid_min_scholen", MIN_SCHOOLS)
+        page, have = ("regiopagina", "Die regio heeft") if len(few) == 1 else ("regiopagina's", "Die regio's hebben")
+        verdict += (f" Niet getoetst: de {page} van {text.nl_list(few)}. {have} minder dan {m} scholen, en "
+                    f"standaardfouten die rekening houden met scholen vragen er minstens {m}.")
     intro = (f"De figuren trekken samen {n} conclusies: per groep de verandering tussen het eerste en het laatste jaar, en "
-             "per figuur de verschillen tussen groepen in het laatste jaar. Ze berusten op één model per figuur (OLS) met "
+             f"per figuur de verschillen tussen groepen in het laatste jaar.{regional} Ze berusten op één model per figuur (OLS) met "
              "standaardfouten die rekening houden met scholen (CR1). Houden ze stand als we de scholen op een andere manier "
              "meenemen? Daarom toetsen we elke conclusie nog eens op drie manieren, met dezelfde Holm-correctie:\n\n"
              "- met een multilevelmodel, waarin elke school een eigen niveau heeft (een willekeurig intercept per school, "
@@ -152,8 +254,9 @@ def robustness_block(ctx, table: pd.DataFrame) -> str:
              "- voor de veranderingen over de jaren: de verandering binnen scholen (vaste schooleffecten), zodat een "
              "verschuiving in welke scholen meedoen geen trend kan maken.\n\n")
     return (intro + verdict + "\n\n" + counts + listing + "\n"
-            + provenance(ctx.notebook, ["oml.stats.robustness.check_all", "oml.stats.robustness.random_intercept",
-                                        "oml.stats.robustness.cr2", "oml.stats.robustness.within_schools"], csv))
+            + provenance(ctx.notebook, ["oml.stats.robustness.check_all", "oml.stats.robustness.check_regions",
+                                        "oml.stats.robustness.random_intercept", "oml.stats.robustness.cr2",
+                                        "oml.stats.robustness.within_schools"], csv))
 
 
 def sensitivity_block(ctx, table: pd.DataFrame) -> str:

@@ -12,20 +12,36 @@ import pandas as pd
 from oml.data import codebook
 from oml.paths import region_pdf_name
 from oml.report import text
+from oml.report.methods import region_fragile_note
 from oml.report.pages import DIAMOND_TABLE_CAPTION, PCT, diamond_figures, year_span
 from oml.report.publish import (NOT_ASKED_LEGEND, diamond_table, figure_block, figure_table, provenance, suppression_legend,
                                 table_block)
 from oml.report.text import nl_list, nl_number
 from oml.stats.models import TIDY
-from oml.stats.regions import LIMBURG, REST, RegionResult
+from oml.stats.regions import LIMBURG, MIN_SCHOOLS, REST, RegionResult
+from oml.stats.robustness import REGION_FIGURE
 
 _PROVENANCE = ["oml.stats.regions.region_result", "oml.stats.regions.region_vs_rest", "oml.stats.models.adjusted_means",
                "oml.stats.comparisons.compare"]
 
 
+def _one_school(ctx, rr: RegionResult) -> str:
+    """Why a region of fewer than two schools is neither tested nor drawn with an interval (oml.stats.regions)."""
+    n = ctx.pub.number("scholen", rr.schools)
+    m = ctx.pub.number("min_scholen", MIN_SCHOOLS)
+    verb, noun = ("doet", "school") if rr.schools == 1 else ("doen", "scholen")
+    return (f"In {rr.region} {verb} in deze gegevens {n} {noun} mee. De onzekerheid van de cijfers houdt rekening met "
+            f"verschillen tussen scholen, en dat kan pas vanaf {m} scholen. Daarom tonen we voor {rr.region} geen "
+            "betrouwbaarheidsinterval en toetsen we niet of de regio veranderd is of verschilt van de rest van Limburg.")
+
+
+def _sentences(ctx, rr: RegionResult) -> list[str]:
+    return [_one_school(ctx, rr)] if rr.schools < MIN_SCHOOLS else text.region_sentences(rr.findings)
+
+
 def summary(ctx, rr: RegionResult) -> str:
     """The findings of the region as a list of sentences, with the region-vs-rest difference and its interval."""
-    sentences = text.region_sentences(rr.findings)
+    sentences = _sentences(ctx, rr)
     between = rr.comparisons[rr.comparisons["family"] == "between"]
     fmt = ctx.pub.formatter()
     lines = [f"- {s}" for s in sentences]
@@ -50,7 +66,8 @@ def _alt(rr: RegionResult, ctx) -> str:
             f"en voor heel Limburg, met betrouwbaarheidsintervallen. {rr.region} ligt tussen "
             f"{nl_number(region['estimate'].min(), 2)} en {nl_number(region['estimate'].max(), 2)}, Limburg tussen "
             f"{nl_number(shown[shown['group'] == LIMBURG]['estimate'].min(), 2)} en "
-            f"{nl_number(shown[shown['group'] == LIMBURG]['estimate'].max(), 2)}. " + " ".join(text.region_sentences(rr.findings)))
+            f"{nl_number(shown[shown['group'] == LIMBURG]['estimate'].max(), 2)}. "
+            + (" ".join(text.region_sentences(rr.findings)) if rr.schools >= MIN_SCHOOLS else ""))
 
 
 def figure(ctx, rr: RegionResult) -> str:
@@ -73,7 +90,9 @@ def figure(ctx, rr: RegionResult) -> str:
              f"{REST} (zie Methoden), niet met Limburg als geheel, waar de regio zelf deel van uitmaakt.")
     prov = provenance(ctx.notebook, [*_PROVENANCE, "oml.report.plotting.diamond_plot"], csv)
     prov = prov.replace("\n:::\n", f" Alle vergelijkingen: {{download}}`CSV <{tests}>`.\n:::\n")
-    return (figure_block(f"files/{path.name}", f"fig-{ctx.pub.page}", caption, _alt(rr, ctx))
+    # A conclusion of this figure (and of the summary) that changes under a multilevel or CR2 check is marked here.
+    return (region_fragile_note(ctx, rr, REGION_FIGURE)
+            + figure_block(f"files/{path.name}", f"fig-{ctx.pub.page}", caption, _alt(rr, ctx))
             + "\n\n" + figure_table(diamond_table(drawn, ctx.level), DIAMOND_TABLE_CAPTION)
             + suppression_legend(rr.table, ctx.min_cell) + "\n\n" + guide + "\n" + prov)
 
@@ -116,6 +135,10 @@ def within(ctx, rr: RegionResult, by: str) -> str:
 
     result = rr.within[by]
     label = VARIABLE_LABELS[by]
+    if result is None:  # one school in the region (oml.stats.regions): no clustered standard errors
+        return (f"Voor een uitsplitsing naar {label} binnen {rr.region} zijn minstens "
+                f"{ctx.pub.number(f'{by}-min_scholen', MIN_SCHOOLS)} scholen nodig, omdat de onzekerheid van de cijfers "
+                f"rekening houdt met verschillen tussen scholen. In {rr.region} doen in deze gegevens minder scholen mee.")
     if result.table["estimate"].notna().sum() == 0:
         return (f"Voor een uitsplitsing naar {label} zijn er in {rr.region} te weinig leerlingen per groep: geen "
                 f"enkele cel heeft er minstens {ctx.pub.number(f'{by}-min_cell', ctx.min_cell)}.")
@@ -133,7 +156,7 @@ def within(ctx, rr: RegionResult, by: str) -> str:
     prov = provenance(ctx.notebook, ["oml.stats.results.breakdown", "oml.stats.models.adjusted_means",
                                      "oml.stats.comparisons.compare", "oml.report.plotting.diamond_plot"], csv)
     prov = prov.replace("\n:::\n", f" Alle vergelijkingen: {{download}}`CSV <{tests}>`.\n:::\n")
-    return (paragraph + "\n\n" + figure_block(f"files/{path.name}", f"fig-{name}", caption,
+    return (region_fragile_note(ctx, rr, by) + paragraph + "\n\n" + figure_block(f"files/{path.name}", f"fig-{name}", caption,
                                                text.diamond_alt(result.table, result.findings))
             + "\n\n" + figure_table(diamond_table(drawn, ctx.level), DIAMOND_TABLE_CAPTION)
             + suppression_legend(result.table, ctx.min_cell) + "\n" + prov)

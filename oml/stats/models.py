@@ -158,6 +158,8 @@ def ols_cluster(x: np.ndarray, y: np.ndarray, clusters: np.ndarray) -> tuple[np.
     scores = np.column_stack([np.bincount(codes, weights=x[:, j] * resid, minlength=len(uniques))
                               for j in range(x.shape[1])])
     n, k, g = x.shape[0], x.shape[1], len(uniques)
+    if g < 2:  # G/(G-1): one cluster has no cluster-robust variance (callers check before: oml.stats.regions)
+        raise ValueError(f"clustered standard errors need at least two schools; the model has {g}")
     meat = scores.T @ scores
     cov = (g / (g - 1)) * ((n - 1) / (n - k)) * (xtx_inv @ meat @ xtx_inv)
     return beta, cov

@@ -8,6 +8,13 @@ against the rest of the province: one model of the index on ``C(year) * C(area)`
 (region is what the comparison is about, so it is no control), CR1 by school — the same
 estimator as the figures (:func:`oml.stats.models.adjusted_means`). Within the region, the
 figures' breakdowns by sex and parental education are repeated on the region's pupils.
+
+A region with fewer than two schools (among its pupils with an index) has no clustered standard error of its
+own: within the region CR1 needs at least two schools (:func:`oml.stats.models.ols_cluster` refuses one), and
+in the model against the rest of Limburg the region's cells rest on one cluster, whose residuals sum to zero
+in each of its cells, so their CR1 variance is close to zero (a spurious "significant" change). Such a region
+therefore gets no breakdowns within it (``RegionResult.within`` holds ``None`` for each), its cells are drawn
+without an interval and are tested against nothing; the page says why (``RegionResult.schools``).
 """
 from __future__ import annotations
 
@@ -28,6 +35,8 @@ LIMBURG = "Limburg"
 AREA = "area"
 #: Background variables controlled for when a region is compared with the rest of Limburg.
 AREA_CONTROLS = ["sex", "age", "parent_education"]
+#: Clustered standard errors need at least this many schools: a region with fewer gets no breakdowns within it.
+MIN_SCHOOLS = 2
 #: Breakdowns repeated within a region.
 WITHIN = ("sex", "parent_education")
 
@@ -41,8 +50,38 @@ class RegionResult:
     table: pd.DataFrame  # tidy, drawn: the region and Limburg per year, with a `suppressed` flag
     comparisons: pd.DataFrame  # region against the rest (between) and the region's own changes
     findings: Findings
-    within: dict[str, Breakdown]  # the region's own breakdowns by sex and parental education
+    within: dict[str, Breakdown | None]  # the region's own breakdowns by sex and parental education; None: < 2 schools
     answers: pd.DataFrame  # share agreeing per statement, region and Limburg
+    schools: int = MIN_SCHOOLS  # the region's schools (pupils with an index); below MIN_SCHOOLS nothing is tested
+
+
+def area_frame(frame: pd.DataFrame, region: str) -> pd.DataFrame:
+    """``frame`` with the column :data:`AREA`: ``region`` or :data:`REST` (categories in that order).
+
+    Examples
+    --------
+    >>> area_frame(pd.DataFrame({"region": ["A", "B", "C"]}), "B")[AREA].tolist()
+    ['rest van Limburg', 'B', 'rest van Limburg']
+    """
+    if region not in set(frame["region"].astype(str)):
+        raise ValueError(f"column 'region': no pupils in region {region!r}")
+    area = pd.Categorical(np.where(frame["region"].astype(str) == region, region, REST), categories=[region, REST])
+    return frame.assign(**{AREA: area})
+
+
+def page_regions(frame: pd.DataFrame, min_cell: int = MIN_CELL) -> list[str]:
+    """The regions that get a page: at least ``min_cell`` pupils in ``frame``, sorted by name.
+
+    The rule of the build's fan-out (:func:`oml.site.runs.expand_runs` over the pupils of the shown period), here
+    so that the methods chapter checks the same pages.
+
+    Examples
+    --------
+    >>> page_regions(pd.DataFrame({"region": ["B"] * 12 + ["A"] * 10 + ["C"] * 3}))
+    ['A', 'B']
+    """
+    counts = frame["region"].astype(str).value_counts()
+    return sorted(r for r, n in counts.items() if n >= min_cell)
 
 
 def region_vs_rest(frame: pd.DataFrame, region: str, level: float = 0.95) -> AdjustedMeans:
@@ -56,10 +95,7 @@ def region_vs_rest(frame: pd.DataFrame, region: str, level: float = 0.95) -> Adj
     >>> sorted(set(am.table["group"]))
     ['Noord-Limburg', 'rest van Limburg']
     """
-    if region not in set(frame["region"].astype(str)):
-        raise ValueError(f"column 'region': no pupils in region {region!r}")
-    area = pd.Categorical(np.where(frame["region"].astype(str) == region, region, REST), categories=[region, REST])
-    return adjusted_means(frame.assign(**{AREA: area}), AREA, level, controls=AREA_CONTROLS)
+    return adjusted_means(area_frame(frame, region), AREA, level, controls=AREA_CONTROLS)
 
 
 def agreement_table(frame: pd.DataFrame, region: str, min_cell: int = MIN_CELL, agree_from: int = 4) -> pd.DataFrame:
@@ -107,18 +143,27 @@ def region_result(frame: pd.DataFrame, region: str, level: float = 0.95, min_cel
     overall = adjusted_means(frame, None, level)
     t = am.table
     small = primary(t["n"], min_cell)
-    comps = compare(am, level, exclude=small.to_numpy())
+    own = frame[frame["region"].astype(str) == region]
+    schools = int(own.loc[own["index"].notna(), "school_id"].nunique())
+    # One school: the region's cells rest on one cluster and their CR1 variance is about zero (module docstring),
+    # so they are tested against nothing and drawn without an interval.
+    one = schools < MIN_SCHOOLS
+    comps = compare(am, level, exclude=(small | ((t["group"] != REST) & one)).to_numpy())
     # The page draws the region and Limburg; the rest of Limburg appears only in the tests.
     region_rows = suppress(t, small, ["estimate", "se", "ci_low", "ci_high"])[(t["group"] != REST).to_numpy()]
+    if one:
+        region_rows = region_rows.assign(se=np.nan, ci_low=np.nan, ci_high=np.nan)
     limburg = overall.table.assign(group=LIMBURG)
     limburg = suppress(limburg, primary(limburg["n"], min_cell), ["estimate", "se", "ci_low", "ci_high"])
     drawn = pd.concat([region_rows, limburg], ignore_index=True)
     drawn["n"] = drawn["n"].astype("float64").where(~drawn["suppressed"].astype(bool))
     years = sorted(int(y) for y in t["year"].unique())
     result_findings = findings(comps, AREA, [region, REST], years)
-    within = {by: breakdown(frame[frame["region"].astype(str) == region], by, level, min_cell) for by in WITHIN}
+    # One school: no clustered standard error (ols_cluster refuses), so no breakdown within the region (the page says so).
+    within = {by: None if one else breakdown(own, by, level, min_cell) for by in WITHIN}
     return RegionResult(region, am, drawn[[*TIDY, "suppressed"]], comps, result_findings, within,
-                        agreement_table(frame, region, min_cell))
+                        agreement_table(frame, region, min_cell), schools)
 
 
-__all__ = ["AREA", "LIMBURG", "REST", "RegionResult", "agreement_table", "region_result", "region_vs_rest"]
+__all__ = ["AREA", "LIMBURG", "MIN_SCHOOLS", "REST", "RegionResult", "agreement_table", "area_frame", "page_regions", "region_result",
+           "region_vs_rest"]

@@ -19,6 +19,13 @@ the published one:
   effects (every variable demeaned within its school), CR1 by school. Only year comparisons: a region
   does not vary within a school, and the between-group conclusions already have the other two checks.
 
+The region pages publish conclusions too (:mod:`oml.stats.regions`): the region's own trend and its
+difference with the rest of Limburg (one model on all of Limburg with the column ``area``), and the same
+conclusions as the figures by sex and parental education within the region. :func:`check_region` checks them
+the same way; every row then names its ``region`` (None for the province-wide figures), and :data:`PAGE_KEYS`
+identify a conclusion across pages. A region with fewer than two schools has no clustered standard error: its
+models are not checked but listed with the reason (``attrs["skipped"]``).
+
 The random intercept is fitted by profiled REML in closed form rather than with statsmodels ``MixedLM``:
 with one variance component, :math:`H_g^{-1} = I - \\frac{\\gamma}{1 + m_g \\gamma} J` (:math:`\\gamma =
 \\tau^2/\\sigma^2`), so every REML evaluation needs only the per-school sums of the design, and a bounded
@@ -37,6 +44,8 @@ from scipy.stats import norm, t as student_t
 from oml.stats.comparisons import holm, not_compared
 from oml.stats.direction import direction
 from oml.stats.models import design, model_frame
+from oml.stats.regions import AREA, MIN_SCHOOLS, REST, WITHIN, RegionResult, area_frame
+from oml.stats.results import Breakdown
 
 #: The ways every published conclusion is tested: the published one first.
 METHODS = ("published", "mixed", "cr2", "within")
@@ -45,7 +54,11 @@ CONCLUSION_FAMILIES = ("first_last", "between")
 #: The families of year comparisons (the only ones the within-school model tests).
 YEAR_FAMILIES = ("first_last", "consecutive")
 KEYS = ["by", "family", "group_a", "year_a", "group_b", "year_b"]
-COLUMNS = [*KEYS, "method", "estimate", "se", "df", "p", "p_holm", "verdict", "published_verdict", "changed"]
+#: What identifies a conclusion across pages: the region page it is on (None: the province-wide figures), then :data:`KEYS`.
+PAGE_KEYS = ["region", *KEYS]
+#: ``by`` of a region page's own figure (the region against the rest of Limburg: :data:`oml.stats.regions.AREA`).
+REGION_FIGURE = AREA
+COLUMNS = [*PAGE_KEYS, "method", "estimate", "se", "df", "p", "p_holm", "verdict", "published_verdict", "changed"]
 
 
 # ----------------------------------------------------------------------------- estimators
@@ -219,6 +232,8 @@ def within_schools(x: np.ndarray, y: np.ndarray, schools) -> tuple[np.ndarray, n
     """
     codes, uniques = pd.factorize(np.asarray(schools))
     g = len(uniques)
+    if g < 2:
+        raise ValueError(f"clustered standard errors need at least two schools; the model has {g}")
     sizes = np.bincount(codes, minlength=g).astype(float)
     xd = x - (_group_sums(x, codes, g) / sizes[:, None])[codes]
     yd = y - (np.bincount(codes, weights=y, minlength=g) / sizes)[codes]
@@ -251,6 +266,7 @@ def _contrasts(result, comps: pd.DataFrame) -> np.ndarray:
 def _rows(comps, by, method, estimate, se, df, level) -> pd.DataFrame:
     out = comps[["family", "group_a", "year_a", "group_b", "year_b"]].copy()
     out.insert(0, "by", "totaal" if by is None else by)
+    out.insert(0, "region", None)
     out["method"] = method
     out["estimate"], out["se"], out["df"] = estimate, se, df
     stat = np.abs(estimate) / se
@@ -328,9 +344,93 @@ def check(frame: pd.DataFrame, result, level: float | None = None) -> pd.DataFra
     return out[COLUMNS]
 
 
-def check_all(frame: pd.DataFrame, results: dict, level: float | None = None) -> pd.DataFrame:
-    """:func:`check` for every figure (``results`` as :func:`oml.stats.results.breakdowns` gives it), stacked."""
-    return pd.concat([check(frame, r, level) for r in results.values()], ignore_index=True)
+def check_all(frame: pd.DataFrame, results: dict, level: float | None = None, regions: dict | None = None) -> pd.DataFrame:
+    """:func:`check` for every figure (``results`` as :func:`oml.stats.results.breakdowns` gives it), stacked.
+
+    With ``regions`` (region name -> :class:`~oml.stats.regions.RegionResult`), the region pages' conclusions
+    (:func:`check_regions`) follow, and ``attrs["skipped"]`` lists the region models that could not be checked.
+    """
+    tables = [check(frame, r, level) for r in results.values()]
+    skipped = []
+    if regions:
+        region_table = check_regions(frame, regions, level)
+        skipped = region_table.attrs["skipped"]
+        tables.append(region_table)
+    out = pd.concat([t for t in tables if len(t)], ignore_index=True) if any(len(t) for t in tables) else pd.DataFrame(columns=COLUMNS)
+    out.attrs["skipped"] = skipped
+    return out
+
+
+def schools_of(frame: pd.DataFrame) -> int:
+    """The number of schools with at least one pupil with an index (the clusters of a model on ``frame``)."""
+    return int(frame.loc[frame["index"].notna(), "school_id"].nunique())
+
+
+#: Why a region page's model is not checked (and not computed, for the breakdowns within the region).
+TOO_FEW_SCHOOLS = "fewer than two schools in the region: clustered standard errors need at least two"
+
+
+def check_region(frame: pd.DataFrame, rr: RegionResult, level: float | None = None, only: str | None = None) -> pd.DataFrame:
+    """Every conclusion a region page publishes, under the published method and the three checks (:func:`check`).
+
+    The page's own figure (``by`` = :data:`REGION_FIGURE`): the region against the rest of Limburg, its model
+    refitted on ``frame`` with the ``area`` column of :func:`oml.stats.regions.area_frame`; its conclusions are the
+    region's first-against-last-year trend and its difference with the rest (the rest's own trend only enters the
+    Holm family, as published). The breakdowns within the region (``by`` = ``sex``, ``parent_education``): on the
+    region's pupils. Every row carries the region in the ``region`` column.
+
+    A model whose region has fewer than two schools is not checked (one school gives no clustered standard error);
+    it is listed in ``attrs["skipped"]`` (``region``, ``by``, ``reason``) instead.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        All pupils of Limburg with the ``index`` (what :func:`oml.stats.regions.region_result` was given).
+    rr : oml.stats.regions.RegionResult
+        The region page as published.
+    level : float, optional
+        Default the level of the page.
+    only : str, optional
+        One model: :data:`REGION_FIGURE` or a breakdown of :data:`oml.stats.regions.WITHIN` (default all three).
+
+    Examples
+    --------
+    >>> from oml.data.synth import generate
+    >>> from oml.stats.index import add_index
+    >>> from oml.stats.regions import region_result
+    >>> data = add_index(generate(n=3000, seed=5, history=False))
+    >>> c = check_region(data, region_result(data, "Parkstad Limburg"))
+    >>> sorted(set(c["region"])), sorted(set(c["by"])), c.attrs["skipped"]
+    (['Parkstad Limburg'], ['area', 'parent_education', 'sex'], [])
+    """
+    level = rr.means.level if level is None else level
+    in_region = frame["region"].astype(str) == rr.region
+    few = schools_of(frame[in_region]) < MIN_SCHOOLS
+    parts, skipped = [], []
+    for by in (REGION_FIGURE, *WITHIN):
+        if only is not None and by != only:
+            continue
+        result = Breakdown(AREA, rr.means, rr.table, rr.comparisons, rr.findings) if by == REGION_FIGURE else rr.within.get(by)
+        if few or result is None:
+            skipped.append({"region": rr.region, "by": by, "reason": TOO_FEW_SCHOOLS})
+            continue
+        data = area_frame(frame, rr.region) if by == REGION_FIGURE else frame[in_region]
+        table = check(data, result, level)
+        if by == REGION_FIGURE:  # the page states the region's own trend, never the rest's
+            table = table[~((table["family"] == "first_last") & (table["group_a"] == REST))]
+        parts.append(table.assign(region=rr.region))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+    out.attrs["skipped"] = skipped
+    return out
+
+
+def check_regions(frame: pd.DataFrame, regions: dict, level: float | None = None) -> pd.DataFrame:
+    """:func:`check_region` for every region page (``regions``: region name -> :class:`~oml.stats.regions.RegionResult`),
+    stacked, with every skipped model in ``attrs["skipped"]``."""
+    tables = [check_region(frame, rr, level) for rr in regions.values()]
+    out = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=COLUMNS)
+    out.attrs["skipped"] = [s for t in tables for s in t.attrs["skipped"]]
+    return out
 
 
 def fragile(table: pd.DataFrame) -> pd.DataFrame:
@@ -345,12 +445,14 @@ def fragile(table: pd.DataFrame) -> pd.DataFrame:
     [{'group_b': 'meisje', 'verdict': 'higher', 'changed_by': ['cr2']}]
     """
     changed = table[table["changed"].astype(bool)]
-    cols = [*KEYS, "verdict", "changed_by"]
+    keys = [k for k in PAGE_KEYS if k in table.columns]
+    cols = [*keys, "verdict", "changed_by"]
     if changed.empty:
         return pd.DataFrame(columns=cols)
     rows = []
-    for key, part in changed.groupby(KEYS, sort=False):
-        rows.append({**dict(zip(KEYS, key)), "verdict": part["published_verdict"].iloc[0],
+    # dropna=False: the province-wide figures have no region (None) and must not drop out of the grouping.
+    for key, part in changed.groupby(keys, sort=False, dropna=False):
+        rows.append({**dict(zip(keys, key)), "verdict": part["published_verdict"].iloc[0],
                      "changed_by": list(dict.fromkeys(part["method"]))})
     return pd.DataFrame(rows, columns=cols)
 
