@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -187,6 +188,15 @@ def _finish_pages(app) -> None:
 # docutils writes each bibliography entry as <div role="doc-biblioentry"> inside <div role="list">:
 # the role is deprecated in ARIA 1.2, and a list may only hold list items (axe: aria-deprecated-role,
 # aria-required-children). The entries are list items of the bibliography list.
+#: What links to a PDF edition in a page's body (the start page's buttons, a region's short PDF): left out of a
+#: site built without its PDFs (``oml build --no-pdf``, or no Pango), which oml.site.sphinx says by OML_PDF=0.
+_NEEDS_PDF = re.compile(r'<(a|p)\b[^>]*\bclass="[^"]*\boml-needs-pdf\b[^"]*"[^>]*>.*?</\1>\s*', re.S)
+
+
+def _pdf_linked() -> bool:
+    return os.environ.get("OML_PDF", "1") != "0"
+
+
 _BIBLIOENTRY = re.compile(r'(<div class="citation" id="[^"]+") role="doc-biblioentry"')
 
 
@@ -219,8 +229,11 @@ def _portrait_pictures(app, body: str) -> str:
 
 def _page_context(app, pagename, templatename, context, doctree) -> None:
     context["oml_announcement_label"] = NOTICE_LABEL
-    context["oml_pdf_name"] = PDF_NAME
+    pdf = _pdf_linked()
+    context["oml_pdf_name"] = PDF_NAME if pdf else ""  # templates/oml-pdf-link.html: no link without the PDF
     if "body" in context:
+        if not pdf:
+            context["body"] = _NEEDS_PDF.sub("", context["body"])
         context["body"] = _BIBLIOENTRY.sub(r'\1 role="listitem"', context["body"])
         context["body"] = _portrait_pictures(app, context["body"])
     # A description and Open Graph tags (templates/layout.html): the page's title, then what the site is.

@@ -53,9 +53,10 @@ def summary(ctx, rr: RegionResult) -> str:
         lines.append(f"- Het verschil met de rest van Limburg in {int(row.year_a)} is {fmt('difference', -row.estimate, 2)} "
                      f"standaarddeviatie ({pct}%-betrouwbaarheidsinterval {fmt('difference_ci_low', lo, 2)} tot "
                      f"{fmt('difference_ci_high', hi, 2)}).")
-    # The region's short PDF (oml.site.pdf, at the site root; this page is in book/rapport/). Not in the PDFs.
+    # The region's short PDF (oml.site.pdf, at the site root; this page is in book/rapport/). Not in the PDFs;
+    # left out of a site built without PDFs (class oml-needs-pdf: book/_ext/oml_site.py).
     pdf = region_pdf_name(ctx.pub.page)
-    return "\n".join(lines) + (f'\n\n<p class="oml-screen-only"><a href="../../{pdf}">Deze regio als pdf</a> '
+    return "\n".join(lines) + (f'\n\n<p class="oml-screen-only oml-needs-pdf"><a href="../../{pdf}">Deze regio als pdf</a> '
                                "(een korte uitgave van deze pagina om te printen of door te sturen)</p>\n")
 
 

@@ -130,7 +130,7 @@ def _build(data, force, jobs, layout: Layout, timeout, feedback_demo, mapping, p
         progress(f"  nothing changed: the site is current, Sphinx not run: {layout.html / 'index.html'} (total {total:.1f} s)")
         return {"notebooks": nb, "sphinx_seconds": 0.0, "total_seconds": total, "sphinx_ran": False}
     stamp.clear()
-    sphinx_seconds = build_pages(layout)
+    sphinx_seconds = build_pages(layout, pdf=skipped is None)
     # The PDF edition, linked from every page, made from the staged site: a failure (a BuildError)
     # leaves the previous site and its PDF as they were.
     if skipped is None:
@@ -140,8 +140,8 @@ def _build(data, force, jobs, layout: Layout, timeout, feedback_demo, mapping, p
         build_pdf(layout, layout.stage_html)
         progress(f"  PDF edition: {time.perf_counter() - pdf_start:.1f} s")
     else:
-        progress(f"  PDF edition SKIPPED: {skipped}. Everything else is built; the site's PDF link leads nowhere "
-                 f"until a build with the PDF (README: platforms)." if pdf else f"  PDF edition skipped: {skipped}.")
+        progress(f"  PDF edition SKIPPED: {skipped}. Everything else is built; the pages link to no PDF until a "
+                 f"build with the PDF (README: platforms)." if pdf else f"  PDF edition skipped: {skipped}.")
     publish_site(layout)
     stamp.record(inputs)
     _record_build(layout, facts, data)  # what `oml release` checks and records

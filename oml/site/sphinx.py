@@ -35,17 +35,19 @@ def restore_interrupted_swap(layout: Layout) -> None:
         layout.html_old.rename(layout.html)
 
 
-def build_pages(layout: Layout) -> float:
+def build_pages(layout: Layout, pdf: bool = True) -> float:
     """Strict Jupyter Book build (``-W -n --keep-going``) into the staging folder; returns its seconds.
 
     Sphinx re-reads changed pages by itself, but not when the book's machinery changes (the site
     extension, the configuration, the table of contents, the bibliography, the run list, the kind of
-    data): then the stage starts from scratch, so no page keeps an old rendering. Otherwise it starts
-    from the current site, so Sphinx rewrites only changed pages.
+    data, whether the site has its PDFs): then the stage starts from scratch, so no page keeps an old
+    rendering. Otherwise it starts from the current site, so Sphinx rewrites only changed pages.
+    ``pdf=False``: the PDF editions will not be made, so the pages link to none (``OML_PDF=0`` for the
+    site extension, which leaves out the sidebar link and every element of class ``oml-needs-pdf``).
     """
     restore_interrupted_swap(layout)
     machinery = _machinery_stamp(layout)
-    key = sphinx_fingerprint(layout)
+    key = sphinx_fingerprint(layout) + ("" if pdf else "\nno PDF")
     fresh = not machinery.matches(key)
     if fresh and layout.stage.exists():
         shutil.rmtree(layout.stage)
@@ -57,7 +59,7 @@ def build_pages(layout: Layout) -> float:
     start = time.perf_counter()
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(layout.root), "--path-output", str(layout.stage),
            "-W", "-n", "--keep-going", "--quiet"]
-    env = {**os.environ, "OML_ROOT": str(layout.root)}
+    env = {**os.environ, "OML_ROOT": str(layout.root), "OML_PDF": "1" if pdf else "0"}
     proc = subprocess.run(cmd, cwd=layout.root, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     log = proc.stdout + proc.stderr

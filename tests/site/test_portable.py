@@ -69,6 +69,8 @@ def _page_texts(root: Path) -> dict[str, str]:
         if "_static" in page.parts or "terugkoppeling" in page.parts:
             continue  # theme files; the encrypted demo is checked by its own tests
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for link in soup.select(".oml-needs-pdf, .oml-pdf-link"):
+            link.decompose()  # the links to the PDFs, which a site without them leaves out (tested below)
         article = soup.find("article") or soup.body
         texts[page.relative_to(html).as_posix()] = " ".join(article.get_text(" ").split()) if article else ""
     return texts
@@ -83,6 +85,34 @@ def test_the_build_without_fork_uses_the_spawn_engine_and_skips_only_the_pdf(por
     assert (html / "index.html").exists() and (html / "numbers.json").exists()
     assert not list(html.glob("*.pdf"))
     assert (html / "terugkoppeling" / "index.html").exists()  # the feedback demo, also through the spawn engine
+
+
+def _pdf_links(html: Path) -> list[tuple[str, str, bool]]:
+    """Every link of the site's pages to a PDF: (page, href, whether the file exists)."""
+    from bs4 import BeautifulSoup
+
+    links = []
+    for page in sorted(html.rglob("*.html")):
+        if "_static" in page.parts or "terugkoppeling" in page.parts:
+            continue
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for a in soup.find_all("a", href=True):
+            href = a["href"].split("#", 1)[0]
+            if href.lower().endswith(".pdf") and "://" not in href:
+                links.append((page.relative_to(html).as_posix(), href, (page.parent / href).resolve().is_file()))
+    return links
+
+
+@pytest.mark.slow
+def test_a_site_without_its_pdfs_links_to_none_and_one_with_them_to_each(portable, site):
+    # Without Pango (or with --no-pdf) the sidebar link, the start page's buttons and each region's
+    # "Deze regio als pdf" are left out rather than leading nowhere; with the PDFs every such link resolves.
+    assert _pdf_links(portable[0] / "_build" / "html") == []
+    from oml.paths import FACTSHEET_PDF, REPORT_PDF
+
+    links = _pdf_links(site / "_build" / "html")
+    assert {Path(h).name for _, h, _ in links} >= {REPORT_PDF, FACTSHEET_PDF} and len(links) > 25
+    assert [link for link in links if not link[2]] == []
 
 
 @pytest.mark.slow
