@@ -282,16 +282,48 @@ def _cmd_convert(args) -> int:
     return 0
 
 
+def _exit_on_signal(signum, _frame) -> None:
+    raise SystemExit(128 + signum)  # as a shell reports a signal; the finally blocks run on the way out
+
+
+def exit_cleanly_on_termination() -> dict:
+    """Make SIGTERM and SIGHUP end the command as Ctrl+C does: through every ``finally`` block.
+
+    Python's default for both is to die at once, which would leave the private folder (pupil-level data,
+    unencrypted reports: :func:`oml.site.runner.private_folder`) and the engine behind when a scheduler or
+    a closed terminal stops ``oml reports`` or ``oml build``. Returns the handlers it replaced (``main``
+    puts them back). Only the main thread may set handlers: elsewhere it changes nothing.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    old = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):  # Windows has no SIGHUP
+            number = getattr(signal, name)
+            old[number] = signal.signal(number, _exit_on_signal)
+    return old
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
     from oml.paths import set_cache_environment
 
     set_cache_environment()
-    args = parser().parse_args(argv)
+    previous = exit_cleanly_on_termination()
     try:
-        return args.func(args)
-    except OSError as err:  # e.g. an output folder that is a file: a message, not a traceback
-        print(f"oml {args.command}: {err.strerror or err}: {err.filename or ''}", file=sys.stderr)
-        return EXIT_INVALID
+        args = parser().parse_args(argv)
+        try:
+            return args.func(args)
+        except OSError as err:  # e.g. an output folder that is a file: a message, not a traceback
+            print(f"oml {args.command}: {err.strerror or err}: {err.filename or ''}", file=sys.stderr)
+            return EXIT_INVALID
+    finally:
+        for number, handler in previous.items():  # main() called in a process that has its own (tests)
+            signal.signal(number, handler)
 
 
 if __name__ == "__main__":

@@ -126,3 +126,43 @@ def test_render_reports_gives_one_document_per_school_and_board(tmp_path):
     proc = run_oml(root, "reports", "--data", str(data), "--codes", str(tmp_path / "C.csv"), "--out", str(tmp_path / "out"))
     assert proc.returncode == 0, proc.stderr
     assert len(list((tmp_path / "out").glob("*.html"))) == len(expected) + 1
+
+
+@pytest.mark.slow
+def test_a_terminated_run_leaves_nothing_private_behind(tmp_path):
+    """SIGTERM (a scheduler's stop, a closed terminal's SIGHUP alike) while reports execute: the command ends
+    through its cleanup, so the private folder with the unencrypted reports is removed and no code is handed out."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import copy_project
+    from oml.data.io import save
+    from oml.data.synth import generate
+
+    data = tmp_path / "small.parquet"
+    save(generate(n=1500, seed=3, history=False), data)
+    root = copy_project(tmp_path / "project")
+    private = tmp_path / "tmp"  # the run's temporary folder (TMPDIR), where its private folder goes
+    private.mkdir()
+    env = {**os.environ, "OML_ROOT": str(root), "PYTHONPATH": str(root), "TMPDIR": str(private)}
+    codes, out = tmp_path / "CODES.csv", tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "oml.cli", "reports", "--data", str(data), "--codes", str(codes),
+                             "--out", str(out)], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        deadline, executed = time.monotonic() + 300, []
+        while time.monotonic() < deadline and proc.poll() is None and not executed:
+            executed = list(private.glob("oml-private-*/**/*.ipynb"))  # an unencrypted report exists now
+            time.sleep(0.1)
+        assert executed and proc.poll() is None, "no report was being made to interrupt"
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, output
+    assert list(private.glob("oml-private-*")) == [], output
+    assert not codes.exists() and not out.exists()
