@@ -76,6 +76,10 @@ LINTED := oml tests bench book/_ext
 lint: $(STAMP) ## Lint the code with ruff (pinned; pyflakes, pycodestyle errors, bugbear, pyupgrade)
 	$(BIN)/ruff check $(LINTED)
 
+# Defined before `test`, which names it as a prerequisite (make expands prerequisites as it reads them).
+LAB_STAMP := $(VENV)/.lab-installed
+KERNEL    := oml-living-report
+
 # The suite installs the lab extra (about 12 s) so that tests/test_lab.py smoke-tests `make lab` for real;
 # OML_REQUIRE_LAB turns that test's "not installed" skip into a failure here.
 test: $(STAMP) system axe lint $(LAB_STAMP) ## Lint, then run the whole test suite (unit, statistics, notebooks, full strict site build, make lab)
@@ -83,8 +87,6 @@ test: $(STAMP) system axe lint $(LAB_STAMP) ## Lint, then run the whole test sui
 
 # JupyterLab, an optional extra pinned in requirements-lab.txt (make book never installs it; make test does), with the
 # project's kernel registered inside .venv (not in the user's home). LAB_ARGS passes options, e.g. LAB_ARGS=--port=8899.
-LAB_STAMP := $(VENV)/.lab-installed
-KERNEL    := oml-living-report
 $(LAB_STAMP): $(STAMP) requirements-lab.txt
 	$(BIN)/python -m pip install --quiet --no-input -r requirements-lab.txt
 	$(BIN)/python -m ipykernel install --prefix $(abspath $(VENV)) --name $(KERNEL) --display-name "Python (OML living report)" >/dev/null

@@ -165,6 +165,31 @@ def site_copy(site, tmp_path):
     shutil.rmtree(copy, ignore_errors=True)  # about 80 MB each; a test's own files in tmp_path stay
 
 
+@pytest.fixture(scope="module")
+def served(site):
+    """(base URL, site folder) of the shared build on 127.0.0.1 for the browser tests; skips (NOT RUN) when
+    Chromium is missing. Here, not in a tests/site/conftest.py: a second module named ``conftest`` would
+    shadow this one for every ``from conftest import …``."""
+    import browser
+
+    reason = browser.missing()
+    if reason:
+        pytest.skip(reason)
+    html = site / "_build" / "html"
+    with browser.serve(html) as base:
+        yield base, html
+
+
+@pytest.fixture(scope="module")
+def phone(served):
+    """(Chromium emulating a 375 px touch phone, base URL, site folder)."""
+    import browser
+
+    base, html = served
+    with browser.chromium(phone=True) as driver:
+        yield driver, base, html
+
+
 def pytest_collection_modifyitems(items):
     """Order the run so that two workers rarely wait for the shared site build, and finish together.
 
