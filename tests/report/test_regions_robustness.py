@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -15,9 +13,7 @@ from oml.stats.regions import WITHIN, page_regions, region_result
 from oml.stats.robustness import check_all
 from oml.stats.results import breakdowns
 
-# The same data as the stats tests of the region checks (tests/stats is on the path when the whole suite runs; not alone).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stats"))
-from test_robustness_regions import REGION, fragile_region, one_school_region
+from region_data import REGION, fragile_region, one_school_region  # the data of the stats tests of the region checks
 
 
 @dataclass
