@@ -271,6 +271,22 @@ def _rows(comps, by, method, estimate, se, df, level) -> pd.DataFrame:
     out["estimate"], out["se"], out["df"] = estimate, se, df
     stat = np.abs(estimate) / se
     out["p"] = np.where(np.isinf(df), 2 * norm.sf(stat), 2 * student_t.sf(stat, np.where(np.isinf(df), 1.0, df)))
+    return holm_verdicts(out, level)
+
+
+def holm_verdicts(out: pd.DataFrame, level: float) -> pd.DataFrame:
+    """Add ``p_holm`` (Holm within each ``family`` of ``out``, over its tests with a p-value) and ``verdict``.
+
+    The verdict is the published rule (:func:`oml.stats.direction.direction`): higher or lower where the Holm
+    p-value is below ``1 - level``, else stable; None where the estimate is not finite. Shared by the checks
+    here and the sensitivity variants (:mod:`oml.stats.sensitivity`), so all decide alike.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"family": ["f", "f"], "estimate": [0.3, -0.1], "p": [0.01, 0.3]})
+    >>> holm_verdicts(t, 0.95)[["p_holm", "verdict"]].to_dict("list")
+    {'p_holm': [0.02, 0.3], 'verdict': ['higher', 'stable']}
+    """
     out["p_holm"] = np.nan
     for _, part in out.groupby("family", sort=False):
         ok = part["p"].notna()

@@ -24,11 +24,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import t as student_t
 
-from oml.stats.comparisons import compare, holm, not_compared
-from oml.stats.direction import direction
+from oml.stats.comparisons import compare, not_compared
 from oml.stats.disclosure import MIN_CELL
 from oml.stats.models import adjusted_means, controls_for
-from oml.stats.robustness import CONCLUSION_FAMILIES, KEYS
+from oml.stats.robustness import CONCLUSION_FAMILIES, KEYS, holm_verdicts
 
 UNKNOWN = "onbekend"
 #: The ways "onbekend" is handled: the published one first.
@@ -107,14 +106,6 @@ def impute(frame: pd.DataFrame, imputations: int = IMPUTATIONS, seed: int = SEED
     return out
 
 
-def _verdicts(out: pd.DataFrame, level: float) -> pd.DataFrame:
-    out["p_holm"] = np.nan
-    for _, part in out.groupby("family", sort=False):
-        out.loc[part.index, "p_holm"] = holm(part["p"].to_numpy())
-    out["verdict"] = [direction(float(e), bool(p < 1 - level)).value for e, p in zip(out["estimate"], out["p_holm"])]
-    return out
-
-
 def _from_compare(comps: pd.DataFrame, by, variant: str) -> pd.DataFrame:
     out = comps[["family", "group_a", "year_a", "group_b", "year_b", "estimate", "se", "ci_low", "ci_high", "p"]].copy()
     out.insert(0, "by", "totaal" if by is None else by)
@@ -181,16 +172,16 @@ def sensitivity(frame: pd.DataFrame, results: dict, level: float = 0.95, min_cel
         def tested(am, by=by):
             return _tested(compare(am, level, exclude=(am.table["n"] < min_cell).to_numpy()), by)
 
-        parts.append(_verdicts(_from_compare(_tested(result.comparisons, by), by, "published"), level))
-        parts.append(_verdicts(_from_compare(tested(adjusted_means(known, by, level)), by, "complete_cases"), level))
+        parts.append(holm_verdicts(_from_compare(_tested(result.comparisons, by), by, "published"), level))
+        parts.append(holm_verdicts(_from_compare(tested(adjusted_means(known, by, level)), by, "complete_cases"), level))
         if by != "parent_education":
             controls = [c for c in controls_for(by) if c != "parent_education"]
-            parts.append(_verdicts(_from_compare(tested(adjusted_means(data, by, level, controls=controls)), by,
+            parts.append(holm_verdicts(_from_compare(tested(adjusted_means(data, by, level, controls=controls)), by,
                                                  "no_control"), level))
         if unknown:
             pooled = _pooled([tested(adjusted_means(d, by, level)) for d in completed], by, level)
             if len(pooled):
-                parts.append(_verdicts(pooled, level))
+                parts.append(holm_verdicts(pooled, level))
     out = pd.concat(parts, ignore_index=True)
     out = out[out["family"].isin(CONCLUSION_FAMILIES)].reset_index(drop=True)
     published = out[out["variant"] == "published"].set_index(KEYS)["verdict"]
