@@ -148,7 +148,7 @@ def sample_worker(data: Path, tmp: Path, size: int, jobs: int | None) -> dict:
         try:
             groups = sorted({r.for_each for r in runs if r.for_each})
             data_ = prepare_data(str(data), layout, groups, lambda: engine, boards_optional=False)
-            expanded, _ = expand_runs(runs, data_.facts.groups)
+            expanded, _ = expand_runs(runs, data_.facts.groups, data_.facts.schools)
             chosen = _sample(expanded, size)
             keys = start_keys(report_entries(chosen), codes, jobs=jobs)
             runner = engine if engine.proc is not None else LazyEngine(engine, data_.path, groups, boards_optional=False)
@@ -216,7 +216,7 @@ def demo_reports(tmp: Path, data: Path | None = None, jobs: int | None = None) -
     try:
         groups = sorted({r.for_each for r in runs if r.for_each})
         data_ = prepare_data(None if data is None else str(data), layout, groups, lambda: engine)
-        expanded, _ = expand_runs(runs, data_.facts.groups)
+        expanded, _ = expand_runs(runs, data_.facts.groups, data_.facts.schools)
         runner = engine if engine.proc is not None else LazyEngine(engine, data_.path, groups)
         start, cpu = time.perf_counter(), _tree_cpu_seconds(engine)
         with contextlib.redirect_stdout(io.StringIO()):

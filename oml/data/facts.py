@@ -34,6 +34,8 @@ class DataFacts:
     last_year: int
     #: For every column a run fans out over: its values and their numbers of pupils (None: the data lack it).
     groups: dict[str, dict[str, int] | None] = field(default_factory=dict)
+    #: For the same columns: the number of schools behind each value (a public page needs several: runs.toml min_schools).
+    schools: dict[str, dict[str, int] | None] = field(default_factory=dict)
     #: A delivery's files, mapping and exclusions (:meth:`oml.data.delivery.Delivery.provenance`); None for one plain file.
     delivery: dict | None = None
     #: Why the board columns were left out (they serve only the private reports); None: boards fine or absent.

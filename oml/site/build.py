@@ -91,7 +91,7 @@ def _build(data, force, jobs, layout: Layout, timeout, feedback_demo, mapping, p
         for line in _delivery_lines(facts) + _board_lines(facts):
             progress(line)
         runs = [replace(r, title=data_title(r.title, facts.first_year, facts.last_year)) for r in runs]
-        expanded, left_out = expand_runs(runs, facts.groups)
+        expanded, left_out = expand_runs(runs, facts.groups, facts.schools)
         public = [r for r in expanded if not r.private]
         # Data validated by an earlier build: the engine starts, and reads them once, only if a notebook is stale.
         runner = engine if engine.proc is not None else LazyEngine(engine, data_.path, groups)

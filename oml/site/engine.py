@@ -27,7 +27,8 @@ a log file, so nothing a notebook or a library prints can corrupt the protocol o
 lines. Commands::
 
     {"cmd": "prepare", "path": ..., "generate": bool, "groups": [column, ...]}
-        -> {"ok": true, "info": {"synthetic", "rows", "groups": {column: {value: n}}, "first_year", "last_year"}}
+        -> {"ok": true, "info": {"synthetic", "rows", "groups": {column: {value: n}}, "schools": {column: {value: schools}},
+            "first_year", "last_year"}}
          | {"ok": false, "report": "<the contract's full report>"}
     {"cmd": "execute", "jobs": N, "timeout": seconds,
      "runs": [{page, template, out, parameters, log, error,
@@ -296,17 +297,19 @@ class _Engine:
         unknown = unknown_wordings(frame)
         if unknown:  # a real report prints each statement's own wording, never an illustration or a column name
             return {"ok": False, "report": f"{path.name}: {wording_problem(unknown)}"}
-        groups = {}
+        groups, schools = {}, {}
         from oml.data.scales import current
 
         # Every page shows the latest answer-scale period only (oml.report.notebook.setup): count pupils there.
         shown = frame[current().covers(frame["year"].to_numpy())]
         for column in cmd.get("groups", []):
             if column not in frame.columns:
-                groups[column] = None  # an optional column (e.g. board_id) the data do not have
+                groups[column] = schools[column] = None  # an optional column (e.g. board_id) the data do not have
                 continue
             counts = shown[column].value_counts(sort=False)
             groups[column] = {str(k): int(v) for k, v in counts.items() if v > 0}
+            per_value = shown.groupby(column, observed=True)["school_id"].nunique()
+            schools[column] = {str(k): int(v) for k, v in per_value.items() if str(k) in groups[column]}
         notebook.preload(path, frame)
         # A spawned worker (spawn engine) reads and preloads the same file the same way.
         os.environ["OML_ENGINE_PRELOAD"] = json.dumps({"path": str(path.resolve()),
@@ -316,6 +319,7 @@ class _Engine:
 
         delivery = delivery_of(frame)
         return {"ok": True, "info": {"synthetic": bool(is_synthetic(frame)), "rows": int(len(frame)), "groups": groups,
+                                     "schools": schools,
                                      "first_year": int(frame["year"].min()), "last_year": int(frame["year"].max()),
                                      "delivery": None if delivery is None else delivery.provenance(),
                                      "boards_left_out": frame.attrs.get(BOARDS_LEFT_OUT_ATTR)}}

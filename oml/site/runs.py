@@ -37,6 +37,9 @@ class Run:
     private: bool = False
     #: Expand also for values under ``min_cell`` (a feedback report says itself that it is too small).
     keep_small: bool = False
+    #: A fan-out value behind fewer schools gets no page (a region of one or two schools is a school's own result:
+    #: with two, each could subtract its own report). 0: no minimum.
+    min_schools: int = 0
     #: "module:function" the engine calls with the parameters just before it forks this run, to fill
     #: caches the notebook then finds (oml.site.engine._warm). A speed-up only, never part of the result.
     warm: str | None = None
@@ -70,7 +73,7 @@ def load_config(config: Path = paths.RUNS_CONFIG) -> tuple[list[Run], Settings]:
             problems.append(f"run {i}: missing {', '.join(missing)}")
             continue
         unknown = sorted(set(r) - {"template", "page", "title", "parameters", "inputs", "for_each", "part", "parameter",
-                                   "private", "keep_small", "warm"})
+                                   "private", "keep_small", "warm", "min_schools"})
         if unknown:
             problems.append(f"run {i} ({r['page']}): unknown key(s) {', '.join(unknown)}")
         warm = r.get("warm")
@@ -80,9 +83,14 @@ def load_config(config: Path = paths.RUNS_CONFIG) -> tuple[list[Run], Settings]:
         if for_each is not None and not ("{slug}" in r["page"] and "{value}" in r["title"]):
             problems.append(f"run {i} ({r['page']}): a run with for_each needs '{{slug}}' in its page and "
                             f"'{{value}}' in its title")
+        min_schools = r.get("min_schools", 0)
+        if not isinstance(min_schools, int) or isinstance(min_schools, bool) or min_schools < 0:
+            problems.append(f"run {i} ({r['page']}): min_schools must be a whole number of schools, not {min_schools!r}")
+            min_schools = 0
         runs.append(Run(r["template"], r["page"], r["title"], {**defaults, **r.get("parameters", {})},
                         list(r.get("inputs", [])), for_each, r.get("part"), None, r.get("parameter"),
-                        bool(r.get("private", False)), bool(r.get("keep_small", False)), r.get("warm")))
+                        bool(r.get("private", False)), bool(r.get("keep_small", False)), min_schools=min_schools,
+                        warm=r.get("warm")))
     pages = [r.page for r in runs]
     problems += [f"page '{p}' appears more than once" for p in sorted({p for p in pages if pages.count(p) > 1})]
     if not runs and not problems:
@@ -133,20 +141,25 @@ class LeftOut:
     reason: str
 
 
-def expand_runs(runs: list[Run], groups: dict[str, dict[str, int]]) -> tuple[list[Run], list[LeftOut]]:
+def expand_runs(runs: list[Run], groups: dict[str, dict[str, int]],
+                schools: dict[str, dict[str, int]] | None = None) -> tuple[list[Run], list[LeftOut]]:
     """One run per value for every ``for_each`` run; values under the run's ``min_cell`` get no page.
 
     ``groups`` maps a column to its values and their number of pupils (from the data). The
-    values come only from the data, in their order of first appearance sorted by name.
+    values come only from the data, in their order of first appearance sorted by name. ``schools``
+    maps the same to the number of schools behind each value: a value behind fewer than the run's
+    ``min_schools`` gets no page either (a run without a minimum does not need it).
 
     Examples
     --------
-    >>> run = Run("r.ipynb", "regio-{slug}", "Regio {value}", {"min_cell": 10}, for_each="region", part="regios")
-    >>> pages, left = expand_runs([run], {"region": {"Noord": 50, "Zuid": 4}})
+    >>> run = Run("r.ipynb", "regio-{slug}", "Regio {value}", {"min_cell": 10}, for_each="region", part="regios",
+    ...           min_schools=3)
+    >>> pages, left = expand_runs([run], {"region": {"Noord": 50, "Zuid": 4, "Oost": 60}},
+    ...                           {"region": {"Noord": 5, "Zuid": 1, "Oost": 2}})
     >>> [(p.page, p.title, p.parameters["region"]) for p in pages]
     [('regio-noord', 'Regio Noord', 'Noord')]
-    >>> left[0].value, left[0].reason
-    ('Zuid', 'minder dan 10 leerlingen')
+    >>> [(lo.value, lo.reason) for lo in left]
+    [('Oost', 'minder dan 3 scholen'), ('Zuid', 'minder dan 10 leerlingen')]
     """
     out, left = [], []
     for run in runs:
@@ -155,9 +168,16 @@ def expand_runs(runs: list[Run], groups: dict[str, dict[str, int]]) -> tuple[lis
             continue
         values = groups.get(run.for_each) or {}
         min_cell = int(run.parameters.get("min_cell", 0))
+        per_value = (schools or {}).get(run.for_each) or {}
+        if run.min_schools and values and not per_value:
+            raise BuildError(f"notebooks/runs.toml: the run {run.page} needs the number of schools per {run.for_each} "
+                             "(min_schools), and the data facts do not give it")
         for value in sorted(values):
             if values[value] < min_cell and not run.keep_small:
                 left.append(LeftOut(run.part, run.for_each, value, f"minder dan {min_cell} leerlingen"))
+                continue
+            if per_value.get(value, 0) < run.min_schools:
+                left.append(LeftOut(run.part, run.for_each, value, f"minder dan {run.min_schools} scholen"))
                 continue
             out.append(replace(run, page=run.page.replace("{slug}", slug(value)),
                                title=run.title.replace("{value}", value),

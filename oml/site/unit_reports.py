@@ -131,7 +131,7 @@ def _render_reports(data, jobs, layout: Layout, timeout, before_execute, mapping
     try:
         groups = sorted({r.for_each for r in runs if r.for_each})
         data_ = prepare_data(data, layout, groups, lambda: engine, boards_optional=False)
-        expanded, _ = expand_runs(runs, data_.facts.groups)
+        expanded, _ = expand_runs(runs, data_.facts.groups, data_.facts.schools)
         if before_execute is not None:
             before_execute(report_entries(expanded))
         runner = engine if engine.proc is not None else LazyEngine(engine, data_.path, groups, boards_optional=False)

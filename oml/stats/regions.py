@@ -37,6 +37,10 @@ AREA = "area"
 AREA_CONTROLS = ["sex", "age", "parent_education"]
 #: Clustered standard errors need at least this many schools: a region with fewer gets no breakdowns within it.
 MIN_SCHOOLS = 2
+#: A region page needs at least this many schools (notebooks/runs.toml ``min_schools`` of the region run, checked
+#: equal by tests/site/test_engine.py): with one school a region page is that school's own result, with two each
+#: school could subtract its own report from the page and read the other's.
+MIN_PAGE_SCHOOLS = 3
 #: Breakdowns repeated within a region.
 WITHIN = ("sex", "parent_education")
 
@@ -69,19 +73,22 @@ def area_frame(frame: pd.DataFrame, region: str) -> pd.DataFrame:
     return frame.assign(**{AREA: area})
 
 
-def page_regions(frame: pd.DataFrame, min_cell: int = MIN_CELL) -> list[str]:
-    """The regions that get a page: at least ``min_cell`` pupils in ``frame``, sorted by name.
+def page_regions(frame: pd.DataFrame, min_cell: int = MIN_CELL, min_schools: int = MIN_PAGE_SCHOOLS) -> list[str]:
+    """The regions that get a page: at least ``min_cell`` pupils and ``min_schools`` schools in ``frame``, by name.
 
     The rule of the build's fan-out (:func:`oml.site.runs.expand_runs` over the pupils of the shown period), here
     so that the methods chapter checks the same pages.
 
     Examples
     --------
-    >>> page_regions(pd.DataFrame({"region": ["B"] * 12 + ["A"] * 10 + ["C"] * 3}))
+    >>> f = pd.DataFrame({"region": ["B"] * 12 + ["A"] * 10 + ["C"] * 3 + ["D"] * 20,
+    ...                   "school_id": list("xyz" * 4) + list("xyzxyzxyzx") + list("xyz") + ["w"] * 20})
+    >>> page_regions(f)
     ['A', 'B']
     """
     counts = frame["region"].astype(str).value_counts()
-    return sorted(r for r, n in counts.items() if n >= min_cell)
+    schools = frame.groupby(frame["region"].astype(str))["school_id"].nunique()
+    return sorted(r for r, n in counts.items() if n >= min_cell and schools.get(r, 0) >= min_schools)
 
 
 def region_vs_rest(frame: pd.DataFrame, region: str, level: float = 0.95) -> AdjustedMeans:

@@ -16,7 +16,7 @@ from conftest import write_template
 from oml.site.messages import BuildError
 from oml.paths import Layout
 from oml.site.runner import EngineClient, run_notebooks
-from oml.site.runs import Run, expand_runs, load_config, slug
+from oml.site.runs import Run, expand_runs, load_config, load_runs, slug
 from oml.data.files import file_sha256
 from oml.site.engine import engine_mode as mode_of, fork_available
 
@@ -153,6 +153,9 @@ def test_data_are_read_once_by_the_engine_and_shared(tmp_path, default_frame, en
         reply = engine.prepare(data, generate=False, groups=["region"])
         assert reply["ok"] and reply["info"]["rows"] == 400
         assert sum(reply["info"]["groups"]["region"].values()) == 400
+        head = default_frame.head(400)
+        assert reply["info"]["schools"]["region"] == {r: int(n) for r, n in
+                                                      head.groupby("region", observed=True)["school_id"].nunique().items()}
         run_notebooks([Run("t.ipynb", "t", "T")], data, file_sha256(data), Layout(root), False, 1, engine)
     finally:
         engine.close()
@@ -180,6 +183,26 @@ def test_fan_out_one_page_per_value_small_ones_left_out():
     assert [r.title for r in runs[1:]] == ["Regio Noord", "Regio Zuid-Limburg"]
     assert runs[2].parameters == {"min_cell": 10, "level": 0.95, "region": "Zuid-Limburg"}
     assert [(lo.value, lo.reason, lo.part) for lo in left] == [("Klein", "minder dan 10 leerlingen", "regios")]
+
+
+def test_fan_out_leaves_out_a_region_behind_too_few_schools():
+    # A region of one or two schools would publish a school's own results: no page, and the listing says why.
+    run = Run("regio.ipynb", "regio-{slug}", "Regio {value}", {"min_cell": 10}, for_each="region", part="regios",
+              min_schools=3)
+    runs, left = expand_runs([run], {"region": {"Groot": 400, "Twee": 60, "Een": 30}},
+                             {"region": {"Groot": 20, "Twee": 2, "Een": 1}})
+    assert [r.page for r in runs] == ["regio-groot"]
+    assert [(lo.value, lo.reason) for lo in left] == [("Een", "minder dan 3 scholen"), ("Twee", "minder dan 3 scholen")]
+    with pytest.raises(BuildError, match="needs the number of schools per region"):
+        expand_runs([run], {"region": {"Groot": 400}})
+
+
+def test_the_region_pages_minimum_of_schools_is_the_statistics_one():
+    # notebooks/runs.toml decides which region pages the build makes; the methods chapter checks the same regions.
+    from oml.stats.regions import MIN_PAGE_SCHOOLS
+
+    (region,) = [r for r in load_runs() if r.for_each == "region"]
+    assert region.min_schools == MIN_PAGE_SCHOOLS == 3
 
 
 def test_fan_out_values_that_give_the_same_page_are_an_error():

@@ -210,7 +210,7 @@ def test_nbval_on_executed_notebooks(site_copy):
 
     notebooks = sorted((site / "book" / "rapport").glob("*.ipynb"))
     facts = json.loads(Layout(site).stamp("data-validation").read_text(encoding="utf-8"))["payload"]
-    pages, _ = expand_runs(load_runs(), facts["groups"])
+    pages, _ = expand_runs(load_runs(), facts["groups"], facts["schools"])
     assert len(notebooks) == len([r for r in pages if not r.private])
     proc = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "-q", "-o", "addopts=",
                            "-W", "error", "--nbval-sanitize-with", str(Path(__file__).with_name("nbval-sanitize.cfg")),
