@@ -283,6 +283,14 @@ def _cmd_convert(args) -> int:
 
 
 def _exit_on_signal(signum, _frame) -> None:
+    import signal
+
+    for name in ("SIGTERM", "SIGHUP"):  # one stop is enough: a second one must not cut the clean-up short
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    runner = sys.modules.get("oml.site.runner")
+    if runner is not None:
+        runner.EngineClient.terminating = True  # stop the engine now, not after the notebooks it was given
     raise SystemExit(128 + signum)  # as a shell reports a signal; the finally blocks run on the way out
 
 
@@ -303,6 +311,8 @@ def exit_cleanly_on_termination() -> dict:
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):  # Windows has no SIGHUP
             number = getattr(signal, name)
+            if signal.getsignal(number) is signal.SIG_IGN:
+                continue  # ignored on purpose (`nohup oml build &`): keep it so
             old[number] = signal.signal(number, _exit_on_signal)
     return old
 
@@ -324,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for number, handler in previous.items():  # main() called in a process that has its own (tests)
             signal.signal(number, handler)
+        runner = sys.modules.get("oml.site.runner")
+        if runner is not None:
+            runner.EngineClient.terminating = False
 
 
 if __name__ == "__main__":

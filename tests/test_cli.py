@@ -203,3 +203,31 @@ def test_an_unknown_engine_fails_the_build_cleanly(tmp_path):
                             capture_output=True, text=True, timeout=300)
     _assert_clean_failure(result, EXIT_BUILD_FAILED)
     assert "OML_ENGINE='threads' is not one of auto, fork, spawn" in result.stderr
+
+
+def test_termination_handlers_keep_an_ignored_hangup_and_fire_once():
+    # `nohup oml build &` ignores SIGHUP on purpose: the command must keep it ignored. SIGTERM gets the clean exit,
+    # and after the first stop both are ignored, so a second one cannot cut the clean-up short.
+    import signal
+    import threading
+
+    from oml.cli import exit_cleanly_on_termination
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers can only be set in the main thread")
+    saved = {n: signal.getsignal(n) for n in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        old = exit_cleanly_on_termination()
+        assert set(old) == {signal.SIGTERM} and signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+        handler = signal.getsignal(signal.SIGTERM)
+        with pytest.raises(SystemExit) as stopped:
+            handler(signal.SIGTERM, None)
+        assert stopped.value.code == 128 + signal.SIGTERM
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+        import oml.site.runner
+
+        oml.site.runner.EngineClient.terminating = False

@@ -215,11 +215,17 @@ class EngineClient:
                 raise BuildError(f"the notebook engine failed: {message.get('report')}; log: {self.log}")
             yield message
 
+    #: Set when the command is being stopped (SIGTERM, SIGHUP: :func:`oml.cli.exit_cleanly_on_termination`): then
+    #: :meth:`close` stops the engine at once instead of letting it finish the notebooks it was given.
+    terminating = False
+
     def close(self) -> None:
         if self.proc is not None:
             try:
+                if EngineClient.terminating:
+                    self.proc.terminate()
                 self.proc.stdin.close()
-                self.proc.wait(timeout=30)
+                self.proc.wait(timeout=5 if EngineClient.terminating else 30)
             except (OSError, subprocess.TimeoutExpired):
                 self.proc.kill()
                 self.proc.wait()
