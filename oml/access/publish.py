@@ -333,7 +333,13 @@ def start_keys(entries, codes_path: Path, *, rotate=(), iterations: int = ITERAT
     codes_path = Path(codes_path)
     key_cache = Path(key_cache) if key_cache is not None else key_cache_path(codes_path)
     entries = frozenset(entries)
-    book = ensure_codes(codes_path, entries, rotate=rotate, create=create_codes, write=False)
+    book = ensure_codes(codes_path, entries, rotate=rotate, create=create_codes, write=False)  # refuses real ids first
+    from oml import paths
+
+    if key_cache.resolve() == paths.DEMO_KEYS.resolve() or key_cache.name == paths.DEMO_KEYS.name:
+        # The committed demo keys are read only as a seed (start_site_demo_keys); written as a run's key cache
+        # they would hold only that run's keys, and a private file's mode.
+        raise AccessError(f"the key cache {key_cache} is the committed demo key file: keep a run's key cache elsewhere")
     requests = {entry: (book.codes[entry], book.salts[entry]) for entry in entries}
     return KeyPlan(codes_path, key_cache, entries, book,
                    PendingKeys(requests, iterations, key_cache, jobs, background=True, seed=seed_keys))

@@ -219,7 +219,7 @@ def robustness_block(ctx, table: pd.DataFrame) -> str:
     if regions or skipped:
         n_region = ctx.pub.number("robuustheid_conclusies_regio", int(on_region[published.index].sum()))
         total = ctx.pub.number("robuustheid_conclusies_totaal", len(published))
-        regional = (f" De regiopagina's trekken er nog {n_region}: per regio de verandering tussen het eerste en het laatste "
+        regional = (f" De regiopagina's trekken er nog {n_region} conclusies bij: per regio de verandering tussen het eerste en het laatste "
                     "jaar en het verschil met de rest van Limburg in het laatste jaar, en binnen de regio dezelfde "
                     "conclusies naar geslacht en naar opleiding ouders. Die toetsen we op dezelfde manier, op de leerlingen "
                     "van de regio (of, voor het verschil met de rest, op heel Limburg).")

@@ -79,6 +79,22 @@ def test_site_demo_takes_the_committed_keys_and_derives_only_what_changed(tmp_pa
     assert derived == 1 and again == keys
 
 
+def test_the_committed_demo_key_file_is_never_a_runs_key_cache(tmp_path):
+    # A run with the demo codes file and no key cache of its own would rewrite the committed keys with only its own.
+    from oml.access.publish import start_keys
+
+    root = tmp_path / "project"
+    demo = root / paths.DEMO_CODES.relative_to(paths.ROOT)
+    demo.parent.mkdir(parents=True)
+    for source in (paths.DEMO_CODES, salts_path(paths.DEMO_CODES)):
+        (demo.parent / source.name).write_bytes(source.read_bytes())
+    school = sorted(k for k in read_codes(demo) if k[0] == "school")[0]
+    with pytest.raises(AccessError, match="is the committed demo key file"):
+        start_keys([school], demo)
+    with pytest.raises(AccessError, match="is the committed demo key file"):
+        start_keys([school], tmp_path / "CODES.csv", key_cache=paths.DEMO_KEYS)
+
+
 def test_site_demo_refuses_real_data(tmp_path):
     with pytest.raises(AccessError, match="never go into the site"):
         publish_site_demo(documents(), tmp_path / "html", synthetic=False, root=tmp_path)
