@@ -274,11 +274,14 @@ class PendingKeys:
                     self._pool.shutdown(wait=True, cancel_futures=True)
             seconds = self._last - self.start
             if self.cache_path:
-                text = json.dumps({"version": 1, "keys": {self.prints[e]: self.keys[e].hex() for e in sorted(self.keys)}},
-                                  indent=0, sort_keys=True)
-                write_private(self.cache_path, text + "\n")
+                write_private(self.cache_path, self.cache_text())
             self._done = (self.keys, len(self.todo), seconds)
         return self._done
+
+    def cache_text(self) -> str:
+        """The key cache's file content: every key known so far, by the fingerprint of its code, salt and iterations."""
+        return json.dumps({"version": 1, "keys": {self.prints[e]: self.keys[e].hex() for e in sorted(self.keys)}},
+                          indent=0, sort_keys=True) + "\n"
 
     def cancel(self) -> None:
         """Stop deriving (the build failed); nothing is written."""
@@ -626,9 +629,8 @@ def demo_keys_text(root: Path | None = None, jobs: int | None = None) -> str:
     codes, salts = codes_mod.read_codes(codes_path), codes_mod.read_salts(codes_mod.salts_path(codes_path))
     requests = {entry: (codes[entry], salts[entry]) for entry in codes}
     pending = PendingKeys(requests, ITERATIONS, None, jobs)
-    keys, _, _ = pending.result()
-    return json.dumps({"version": 1, "keys": {pending.prints[e]: keys[e].hex() for e in sorted(keys)}},
-                      indent=0, sort_keys=True) + "\n"
+    pending.result()
+    return pending.cache_text()
 
 
 def write_demo_keys(root: Path | None = None) -> Path:
