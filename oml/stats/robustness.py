@@ -377,11 +377,6 @@ def check_all(frame: pd.DataFrame, results: dict, level: float | None = None, re
     return out
 
 
-def schools_of(frame: pd.DataFrame) -> int:
-    """The number of schools with at least one pupil with an index (the clusters of a model on ``frame``)."""
-    return int(frame.loc[frame["index"].notna(), "school_id"].nunique())
-
-
 #: Why a region page's model is not checked (and not computed, for the breakdowns within the region).
 TOO_FEW_SCHOOLS = "fewer than two schools in the region: clustered standard errors need at least two"
 
@@ -421,7 +416,7 @@ def check_region(frame: pd.DataFrame, rr: RegionResult, level: float | None = No
     """
     level = rr.means.level if level is None else level
     in_region = frame["region"].astype(str) == rr.region
-    few = schools_of(frame[in_region]) < MIN_SCHOOLS
+    few = rr.schools < MIN_SCHOOLS  # counted by region_result on the same frame (pupils with an index)
     parts, skipped = [], []
     for by in (REGION_FIGURE, *WITHIN):
         if only is not None and by != only:
