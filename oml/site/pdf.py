@@ -311,14 +311,20 @@ class Cover:
     contact: str = OML_CONTACT
 
 
+def _inflected(subtitle: str) -> str:
+    """The subtitle after "uit het": 'Levend rapport naar …' becomes 'levende rapport naar …' (after a definite
+    article the adjective takes -e; the copy check of tests/site/test_copy.py flags 'het levend rapport')."""
+    return re.sub(r"^levend rapport\b", "levende rapport", subtitle[:1].lower() + subtitle[1:])
+
+
 def _cover_html(title: str, cover: Cover, banner: str, short: bool) -> str:
     rows = [("Editie", cover.edition), ("Datum", cover.date),
             ("Website", cover.site or "niet online gepubliceerd (een lokale bouw)"),
             ("Contact", f"OnderwijsMonitor Limburg, {cover.contact}, {OML_SITE}" if cover.contact else "")]
     dl = "".join(f"<dt>{_escape(k)}</dt><dd>{_escape(v)}</dd>" for k, v in rows if v)
-    about = ("Een selectie uit het levend rapport: dezelfde tekst, tabellen en figuren als op de website. "
+    about = ("Een selectie uit het levende rapport: dezelfde tekst, tabellen en figuren als op de website. "
              "De herkomst van elke figuur en tabel staat in de volledige pdf en op de website." if short else
-             "Pdf-editie van het levend rapport: dezelfde tekst, tabellen en figuren als de website. De herkomst van "
+             "Pdf-editie van het levende rapport: dezelfde tekst, tabellen en figuren als de website. De herkomst van "
              "elke figuur en tabel staat in de technische bijlage achterin.")
     return (f'<section class="cover"><h1>{_escape(title)}</h1><p class="subtitle">{_escape(cover.subtitle)}</p>'
             f'{banner}<dl>{dl}</dl><p class="about">{about}</p></section>')
@@ -455,7 +461,7 @@ def documents(html_dir: Path, title: str, cover: Cover) -> list[Document]:
     short = title.split(" — ")[0]
     out = [Document(linked_pdf(html_dir).name, title, tuple(keys), False, cover),
            Document(FACTSHEET_PDF, f"{short} — factsheet", tuple(k for k in FACTSHEET_PAGES if k in keys), True,
-                    replace(cover, subtitle="Factsheet uit het " + cover.subtitle[0].lower() + cover.subtitle[1:]))]
+                    replace(cover, subtitle="Factsheet uit het " + _inflected(cover.subtitle)))]
     for key, page in zip(keys, order):
         if re.fullmatch(r"book/rapport/regio-[^/]+", key):
             from bs4 import BeautifulSoup
@@ -465,8 +471,7 @@ def documents(html_dir: Path, title: str, cover: Cover) -> list[Document]:
                 link.decompose()
             region = _text(h1) if h1 else key.rsplit("/", 1)[-1]
             out.append(Document(region_pdf_name(key), f"{short} — {region}", (key,), True,
-                                replace(cover, subtitle="Regiopagina uit het " + cover.subtitle[0].lower()
-                                        + cover.subtitle[1:])))
+                                replace(cover, subtitle="Regiopagina uit het " + _inflected(cover.subtitle))))
     return out
 
 

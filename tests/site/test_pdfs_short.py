@@ -35,6 +35,7 @@ def _region_pages(site: Path) -> list[str]:
 
 
 def _check_cover(first_page: str) -> None:
+    assert not re.search(r"\b(het|dit|deze) levend rapport\b", first_page)  # 'het levende rapport' (test_copy's rule)
     assert "Sociale relaties met leraren" in first_page and "OnderwijsMonitor Limburg" in first_page
     assert re.search(r"Editie \S", first_page) and re.search(r"Datum \d{1,2} [a-z]+ \d{4}", first_page)
     assert "Website " in first_page and OML_CONTACT in first_page
@@ -93,7 +94,7 @@ def test_one_short_pdf_per_region(site, index):
     region = " ".join(title.get_text(" ").replace("#", "").split())
     assert region.startswith("Regio ")
     cover = re.sub(r"-\s+", "-", pages[0])  # "Maastricht-Heuvelland" may break at its hyphen
-    assert f"Sociale relaties met leraren — {region} Regiopagina uit het levend rapport" in cover
+    assert f"Sociale relaties met leraren — {region} Regiopagina uit het levende rapport" in cover
     assert cover.count(region) == 2  # the cover's title and the page's heading
     assert "rest van Limburg" in " ".join(pages)
     assert off_page(pdf) == []
