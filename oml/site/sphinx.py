@@ -55,7 +55,7 @@ def build_pages(layout: Layout, pdf: bool = True) -> float:
     if layout.stage_html.exists():
         shutil.rmtree(layout.stage_html)
     if layout.html.exists() and not fresh:
-        shutil.copytree(layout.html, layout.stage_html, copy_function=shutil.copy2)
+        stage_from_site(layout)
     start = time.perf_counter()
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(layout.root), "--path-output", str(layout.stage),
            "-W", "-n", "--keep-going", "--quiet"]
@@ -71,6 +71,31 @@ def build_pages(layout: Layout, pdf: bool = True) -> float:
                          f"Full log: {layout.sphinx_log}\n{shown}")
     machinery.record(key)
     return seconds
+
+
+def stage_from_site(layout: Layout) -> None:
+    """Start the staging folder from the published site, without its feedback reports demo.
+
+    Sphinx then rewrites only the pages whose sources changed (the copies keep their times). The demo
+    (``paths.SITE_REPORTS``, about two hundred pages) is not Sphinx's: :func:`publish_site` puts it back
+    after the build. Left in the stage, the site extension would read its pages as the site's own, and an
+    incremental build would differ from a fresh one (the style sheet bundle keeps the classes they use).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> layout = Layout(Path(tempfile.mkdtemp()))
+    >>> for name in ("index.html", "book/intro.html", f"{paths.SITE_REPORTS}/index.html"):
+    ...     (layout.html / name).parent.mkdir(parents=True, exist_ok=True)
+    ...     _ = (layout.html / name).write_text("<p>x</p>")
+    >>> stage_from_site(layout)
+    >>> sorted(p.relative_to(layout.stage_html).as_posix() for p in layout.stage_html.rglob("*.html"))
+    ['book/intro.html', 'index.html']
+    """
+    def demo(folder: str, names: list[str]) -> list[str]:
+        return [paths.SITE_REPORTS] if Path(folder) == layout.html else []
+
+    shutil.copytree(layout.html, layout.stage_html, copy_function=shutil.copy2, ignore=demo)
 
 
 def publish_site(layout: Layout) -> None:
