@@ -169,7 +169,9 @@ def _finish_pages(app) -> None:
     sheets = list(dict.fromkeys([*oml_assets.THEME_CSS, *(str(css.filename).removeprefix("_static/") for css in registered)]))
     sheets = [s for s in sheets if s not in oml_assets.UNUSED_CSS and s != oml_assets.BUNDLE and "://" not in s]
     finished = [done for _, done in pages.values()]
-    digest = oml_assets.write_bundle(outdir / "_static", sheets, finished, oml_assets.loaded_scripts(outdir, finished))
+    # The record of the last bundle lives beside the doctrees: a fresh build (no doctrees) purges again.
+    digest = oml_assets.write_bundle(outdir / "_static", sheets, finished, oml_assets.loaded_scripts(outdir, finished),
+                                     Path(app.doctreedir) / "oml-bundle.json")
     link = re.compile(re.escape(f"_static/{oml_assets.BUNDLE}") + r'(\?v=[0-9a-f]+)?"')
     for page, (text, done) in pages.items():
         done = link.sub(f'_static/{oml_assets.BUNDLE}?v={digest}"', done)
