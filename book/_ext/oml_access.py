@@ -16,7 +16,6 @@ from oml import paths
 from oml.access import codes as access_codes
 from oml.access import crypto
 from oml.access.codes import display, read_codes
-from oml.report.text import nl_number
 
 KIND_LABEL = {"board": "bestuur", "school": "school"}
 
@@ -45,6 +44,10 @@ def _table(header: list[str], rows: list[list[nodes.Node | str]], widths: list[i
 
 
 def _facts() -> nodes.definition_list:
+    # Imported here, not at the top: the text module loads pandas (about a second), and Sphinx loads this
+    # extension on every build, also one that does not read the Terugkoppeling page again.
+    from oml.report.text import nl_number
+
     facts = [
         ("Versleuteling", "AES-256-GCM: zonder de juiste code gaat het bestand niet open, en een beschadigd of "
                           "veranderd bestand wordt geweigerd."),
