@@ -7,16 +7,17 @@ a PDF are skipped with a ``NOT RUN`` reason.
 """
 from __future__ import annotations
 
+import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
-from oml.paths import Layout
+from conftest import run_oml
+from oml.paths import SITE_REPORTS
 from pdf_text import off_page, page_texts
-from oml.site.pdf import FACTSHEET_PDF, OML_CONTACT, build_pdf, documents, region_pdf_name, Cover
+from oml.site.pdf import FACTSHEET_PDF, OML_CONTACT, documents, region_pdf_name, Cover
 
 pytestmark = pytest.mark.slow
 
@@ -32,6 +33,11 @@ def _pages(pdf: Path) -> list[str]:
 def _region_pages(site: Path) -> list[str]:
     return sorted(p.relative_to(_html(site)).with_suffix("").as_posix()
                   for p in (_html(site) / "book" / "rapport").glob("regio-*.html"))
+
+
+def _search_index(html: Path) -> dict:
+    text = (html / "searchindex.js").read_text(encoding="utf-8")
+    return json.loads(text[text.index("(") + 1:text.rindex(")")])
 
 
 def _check_cover(first_page: str) -> None:
@@ -109,20 +115,31 @@ def test_documents_name_the_factsheet_pages_in_order(site):
     assert [d.pages for d in docs[2:]] == [(p,) for p in _region_pages(site)]
 
 
-def test_only_the_pdfs_of_a_changed_page_are_laid_out_again(site, tmp_path):
-    # A project copy with the built site: change one region page, and only the PDFs that print it are
-    # laid out again (the whole report and that region's), each by its own stamp.
-    root = tmp_path / "proj"
-    shutil.copytree(site, root, ignore=shutil.ignore_patterns(".venv", ".cache", "cache", "data", "notebooks", "tests"))
+def test_a_markdown_edit_lays_out_only_its_pdfs_and_keeps_the_style_sheet(site_copy):
+    # What an author does (issue 23, point 7): change one sentence of a Markdown page and run `oml build` again.
+    # Only the PDFs that print the page are laid out again (the whole report and the factsheet; no region's),
+    # and the site's style sheet, which the edit cannot change, is kept as the fresh build wrote it.
+    root = site_copy
     html = _html(root)
     before = {p.name: p.stat().st_mtime_ns for p in html.glob("*.pdf")}
-    build_pdf(Layout(root), html)  # everything current: nothing laid out
-    assert {p.name: p.stat().st_mtime_ns for p in html.glob("*.pdf")} == before
-    page = html / f"{_region_pages(root)[0]}.html"
-    page.write_text(page.read_text(encoding="utf-8").replace("</article>", "<p>Een extra zin.</p></article>", 1),
-                    encoding="utf-8")
-    build_pdf(Layout(root), html)
+    bundle = html / "_static" / "oml-site.css"
+    bundle_before = (bundle.read_bytes(), bundle.stat().st_mtime_ns)
+    demo_before = sorted(p.name for p in (html / SITE_REPORTS).iterdir())
+    index_before = _search_index(html)
+    page = root / "book" / "aanbevelingen.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\nEen extra zin voor de test.\n", encoding="utf-8")
+    proc = run_oml(root, "build")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     after = {p.name: p.stat().st_mtime_ns for p in html.glob("*.pdf")}
     changed = sorted(name for name in after if after[name] != before[name])
-    assert changed == sorted(["sociale-relaties-met-leraren.pdf", region_pdf_name(_region_pages(root)[0])])
-    assert "Een extra zin." in " ".join(_pages(html / region_pdf_name(_region_pages(root)[0])))
+    assert changed == sorted(["sociale-relaties-met-leraren.pdf", FACTSHEET_PDF])
+    assert "Een extra zin voor de test." in " ".join(_pages(html / FACTSHEET_PDF))
+    assert (bundle.read_bytes(), bundle.stat().st_mtime_ns) == bundle_before
+    # The search index is the fresh build's with the new words (Sphinx alone would lose the terms of Begrippen,
+    # sphinx-doc/sphinx#12599; book/_ext/oml_search.py), so a reader still finds "Holm-correctie" by name.
+    index = _search_index(html)
+    assert index_before["indexentries"] and index["indexentries"] == index_before["indexentries"]
+    assert {k: index[k] for k in ("alltitles", "titles", "docnames")} == {k: index_before[k] for k in ("alltitles", "titles", "docnames")}
+    assert "extra" in index["terms"] and set(index_before["terms"]) <= set(index["terms"])
+    # The feedback demo stays out of the staged build (oml.site.sphinx.stage_from_site) and is back when published.
+    assert sorted(p.name for p in (html / SITE_REPORTS).iterdir()) == demo_before
