@@ -2,15 +2,16 @@
 
 Measures, in one throw-away copy of the project on this machine:
 
-* a clean build of the site's pages (notebooks, Sphinx, every PDF), as ``bench/run.py`` measures it;
+* a clean ``make book``: the site's pages (notebooks, Sphinx, every PDF) and the encrypted feedback
+  demo, from a copy without ``_build`` (``oml build`` with ``force``, as ``make book`` after ``make clean``;
+  the matplotlib font cache stays warm, so the clean build is, if anything, shorter than a user's);
 * the PDF stage two ways on that built site: the whole report alone (what a build laid out before the
   short PDFs existed) and every PDF the site publishes (:func:`oml.site.pdf.documents`: the report, the
   short factsheet, one per region; laid out in parallel), each the median of three runs;
-* a rebuild after one Markdown edit (median of three edits), and which PDFs it laid out again.
+* ``make book`` after one Markdown edit (median of three edits), and which PDFs it laid out again.
 
-Targets: the short PDFs make a clean build at most 15 % longer, and a Markdown edit costs at most
-25 % of a clean build. The clean build here is of the pages only (without the encrypted feedback
-demo): the smaller denominator, so a target met here is met by a clean ``make book`` as well.
+Targets (the issue's words): the short PDFs make a clean ``make book`` at most 15 % longer, and a
+Markdown edit costs at most 25 % of a clean ``make book``.
 
 Results go to ``bench/results/pdf_cost.json``; the exit status is 1 when a target is missed.
 """
@@ -62,7 +63,7 @@ def relaid_after_edit(root: Path) -> list[str]:
     before = {p.name: p.stat().st_mtime_ns for p in html.glob("*.pdf")}
     page = root / "book" / "aanbevelingen.md"
     page.write_text(page.read_text(encoding="utf-8") + "\nNog een zin voor de benchmark.\n", encoding="utf-8")
-    quiet_build(root)
+    quiet_build(root, feedback_demo=True)
     return sorted(p.name for p in html.glob("*.pdf") if before.get(p.name) != p.stat().st_mtime_ns)
 
 
@@ -71,20 +72,21 @@ def main() -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="oml-pdf-cost-") as base:
         root = project_copy(Path(base), "proj")
-        clean, result = timed(quiet_build, root, force=True)
+        # `make book`: the pages and the feedback demo, from nothing.
+        clean, result = timed(quiet_build, root, force=True, feedback_demo=True)
         assert result["sphinx_ran"], "the clean build did not build the site"
         stage = pdf_stage_seconds(root)
         documents = sorted(p.name for p in Layout(root).html.glob("*.pdf"))
         pages = {name: pdf_pages(Layout(root).html / name) for name in documents}
-        edit, edits = markdown_edit_seconds(root)
+        edit, edits = markdown_edit_seconds(root, feedback_demo=True)
         relaid = relaid_after_edit(root)
     extra = stage["every_pdf"] - stage["report_alone"]
-    # The same clean build with the whole report alone, as before the short PDFs.
+    # The same clean make book with the whole report alone, as before the short PDFs.
     before = clean - extra
     growth = extra / before
     share = edit / clean
     results = {
-        "clean_build_seconds": clean, **stage, "short_pdfs_extra_seconds": extra,
+        "clean_make_book_seconds": clean, **stage, "short_pdfs_extra_seconds": extra,
         "clean_growth": growth, "clean_growth_target": MAX_CLEAN_GROWTH,
         "markdown_edit_seconds": edit, "markdown_edit_runs": edits,
         "markdown_edit_share": share, "markdown_edit_target": MAX_EDIT_SHARE,
@@ -92,12 +94,12 @@ def main() -> int:
     }
     (out_dir / "pdf_cost.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     ok_growth, ok_edit = growth <= MAX_CLEAN_GROWTH, share <= MAX_EDIT_SHARE
-    print(f"clean build (pages, every PDF):        {clean:6.1f} s")
+    print(f"clean make book (pages, PDFs, demo):   {clean:6.1f} s")
     print(f"PDF stage, whole report alone:          {stage['report_alone']:6.1f} s")
     print(f"PDF stage, every PDF ({len(documents)}, parallel):    {stage['every_pdf']:6.1f} s")
-    print(f"clean build growth by the short PDFs:   {growth:6.1%}  (target <= {MAX_CLEAN_GROWTH:.0%}: "
+    print(f"clean make book growth, short PDFs:     {growth:6.1%}  (target <= {MAX_CLEAN_GROWTH:.0%}: "
           f"{'met' if ok_growth else 'MISSED'})")
-    print(f"Markdown edit rebuild:                  {edit:6.1f} s = {share:.1%} of a clean build "
+    print(f"make book after a Markdown edit:        {edit:6.1f} s = {share:.1%} of a clean make book "
           f"(target <= {MAX_EDIT_SHARE:.0%}: {'met' if ok_edit else 'MISSED'})")
     print(f"PDFs laid out again after the edit:     {', '.join(relaid) or 'none'}")
     print("pages: " + ", ".join(f"{name} {n}" for name, n in pages.items()))
