@@ -15,7 +15,8 @@ import pandas as pd
 
 from oml.paths import FACTSHEET_PDF, REPORT_PDF
 from oml.report import text
-from oml.report.text import group_label, group_phrase, nl_date, nl_list, size_phrase, size_words
+from oml.report.text import (EFFECT_SIZE_NONE, effect_size_word, group_label, group_phrase, nl_date, nl_list,
+                             size_phrase, size_words)
 from oml.stats.direction import Direction
 
 #: The chapter of each breakdown (the pages of notebooks/runs.toml).
@@ -179,10 +180,11 @@ def within_trend_sentence(results, fmt) -> str | None:
         sentence = _cap("; ".join(parts)) + f" (tussen {first} en {last})."
     if stable:
         _r, t = max(stable, key=lambda rt: abs(rt[1].estimate))
-        biggest = fmt("largest_group_change", abs(t.estimate), 2)
         lead = "In de andere groepen" if parts else "Ook binnen de groepen"
-        sentence += (f"{' ' if sentence else ''}{lead} is tussen {first} en {last} niets significant veranderd. "
-                     f"De grootste verandering is {biggest}, bij {group_phrase(t.group)}: {size_words(t.estimate)}.")
+        sentence += f"{' ' if sentence else ''}{lead} is tussen {first} en {last} niets significant veranderd."
+        if effect_size_word(t.estimate) != EFFECT_SIZE_NONE:  # a change of "nauwelijks" size adds nothing to that
+            biggest = fmt("largest_group_change", abs(t.estimate), 2)  # recorded only when it is shown
+            sentence += f" De grootste verandering is {biggest}, bij {group_phrase(t.group)}: {size_words(t.estimate)}."
     if untested:
         sentence += " " + (f"Voor {nl_list([group_phrase(g) for g in untested])} is geen vergelijking mogelijk: "
                            "het gaat om te weinig leerlingen.")

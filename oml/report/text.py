@@ -479,10 +479,12 @@ def chapter_paragraph(f: Findings, comparisons: pd.DataFrame, figure_ref: str, l
         r = fl.iloc[0]
         est, lo, hi = estimate_interval(r.estimate, r.ci_low, r.ci_high, 2, fmt=fmt, keys=("change", "change_ci_low", "change_ci_high"))
         sentences.append(f"Het verschil tussen {f.last_year} en {f.first_year} is {est} standaarddeviatie ({interval_words(level, lo, hi)}).")
-    if f.by is not None and f.all_stable and len(fl):
-        # Like the factsheet's remark on the slight hbo decline: name the largest movement and say it is not significant.
-        # With its size in words (effect_size_word), so the sentence says more than the figure's "nothing changed".
-        r = fl.loc[fl["estimate"].abs().idxmax()]
+    largest = fl.loc[fl["estimate"].abs().idxmax()] if f.by is not None and f.all_stable and len(fl) else None
+    if largest is not None and effect_size_word(largest.estimate) != EFFECT_SIZE_NONE:
+        # Like the factsheet's remark on the slight hbo decline: name the largest movement, its size in words, and
+        # that it is not significant. Only when it is at least small: a change of "nauwelijks" size adds nothing
+        # to the sentence before ("gelijk gebleven") and the figure (issue 23: no sentence that only says nothing happened).
+        r = largest
         word = "stijging" if r.estimate > 0 else "daling"
         sentences.append(
             f"De grootste verandering tussen {f.first_year} en {f.last_year} is een {word} van "

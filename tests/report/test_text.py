@@ -121,19 +121,26 @@ def test_planted_decline_reaches_the_text(frame):
     assert sentence == f"De ervaren sociale relaties met leraren zijn tussen {first} en {last} minder positief geworden."
 
 
-def test_largest_nonsignificant_change_is_named(frame):
-    # The factsheet remarks on a slight, non-significant decline; the paragraph names the largest change.
+def test_largest_nonsignificant_change_is_named_only_when_at_least_small(frame):
+    # The factsheet remarks on a slight, non-significant decline; the paragraph names the largest change when it is at
+    # least small (Cohen's 0,2). One of "nauwelijks" size only repeats the "gelijk gebleven" before it (issue 23).
     from oml.stats.results import breakdown
-    from oml.report.text import chapter_paragraph, group_phrase
+    from oml.report.text import chapter_paragraph, effect_size_word, group_phrase
 
     b = breakdown(frame, "parent_education")
+    assert b.findings.all_stable
     fl = b.comparisons[b.comparisons["family"] == "first_last"]
     largest = fl.loc[fl["estimate"].abs().idxmax()]
+    assert effect_size_word(largest.estimate) == "nauwelijks"  # the default data: every change is below 0,2
+    named = f"De grootste verandering tussen {b.findings.first_year} en {b.findings.last_year}"
     text = chapter_paragraph(b.findings, b.comparisons, "Figuur 4", 0.95)
-    assert b.findings.all_stable
-    assert f"De grootste verandering tussen {b.findings.first_year} en {b.findings.last_year}" in text
-    assert group_phrase(largest.group_a) + ": " in text and "en niet significant." in text
-    assert "ook die is niet significant" not in text  # issue 23: the size in words instead of a bare "nothing"
+    assert "gelijk gebleven" in text and named not in text
+    # The same findings with that change three times as large (still not significant): now it is named, with its size.
+    comparisons = b.comparisons.copy()
+    comparisons.loc[largest.name, "estimate"] = 3 * largest.estimate
+    text = chapter_paragraph(b.findings, comparisons, "Figuur 4", 0.95)
+    assert named in text and group_phrase(largest.group_a) + ": klein, en niet significant." in text
+    assert "ook die is niet significant" not in text
 
 
 # --------------------------------------------------------------------------- rounding: half away from zero
@@ -263,7 +270,9 @@ def test_summary_sentences_give_sizes_in_words_and_vary(frame):
     trend = summary.trend_sentence(results[None], _fmt)
     assert "gelijk gebleven" in trend and text.size_words(results[None].findings.trends[0].estimate) in trend
     within = summary.within_trend_sentence(results.values(), _fmt)
-    assert within.count("gelijk gebleven") == 0 and "De grootste verandering is" in within
+    # Every group's change is below 0,2 on the default data: the summary names none of them (issue 23).
+    assert within.count("gelijk gebleven") == 0 and "niets significant veranderd" in within
+    assert "De grootste verandering" not in within
     for s in [*region, *sex, trend, within]:
         assert "  " not in s and "{doc}`" not in s.replace("(zie {doc}`", "") and not re.search(r"\d\.(?!\d)\S", s)
 
