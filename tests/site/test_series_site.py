@@ -1,8 +1,12 @@
 """The long series in the built site, and a site built from an extract as it comes (SPSS + mapping).
 
 ``factsheet-numbers.json`` holds every ``numbers.json`` entry of the site built from commit
-1cef6de, before the earlier years existed (default synthetic data, 2023–2025 only). The
-default data now carry 2017–2022 as well; the factsheet pages must not change by one digit.
+1cef6de, before the earlier years existed (default synthetic data, 2023–2025 only), but three: the
+largest non-significant change of Figures 3–5, which the chapters no longer name when it is of
+"nauwelijks" size (issue 23; commit 2bb0e26). The three numbers recorded after it on Figure 5's page
+keep their texts and values; their keys count one fewer (``difference-0`` for ``difference-1``: a page
+numbers its recorded values in order). The default data now carry 2017–2022 as well; the factsheet
+pages must not change by one digit.
 """
 from __future__ import annotations
 
