@@ -6,11 +6,15 @@ reader finds by name in the search box) are not loaded back. After one Markdown 
 index would have lost them (sphinx-doc/sphinx#12599, open). The build rewrites only changed pages
 (``oml.site.sphinx``), so this extension feeds the pages Sphinx did not write to the index again,
 from their stored doctrees, before Sphinx writes it (``html-collect-pages`` comes before the dump).
-A fresh build writes every page, and nothing is fed twice.
+A fresh build writes every page, and nothing is fed twice. (With parallel writing, which this build does not
+use, the pages are written in worker processes that this one does not hear of: they are fed again, with the same
+result.)
 """
 from __future__ import annotations
 
-#: The pages Sphinx wrote in this build (names of documents), per application.
+#: The documents Sphinx wrote in this build, per application. ``html-page-context`` says so for each, after it was
+#: given to the index; ``doctree-resolved`` would not do: other code may resolve a document without writing it,
+#: and a document wrongly counted as written would lose its entries again.
 _WRITTEN: dict[int, set[str]] = {}
 
 
@@ -19,7 +23,7 @@ def _builder_inited(app) -> None:
 
 
 def _page_written(app, pagename, templatename, context, doctree) -> None:
-    if doctree is not None:
+    if doctree is not None:  # a document's page, not the index or the search page
         _WRITTEN.setdefault(id(app), set()).add(pagename)
 
 
@@ -28,10 +32,11 @@ def _index_unwritten_pages(app):
     builder = app.builder
     if getattr(builder, "indexer", None) is None:
         return []
-    written = _WRITTEN.pop(id(app), set())
     env = app.env
-    for docname in sorted(set(env.found_docs) - written):
-        # As StandaloneHTMLBuilder.write_doc gives it to the index: the resolved doctree and the rendered title.
+    # As Sphinx's own load_indexer: every document of the environment, less those written now.
+    unwritten = sorted(set(env.all_docs) - _WRITTEN.pop(id(app), set()))
+    for docname in unwritten:
+        # As StandaloneHTMLBuilder.write_doc_serialized gives it to the index: the resolved doctree, the rendered title.
         doctree = env.get_and_resolve_doctree(docname, builder)
         title_node = env.longtitles.get(docname)
         title = builder.render_partial(title_node)["title"] if title_node else ""
