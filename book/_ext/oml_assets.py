@@ -407,8 +407,9 @@ def write_bundle(static: Path, sheets: list[str], pages: list[str], scripts: lis
     text = ('@charset "UTF-8";\n/* The style sheets of the site\'s themes and extensions, in their order, without what no page '
             f'uses (book/_ext/oml_assets.py): {", ".join(sheets)}. */\n' + "\n".join(dict.fromkeys(notices)) + "\n"
             + prune_unused("".join(rules), mentions))
-    bundle.write_text(text, encoding="utf-8")
-    digest = hashlib.sha256(text.encode()).hexdigest()
+    data = text.encode()
+    bundle.write_bytes(data)  # bytes: the hash of the file is the hash of the text (no newline translation)
+    digest = hashlib.sha256(data).hexdigest()
     if cache is not None:
         cache.write_text(json.dumps({"key": key, "bundle": digest}), encoding="utf-8")
     return digest[:10]
