@@ -176,7 +176,7 @@ def index_figure(ctx, s) -> str:
              f"hoeveel een jaar daarvan afwijkt (in standaarddeviaties van die periode). De lijnen door de diamanten zijn {nl_number(ctx.level * 100)}%-"
              "betrouwbaarheidsintervallen. Een sterretje markeert een significant verschil tussen het eerste en laatste jaar van een "
              "periode (formele toets met Holm-correctie). Diamanten aan weerszijden van de stippellijn horen bij verschillende "
-             f"antwoordschalen: vergelijk ze niet met elkaar. De gemiddelden zijn gecontroleerd voor "
+             f"antwoordschalen: vergelijk ze niet met elkaar. {text.CONTROLS_LEAD} "
              f"{nl_list([contract.VARIABLE_LABELS[c] for c in s.periods[0].result.means.controls])}.")
     legend = suppression_legend(s.table, ctx.min_cell)
     prov = provenance(ctx.notebook, ["oml.stats.series.series", "oml.stats.results.breakdown", "oml.stats.comparisons.compare",

@@ -403,6 +403,11 @@ def figure_caption(by: str | None, level: float, not_compared=()) -> str:
     return caption
 
 
+#: How the reading guide's last sentence begins. A short PDF (:mod:`oml.site.pdf`) prints the whole guide under the
+#: first figure and, under each later one, only this sentence: which variables that figure's means are controlled for.
+CONTROLS_LEAD = "De gemiddelden zijn gecontroleerd voor"
+
+
 def leeswijzer(controls: list[str], level: float) -> str:
     """The reading guide under a diamond figure, naming that figure's controls.
 
@@ -421,7 +426,7 @@ def leeswijzer(controls: list[str], level: float) -> str:
         "hoe langer de lijn, hoe onzekerder de schatting, bijvoorbeeld omdat de groep klein is of de antwoorden sterk "
         "uiteenlopen. Overlappen twee lijnen, dan is het verschil volgens de vuistregel van de factsheet niet significant; "
         "een sterretje markeert verschillen die in de formele toets (met Holm-correctie) wel significant zijn. "
-        f"De gemiddelden zijn gecontroleerd voor {nl_list([VARIABLE_LABELS[c] for c in controls])}."
+        f"{CONTROLS_LEAD} {nl_list([VARIABLE_LABELS[c] for c in controls])}."
     )
 
 

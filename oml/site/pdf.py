@@ -37,7 +37,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from oml.paths import FACTSHEET_PDF, PDF_STEM, Layout, region_pdf_name
-from oml.report.text import nl_date
+from oml.report.text import CONTROLS_LEAD, nl_date
 from oml.site.messages import BuildError
 from oml.site.stamps import Stamp
 
@@ -77,7 +77,7 @@ nav.toc li.level-2 { margin-left: 6mm; font-size: 9pt; margin-bottom: 1.5mm; }
 nav.toc a { color: inherit; text-decoration: none; }
 nav.toc a::after { content: leader('.') target-counter(attr(href), page); }
 section.chapter { break-before: page; }
-.short section.chapter { break-before: auto; margin-top: 8mm; }
+.short section.chapter { break-before: auto; margin-top: 6mm; }
 .short section.chapter.oml-new-page { break-before: page; margin-top: 0; }
 td p, th p { margin: 0; }
 .admonition { break-inside: avoid; }
@@ -92,10 +92,10 @@ a { color: #0b4f8a; text-decoration: none; }
 figure { margin: 4mm 0; break-inside: avoid; text-align: center; }
 figure img { width: 100%; max-width: 165mm; }
 figure img[src$="figuur-1.svg"] { max-width: 85mm; }
-/* A short PDF is a handout: smaller type and figures, so the factsheet fits in about six pages. */
-body.short { font-size: 9pt; page: handout; }
+/* A short PDF is a handout: smaller type and figures, so the factsheet fits in about seven pages. */
+body.short { font-size: 9pt; line-height: 1.32; page: handout; }
 .short figure { margin: 2mm 0; }
-.short figure img { max-width: 105mm; }
+.short figure img { max-width: 100mm; }
 .short figure img[src$="figuur-1.svg"] { max-width: 68mm; }
 .short section#book-bronnen .citation { font-size: 7.5pt; margin-bottom: 1mm; }
 .short section#book-bronnen div[role="list"], .short section#book-bronnen .citation-list { columns: 2; column-gap: 6mm; }
@@ -243,12 +243,34 @@ def _provenance_notes(article, soup, slug: str, chapter: str, notes: list[dict] 
         notes.append({"number": number, "label": label, "anchor": anchor, "text": text})
 
 
+def _guides_once(article, guides: list[str]) -> None:
+    """Under a later figure, a reading guide the document printed whole already keeps only its last sentence.
+
+    That sentence (from :data:`oml.report.text.CONTROLS_LEAD` on) says what that figure's means are controlled for.
+    ``guides`` holds the guides printed whole so far (their text before that sentence), shared by the chapters of
+    one document: a guide is shortened only when the same guide was printed before, so a different one (the long
+    series', a region's own figure) stays whole. For a short PDF, where the same guide under each of the factsheet's
+    four diamond figures took about half a page.
+    """
+    for p in article.find_all("p"):
+        text = _text(p)
+        if not text.startswith("Leeswijzer.") or CONTROLS_LEAD not in text:
+            continue
+        general, controls = text[:text.index(CONTROLS_LEAD)], text[text.index(CONTROLS_LEAD):]
+        if general not in guides:
+            guides.append(general)
+            continue
+        p.clear()
+        p.string = controls
+
+
 def _chapter(html_dir: Path, page: Path, soup_class, included: set[Path] | None = None, notes: list[dict] | None = None,
-             drop: tuple[str, ...] = ()):
+             drop: tuple[str, ...] = (), guides: list[str] | None = None):
     """One page's article as a ``section.chapter``, ids made unique and links made internal.
 
     ``notes`` collects the page's provenance blocks as numbered notes (None: the blocks are left
-    out); sections with an id in ``drop`` are left out.
+    out); sections with an id in ``drop`` are left out; with ``guides``, the reading guides are
+    printed whole once (:func:`_guides_once`).
     """
     soup = soup_class(page.read_text(encoding="utf-8"), "html.parser")
     article = soup.select_one("article.bd-article")
@@ -264,6 +286,8 @@ def _chapter(html_dir: Path, page: Path, soup_class, included: set[Path] | None 
     h1 = article.find("h1")
     title = _text(h1) if h1 else slug
     _provenance_notes(article, soup, slug, title, notes)
+    if guides is not None:
+        _guides_once(article, guides)
     for table in article.find_all("table"):
         if len(table.find_all("tr")) <= _KEEP_ROWS:
             table["class"] = [*table.get("class", []), "oml-keep"]
@@ -371,7 +395,7 @@ def compose(html_dir: Path, title: str, author: str, pages: list[Path] | None = 
     ``pages`` (default: :func:`pdf_order`) are the site's pages to print. The whole report (``short``
     false) has a cover page, a table of contents, a page per chapter and the technical appendix with a
     numbered note per provenance block; a short PDF starts with a cover block on its first page, runs
-    its chapters on and leaves provenance to the whole report.
+    its chapters on, prints the figures' reading guide once and leaves provenance to the whole report.
 
     Raises :class:`PdfError` when the site has no pages.
 
@@ -395,9 +419,10 @@ def compose(html_dir: Path, title: str, author: str, pages: list[Path] | None = 
     banner = first.select_one(".oml-synthetic-banner")
     included = {p.resolve() for p in pages}
     chapters, toc, notes = [], [], []
+    guides: list[str] | None = [] if short else None  # a handout prints each reading guide once
     for page in pages:
         drop = _SITE_ONLY_SECTIONS if short else ()
-        body, heading, sections = _chapter(html_dir, page, BeautifulSoup, included, None if short else notes, drop)
+        body, heading, sections = _chapter(html_dir, page, BeautifulSoup, included, None if short else notes, drop, guides)
         chapters.append(body)
         toc.append(f'<li class="level-1"><a href="#{_slug(html_dir, page)}">{_escape(heading)}</a></li>')
         toc += [f'<li class="level-2"><a href="{href}">{_escape(text)}</a></li>' for href, text in sections if href]
