@@ -135,9 +135,9 @@ def test_largest_nonsignificant_change_is_named_only_when_at_least_small(frame):
     named = f"De grootste verandering tussen {b.findings.first_year} en {b.findings.last_year}"
     text = chapter_paragraph(b.findings, b.comparisons, "Figuur 4", 0.95)
     assert "gelijk gebleven" in text and named not in text
-    # The same findings with that change three times as large (still not significant): now it is named, with its size.
+    # The same findings with that change at 0,25 (still not significant): now it is named, with its size.
     comparisons = b.comparisons.copy()
-    comparisons.loc[largest.name, "estimate"] = 3 * largest.estimate
+    comparisons.loc[largest.name, "estimate"] = math.copysign(0.25, largest.estimate)
     text = chapter_paragraph(b.findings, comparisons, "Figuur 4", 0.95)
     assert named in text and group_phrase(largest.group_a) + ": klein, en niet significant." in text
     assert "ook die is niet significant" not in text
@@ -273,7 +273,17 @@ def test_summary_sentences_give_sizes_in_words_and_vary(frame):
     # Every group's change is below 0,2 on the default data: the summary names none of them (issue 23).
     assert within.count("gelijk gebleven") == 0 and "niets significant veranderd" in within
     assert "De grootste verandering" not in within
-    for s in [*region, *sex, trend, within]:
+    # One of them at 0,25 (still not significant): it is named, with its size in words.
+    import dataclasses
+    from types import SimpleNamespace
+
+    by_sex = results["sex"]
+    grown = [dataclasses.replace(t, estimate=-0.25) if t.group == by_sex.findings.trends[0].group else t
+             for t in by_sex.findings.trends]
+    bigger = SimpleNamespace(by="sex", findings=dataclasses.replace(by_sex.findings, trends=grown))
+    named = summary.within_trend_sentence([bigger], _fmt)
+    assert f"De grootste verandering is 0,25, bij {text.group_phrase(grown[0].group)}: klein." in named
+    for s in [*region, *sex, trend, within, named]:
         assert "  " not in s and "{doc}`" not in s.replace("(zie {doc}`", "") and not re.search(r"\d\.(?!\d)\S", s)
 
 
