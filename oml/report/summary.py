@@ -15,8 +15,7 @@ import pandas as pd
 
 from oml.paths import FACTSHEET_PDF, REPORT_PDF
 from oml.report import text
-from oml.report.text import (EFFECT_SIZE_NONE, effect_size_word, group_label, group_phrase, nl_date, nl_list,
-                             size_phrase, size_words)
+from oml.report.text import group_label, group_phrase, nl_date, nl_list, size_phrase, size_words
 from oml.stats.direction import Direction
 
 #: The chapter of each breakdown (the pages of notebooks/runs.toml).
@@ -182,7 +181,7 @@ def within_trend_sentence(results, fmt) -> str | None:
         _r, t = max(stable, key=lambda rt: abs(rt[1].estimate))
         lead = "In de andere groepen" if parts else "Ook binnen de groepen"
         sentence += f"{' ' if sentence else ''}{lead} is tussen {first} en {last} niets significant veranderd."
-        if effect_size_word(t.estimate) != EFFECT_SIZE_NONE:  # a change of "nauwelijks" size adds nothing to that
+        if text.worth_naming(t.estimate):
             biggest = fmt("largest_group_change", abs(t.estimate), 2)  # recorded only when it is shown
             sentence += f" De grootste verandering is {biggest}, bij {group_phrase(t.group)}: {size_words(t.estimate)}."
     if untested:

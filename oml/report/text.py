@@ -484,12 +484,10 @@ def chapter_paragraph(f: Findings, comparisons: pd.DataFrame, figure_ref: str, l
         r = fl.iloc[0]
         est, lo, hi = estimate_interval(r.estimate, r.ci_low, r.ci_high, 2, fmt=fmt, keys=("change", "change_ci_low", "change_ci_high"))
         sentences.append(f"Het verschil tussen {f.last_year} en {f.first_year} is {est} standaarddeviatie ({interval_words(level, lo, hi)}).")
-    largest = fl.loc[fl["estimate"].abs().idxmax()] if f.by is not None and f.all_stable and len(fl) else None
-    if largest is not None and effect_size_word(largest.estimate) != EFFECT_SIZE_NONE:
+    r = fl.loc[fl["estimate"].abs().idxmax()] if f.by is not None and f.all_stable and len(fl) else None
+    if r is not None and worth_naming(r.estimate):
         # Like the factsheet's remark on the slight hbo decline: name the largest movement, its size in words, and
-        # that it is not significant. Only when it is at least small: a change of "nauwelijks" size adds nothing
-        # to the sentence before ("gelijk gebleven") and the figure (issue 23: no sentence that only says nothing happened).
-        r = largest
+        # that it is not significant; only when it is worth naming (after "gelijk gebleven" and the figure).
         word = "stijging" if r.estimate > 0 else "daling"
         sentences.append(
             f"De grootste verandering tussen {f.first_year} en {f.last_year} is een {word} van "
@@ -593,6 +591,20 @@ def size_words(difference: float, decimals: int = 2) -> str:
     """
     word = effect_size_word(difference, decimals)
     return f"{word} van betekenis" if word == EFFECT_SIZE_NONE else word
+
+
+def worth_naming(difference: float, decimals: int = 2) -> bool:
+    """Whether a non-significant change is worth its own sentence: at least small (:func:`effect_size_word`).
+
+    One of "nauwelijks" size adds nothing to a sentence that says the groups stayed the same, or to the
+    figure beside it (issue 23: no sentence that only says that nothing happened).
+
+    Examples
+    --------
+    >>> worth_naming(0.194), worth_naming(-0.195), worth_naming(0.23)
+    (False, True, True)
+    """
+    return effect_size_word(difference, decimals) != EFFECT_SIZE_NONE
 
 
 ALPHA_RULE = ((0.9, "uitstekend"), (0.8, "goed"), (0.7, "voldoende"))

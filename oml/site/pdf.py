@@ -253,15 +253,14 @@ def _guides_once(article, guides: list[str]) -> None:
     four diamond figures took about half a page.
     """
     for p in article.find_all("p"):
-        text = _text(p)
-        if not text.startswith("Leeswijzer.") or CONTROLS_LEAD not in text:
+        general, lead, controls = _text(p).partition(CONTROLS_LEAD)
+        if not general.startswith("Leeswijzer.") or not lead:
             continue
-        general, controls = text[:text.index(CONTROLS_LEAD)], text[text.index(CONTROLS_LEAD):]
         if general not in guides:
             guides.append(general)
             continue
         p.clear()
-        p.string = controls
+        p.string = lead + controls
 
 
 def _chapter(html_dir: Path, page: Path, soup_class, included: set[Path] | None = None, notes: list[dict] | None = None,
